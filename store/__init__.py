@@ -1,0 +1,4 @@
+"""rollcall's store: the Peewee models, database setup and the domain rules.
+
+Nothing in this package imports Textual, Rich, `tui`, `screens` or `mail`.
+"""

@@ -1,0 +1,269 @@
+"""Booking, the waitlist and promotion, safe against concurrent writers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee
+
+from store import notify
+from store.clock import utcnow
+from store.db import lock_for_update, write_transaction
+from store.errors import RuleViolation
+from store.models import Enrolment, EnrolmentNote, Person, Session
+from store.people import get_person
+from store.sessions import count_occupying, get_session, session_status
+from store.settings import current_settings
+from store.visibility import can_see
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    """Where a booking landed."""
+
+    enrolment: Enrolment
+    status: str
+    waitlist_position: int | None
+
+
+def _lock(session_id: int | str) -> Session:
+    get_session(session_id)
+    return lock_for_update(Session.select().where(Session.id == int(session_id))).get()
+
+
+def _enrolment(session: Session, person: Person) -> Enrolment | None:
+    return Enrolment.get_or_none((Enrolment.session == session) & (Enrolment.person == person))
+
+
+def waitlist(session: Session) -> list[Enrolment]:
+    """The waitlisted enrolments of a session, first in line first."""
+    return list(
+        Enrolment.select()
+        .where((Enrolment.session == session) & (Enrolment.status == "waitlisted"))
+        .order_by(Enrolment.waitlist_position, Enrolment.id)
+    )
+
+
+def _next_position(session: Session) -> int:
+    top = (
+        Enrolment.select(peewee.fn.MAX(Enrolment.waitlist_position))
+        .where((Enrolment.session == session) & (Enrolment.status == "waitlisted"))
+        .scalar()
+    )
+    return (top or 0) + 1
+
+
+def _close_gap(session: Session, position: int) -> None:
+    """Move everyone behind `position` one place up, keeping positions 1..n."""
+    (
+        Enrolment.update(waitlist_position=Enrolment.waitlist_position - 1, updated_at=utcnow())
+        .where(
+            (Enrolment.session == session)
+            & (Enrolment.status == "waitlisted")
+            & (Enrolment.waitlist_position > position)
+        )
+        .execute()
+    )
+
+
+def add_note(enrolment: Enrolment, text: str, author: str = "rollcall") -> EnrolmentNote:
+    """Append an entry to an enrolment's notes log."""
+    return EnrolmentNote.create(enrolment=enrolment, author=author, text=text)
+
+
+def book(
+    session_id: int | str,
+    email: str,
+    *,
+    check_visibility: bool = True,
+    allow_waitlist: bool = True,
+    author: str = "rollcall",
+    now: datetime | None = None,
+) -> BookingResult:
+    """Put a person on a session, or on its waitlist when it is full.
+
+    The capacity check and the insert happen in one serialised transaction,
+    so capacity holds however many processes book at once. `check_visibility`
+    is the learner's path; the admin's `enrol` skips it.
+    """
+    now = now or utcnow()
+    with write_transaction():
+        session = _lock(session_id)
+        person = get_person(email)
+        if not person.active:
+            raise RuleViolation(f"{person.email} is deactivated and cannot book", field="email")
+        status = session_status(session, now)
+        if status == "cancelled":
+            raise RuleViolation(f"session {session.id} is cancelled", field="session")
+        if status == "completed" or (check_visibility and status == "in_progress"):
+            raise RuleViolation(
+                f"session {session.id} has already started and cannot be booked", field="session"
+            )
+        if check_visibility and not can_see(person, session):
+            raise RuleViolation(
+                f"session {session.id} is not open to {person.email} "
+                "(role, department or location)",
+                field="session",
+            )
+        enrolment = _enrolment(session, person)
+        if enrolment is not None and enrolment.status != "cancelled":
+            raise RuleViolation(
+                f"{person.email} is already {enrolment.status.replace('_', ' ')} "
+                f"on session {session.id}",
+                field="email",
+            )
+        full = (
+            session.max_attendees is not None and count_occupying(session) >= session.max_attendees
+        )
+        # A free place with people waiting belongs to the first in line, not a newcomer.
+        queue = bool(waitlist(session))
+        if full or queue:
+            if not allow_waitlist:
+                raise RuleViolation(f"Session full: session {session.id}", field="session")
+            new_status, position = "waitlisted", _next_position(session)
+        else:
+            new_status, position = "enrolled", None
+        fields = {
+            "status": new_status,
+            "waitlist_position": position,
+            "waitlisted_at": now if position else None,
+            "calendar": "not_invited",
+            "invited_at": None,
+            "responded_at": None,
+            "response_comment": None,
+            "response_sequence": None,
+            "response_dtstamp": None,
+            "reminder_sent_at": None,
+            "cancelled_at": None,
+            "marked_at": None,
+            "updated_at": now,
+        }
+        if enrolment is None:
+            enrolment = Enrolment.create(session=session, person=person, created_at=now, **fields)
+        else:
+            Enrolment.update(created_at=now, **fields).where(Enrolment.id == enrolment.id).execute()
+            enrolment = Enrolment.get_by_id(enrolment.id)
+        add_note(enrolment, f"booked: {new_status}", author)
+        notify.enqueue(
+            "confirmation" if new_status == "enrolled" else "waitlisted",
+            session,
+            person,
+            enrolment=enrolment,
+        )
+        return BookingResult(enrolment, new_status, position)
+
+
+def enrol(session_id: int | str, email: str, *, author: str = "admin") -> BookingResult:
+    """The admin puts a person on a session: visibility does not apply, capacity does."""
+    return book(session_id, email, check_visibility=False, author=author)
+
+
+def unbook(
+    session_id: int | str, email: str, *, author: str = "rollcall", reason: str = ""
+) -> Enrolment:
+    """Cancel a person's booking (or waitlist place); a freed place goes to the waitlist."""
+    now = utcnow()
+    with write_transaction():
+        session = _lock(session_id)
+        person = get_person(email)
+        enrolment = _enrolment(session, person)
+        if enrolment is None or enrolment.status not in ("enrolled", "waitlisted"):
+            raise RuleViolation(
+                f"{person.email} has no booking on session {session.id} to cancel", field="email"
+            )
+        if session_status(session, now) == "completed":
+            raise RuleViolation(f"session {session.id} has already taken place", field="session")
+        return _cancel_enrolment(session, enrolment, now, author=author, reason=reason)
+
+
+def _cancel_enrolment(
+    session: Session, enrolment: Enrolment, now: datetime, *, author: str, reason: str
+) -> Enrolment:
+    was, position = enrolment.status, enrolment.waitlist_position
+    enrolment.status = "cancelled"
+    enrolment.waitlist_position = None
+    enrolment.cancelled_at = now
+    enrolment.updated_at = now
+    enrolment.save()
+    add_note(enrolment, f"cancelled{': ' + reason if reason else ''}", author)
+    if was == "waitlisted" and position is not None:
+        _close_gap(session, position)
+    notify.enqueue(
+        "removal", session, enrolment.person, enrolment=enrolment,
+        extra={"was": was, "invited": enrolment.calendar != "not_invited", "reason": reason},
+    )
+    if was == "enrolled":
+        fill_free_places(session)
+    return enrolment
+
+
+def cancel_enrolment_for_decline(enrolment_id: int, author: str = "rsvp") -> Enrolment | None:
+    """Cancel an enrolment because its holder declined (when decline cancels is on)."""
+    now = utcnow()
+    with write_transaction():
+        enrolment = Enrolment.get_or_none(Enrolment.id == enrolment_id)
+        if enrolment is None or enrolment.status not in ("enrolled", "waitlisted"):
+            return None
+        session = _lock(enrolment.session_id)
+        return _cancel_enrolment(session, enrolment, now, author=author, reason="declined")
+
+
+def _promote(session: Session, enrolment: Enrolment, now: datetime, author: str) -> None:
+    position = enrolment.waitlist_position
+    enrolment.status = "enrolled"
+    enrolment.waitlist_position = None
+    enrolment.updated_at = now
+    enrolment.save()
+    add_note(enrolment, "promoted from the waitlist", author)
+    if position is not None:
+        _close_gap(session, position)
+    notify.enqueue("promoted", session, enrolment.person, enrolment=enrolment)
+
+
+def fill_free_places(session: Session, *, author: str = "rollcall") -> list[Enrolment]:
+    """With auto-promotion on, enrol the first in line while places are free."""
+    if not current_settings().auto_promote or session.cancelled_at is not None:
+        return []
+    now = utcnow()
+    if session_status(session, now) == "completed":
+        return []
+    promoted = []
+    for enrolment in waitlist(session):
+        if session.max_attendees is not None and count_occupying(session) >= session.max_attendees:
+            break
+        _promote(session, enrolment, now, author)
+        promoted.append(enrolment)
+    return promoted
+
+
+def promote(session_id: int | str, email: str, *, author: str = "admin") -> Enrolment:
+    """Move a waitlisted person onto the session, if a place is free."""
+    now = utcnow()
+    with write_transaction():
+        session = _lock(session_id)
+        person = get_person(email)
+        enrolment = _enrolment(session, person)
+        if enrolment is None or enrolment.status != "waitlisted":
+            raise RuleViolation(
+                f"{person.email} is not on the waitlist of session {session.id}", field="email"
+            )
+        if session_status(session, now) in ("completed", "cancelled"):
+            raise RuleViolation(f"session {session.id} is no longer open", field="session")
+        taken = count_occupying(session)
+        if session.max_attendees is not None and taken >= session.max_attendees:
+            raise RuleViolation(
+                f"Session full: {taken} of {session.max_attendees} places are taken; "
+                "raise max first",
+                field="session",
+            )
+        _promote(session, enrolment, now, author)
+        return enrolment
+
+
+def free_places(session: Session) -> int | None:
+    """Places left (None for unlimited)."""
+    if session.max_attendees is None:
+        return None
+    return max(0, session.max_attendees - count_occupying(session))
+

@@ -1,0 +1,42 @@
+"""Errors raised by the domain rules, each carrying a message a person can read."""
+
+from __future__ import annotations
+
+
+class RollcallError(Exception):
+    """A request that broke a rule or carried bad input; nothing was changed.
+
+    `field` names the input the message is about (``"email"``, ``"capacity"``)
+    so a form can show the message next to that field.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        if self.field and not self.message.startswith(self.field):
+            return f"{self.field}: {self.message}"
+        return self.message
+
+
+class ValidationError(RollcallError):
+    """An input value is malformed or out of range."""
+
+
+class NotFound(RollcallError):
+    """A person, trainer, session or pathway named by the request does not exist."""
+
+
+class RuleViolation(RollcallError):
+    """The request is well formed but a business rule forbids it."""
+
+
+class ServiceUnavailable(Exception):
+    """A service (database, SMTP, IMAP) could not be reached; nothing was lost."""
+
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(f"{service}: {detail}")
+        self.service = service
+        self.detail = detail

@@ -1,0 +1,72 @@
+"""Numbered forward migrations with a stored schema version.
+
+Each migration is a function that takes the database and brings the schema
+from version ``n - 1`` to ``n``. A database made by an older release is
+upgraded on first use; one made by a newer release is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import peewee
+
+from store.errors import RollcallError
+from store.models import ALL_MODELS
+
+Migration = Callable[[peewee.Database], None]
+
+
+class SchemaVersion(peewee.Model):
+    """The single-row table recording which migrations have run."""
+
+    version = peewee.IntegerField()
+
+    class Meta:
+        table_name = "rollcall_schema"
+
+
+def _m001_initial(db: peewee.Database) -> None:
+    db.create_tables(ALL_MODELS, safe=True)
+
+
+MIGRATIONS: list[Migration] = [_m001_initial]
+"""Position + 1 is the version a migration produces; append, never reorder."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(db: peewee.Database) -> int:
+    """The schema version stored in `db` (0 for an empty database)."""
+    with SchemaVersion.bind_ctx(db):
+        if not SchemaVersion.table_exists():
+            return 0
+        row = SchemaVersion.select().first()
+        return row.version if row else 0
+
+
+def migrate(db: peewee.Database) -> int:
+    """Run every pending migration, each in its own transaction; return the new version."""
+    with SchemaVersion.bind_ctx(db):
+        SchemaVersion.create_table(safe=True)
+        while True:
+            # Take the write lock first so two processes starting together migrate once.
+            is_sqlite = isinstance(db, peewee.SqliteDatabase)
+            with db.atomic("IMMEDIATE") if is_sqlite else db.atomic():
+                if not is_sqlite:
+                    db.execute_sql("LOCK TABLE rollcall_schema IN EXCLUSIVE MODE")
+                row = SchemaVersion.select().first()
+                version = row.version if row else 0
+                if version > SCHEMA_VERSION:
+                    raise RollcallError(
+                        f"the database has schema version {version}, newer than this "
+                        f"release understands ({SCHEMA_VERSION}); upgrade rollcall",
+                        field="db",
+                    )
+                if version == SCHEMA_VERSION:
+                    return version
+                MIGRATIONS[version](db)
+                if row is None:
+                    SchemaVersion.create(version=version + 1)
+                else:
+                    SchemaVersion.update(version=version + 1).execute()

@@ -1,0 +1,283 @@
+"""People and trainers: add, look up, edit, deactivate, import from CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import peewee
+
+from store import validate
+from store.clock import utcnow
+from store.db import write_transaction
+from store.errors import NotFound, RuleViolation, ValidationError
+from store.models import Person, Trainer
+
+IMPORT_HEADER = ("email", "name", "department", "role", "location")
+
+
+def find_person(email: str) -> Person | None:
+    """The person with this email (case-insensitive), or None."""
+    key = validate.clean_text(email).lower()
+    return Person.get_or_none(peewee.fn.LOWER(Person.email) == key)
+
+
+def get_person(email: str, field: str = "email") -> Person:
+    """The person with this email; `NotFound` naming `field` otherwise."""
+    person = find_person(email)
+    if person is None:
+        raise NotFound(f"no person with email {validate.clean_text(email)!r}", field=field)
+    return person
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    """The editable fields of a person."""
+
+    email: str
+    name: str
+    department: str = ""
+    role: str = ""
+    location: str = ""
+    notes: str = ""
+
+    def cleaned(self) -> PersonInput:
+        """A validated copy; raises `ValidationError` naming the bad field."""
+        return PersonInput(
+            email=validate.email_address(self.email),
+            name=validate.required_text(self.name, "name"),
+            department=validate.optional_text(self.department, "department"),
+            role=validate.optional_text(self.role, "role"),
+            location=validate.optional_text(self.location, "location"),
+            notes=validate.clean_multiline(self.notes),
+        )
+
+
+def add_person(data: PersonInput) -> Person:
+    """Create a person; refuses a duplicate email (compared case-insensitively)."""
+    clean = data.cleaned()
+    with write_transaction():
+        if find_person(clean.email) is not None:
+            raise RuleViolation(f"a person with email {clean.email!r} already exists", "email")
+        return Person.create(
+            email=clean.email,
+            name=clean.name,
+            department=clean.department,
+            job_role=clean.role,
+            location=clean.location,
+            notes=clean.notes,
+        )
+
+
+def update_person(person_id: int, data: PersonInput) -> Person:
+    """Replace a person's editable fields; the email must stay unique."""
+    clean = data.cleaned()
+    with write_transaction():
+        person = Person.get_or_none(Person.id == person_id)
+        if person is None:
+            raise NotFound(f"no person with id {person_id}", field="id")
+        other = find_person(clean.email)
+        if other is not None and other.id != person.id:
+            raise RuleViolation(f"a person with email {clean.email!r} already exists", "email")
+        person.email = clean.email
+        person.name = clean.name
+        person.department = clean.department
+        person.job_role = clean.role
+        person.location = clean.location
+        person.notes = clean.notes
+        person.updated_at = utcnow()
+        person.save()
+        return person
+
+
+def set_person_active(person_id: int, active: bool) -> Person:
+    """Deactivate (or reactivate) a person; inactive people cannot book."""
+    with write_transaction():
+        person = Person.get_or_none(Person.id == person_id)
+        if person is None:
+            raise NotFound(f"no person with id {person_id}", field="id")
+        person.active = active
+        person.updated_at = utcnow()
+        person.save()
+        return person
+
+
+@dataclass
+class ImportPreview:
+    """What a CSV import would do: rows to add or update, and errors by line."""
+
+    new: list[PersonInput] = field(default_factory=list)
+    updates: list[PersonInput] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no line has an error."""
+        return not self.errors
+
+
+def preview_people_csv(text: str) -> ImportPreview:
+    """Check a people CSV (header email,name,department,role,location) without writing.
+
+    Existing emails become updates; errors carry their line number (the header is line 1).
+    """
+    preview = ImportPreview()
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        preview.errors.append((1, "the file is empty; expected a header line"))
+        return preview
+    except csv.Error as exc:
+        preview.errors.append((1, f"unreadable CSV: {exc}"))
+        return preview
+    missing = [c for c in ("email", "name") if c not in header]
+    unknown = [c for c in header if c not in IMPORT_HEADER]
+    if missing or unknown:
+        problem = []
+        if missing:
+            problem.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            problem.append(f"unknown column(s) {', '.join(unknown)}")
+        preview.errors.append(
+            (1, f"header: {'; '.join(problem)} (expected {','.join(IMPORT_HEADER)})")
+        )
+        return preview
+    seen: dict[str, int] = {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                preview.errors.append(
+                    (line, f"expected {len(header)} fields, found {len(row)}")
+                )
+                continue
+            values = dict(zip(header, row, strict=True))
+            data = PersonInput(
+                email=values.get("email", ""),
+                name=values.get("name", ""),
+                department=values.get("department", ""),
+                role=values.get("role", ""),
+                location=values.get("location", ""),
+            )
+            try:
+                clean = data.cleaned()
+            except ValidationError as exc:
+                preview.errors.append((line, str(exc)))
+                continue
+            key = clean.email.lower()
+            if key in seen:
+                preview.errors.append(
+                    (line, f"email: {clean.email!r} is also on line {seen[key]}")
+                )
+                continue
+            seen[key] = line
+            (preview.updates if find_person(clean.email) else preview.new).append(clean)
+    except csv.Error as exc:
+        preview.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    return preview
+
+
+def import_people_csv(text: str) -> ImportPreview:
+    """Import a people CSV: all rows or none. Raises `ValidationError` listing bad lines."""
+    preview = preview_people_csv(text)
+    if not preview.ok:
+        lines = "; ".join(f"line {n}: {msg}" for n, msg in preview.errors)
+        raise ValidationError(f"import refused, nothing imported: {lines}", field="csv")
+    with write_transaction():
+        for data in preview.new:
+            if find_person(data.email) is not None:
+                raise RuleViolation(f"a person with email {data.email!r} already exists", "email")
+            Person.create(
+                email=data.email,
+                name=data.name,
+                department=data.department,
+                job_role=data.role,
+                location=data.location,
+            )
+        now = utcnow()
+        for data in preview.updates:
+            Person.update(
+                name=data.name,
+                department=data.department,
+                job_role=data.role,
+                location=data.location,
+                updated_at=now,
+            ).where(peewee.fn.LOWER(Person.email) == data.email.lower()).execute()
+    return preview
+
+
+def read_csv_file(path: str | Path, field: str = "file") -> str:
+    """Read a CSV file as text; `ValidationError` naming `field` if it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read {path}: {exc}", field=field) from exc
+
+
+def add_trainer(email: str, name: str | None = None) -> Trainer:
+    """Register a person as a trainer, creating the person when new (then `name` is needed)."""
+    address = validate.email_address(email)
+    with write_transaction():
+        person = find_person(address)
+        if person is None:
+            if not validate.clean_text(name):
+                raise ValidationError(
+                    f"name is required to create the new person {address!r}", field="name"
+                )
+            person = Person.create(email=address, name=validate.required_text(name, "name"))
+        existing = Trainer.get_or_none(Trainer.person == person)
+        if existing is not None:
+            if existing.active:
+                raise RuleViolation(f"{address!r} is already a trainer", field="email")
+            existing.active = True
+            existing.save()
+            return existing
+        return Trainer.create(person=person)
+
+
+def get_trainer(email: str, field: str = "trainer") -> Trainer:
+    """The active trainer with this email; `NotFound` naming `field` otherwise."""
+    person = find_person(email)
+    trainer = (
+        Trainer.get_or_none((Trainer.person == person) & (Trainer.active == True))  # noqa: E712
+        if person
+        else None
+    )
+    if trainer is None:
+        raise NotFound(
+            f"{validate.clean_text(email)!r} is not a registered trainer", field=field
+        )
+    return trainer
+
+
+def set_trainer_active(trainer_id: int, active: bool) -> Trainer:
+    """Deactivate (or reactivate) a trainer; inactive trainers cannot be assigned."""
+    with write_transaction():
+        trainer = Trainer.get_or_none(Trainer.id == trainer_id)
+        if trainer is None:
+            raise NotFound(f"no trainer with id {trainer_id}", field="id")
+        trainer.active = active
+        trainer.save()
+        return trainer
+
+
+def people_query(search: str = "", *, active_only: bool = False) -> peewee.ModelSelect:
+    """People ordered by name, narrowed by a search over name, email and department."""
+    query = Person.select().order_by(Person.name, Person.id)
+    text = validate.clean_text(search)
+    if text:
+        # contains() is ILIKE on PostgreSQL and LIKE (case-insensitive) on SQLite.
+        query = query.where(
+            Person.name.contains(text)
+            | Person.email.contains(text)
+            | Person.department.contains(text)
+        )
+    if active_only:
+        query = query.where(Person.active == True)  # noqa: E712
+    return query
+

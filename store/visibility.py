@@ -1,0 +1,78 @@
+"""Who may see a session: roles AND departments AND locations, each empty set meaning All."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import peewee
+
+from store.models import Person, Session, SessionVisibility
+
+DIMENSIONS = ("role", "department", "location")
+"""Visibility dimensions, in the order forms and JSON show them."""
+
+
+def _person_value(person: Person, dimension: str) -> str:
+    return {
+        "role": person.job_role,
+        "department": person.department,
+        "location": person.location,
+    }[dimension]
+
+
+def rules_of(session: Session) -> dict[str, list[str]]:
+    """The session's visibility sets keyed by dimension (empty list = All)."""
+    rules: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
+    rows = (
+        SessionVisibility.select()
+        .where(SessionVisibility.session == session)
+        .order_by(SessionVisibility.id)
+    )
+    for row in rows:
+        rules[row.dimension].append(row.value)
+    return rules
+
+
+def matches(person: Person, rules: dict[str, list[str]]) -> bool:
+    """True when the person matches every non-empty set (case-insensitively)."""
+    for dimension in DIMENSIONS:
+        allowed = {v.lower() for v in rules.get(dimension, [])}
+        if allowed and _person_value(person, dimension).lower() not in allowed:
+            return False
+    return True
+
+
+def can_see(person: Person, session: Session) -> bool:
+    """True when `person` may see `session` under its visibility rules."""
+    return matches(person, rules_of(session))
+
+
+def visible_to(person: Person) -> peewee.Expression:
+    """A WHERE condition on `Session` selecting the sessions `person` may see."""
+    condition: peewee.Expression | None = None
+    for dimension in DIMENSIONS:
+        restricted = SessionVisibility.select(SessionVisibility.id).where(
+            (SessionVisibility.session == Session.id) & (SessionVisibility.dimension == dimension)
+        )
+        allowed = restricted.where(
+            peewee.fn.LOWER(SessionVisibility.value) == _person_value(person, dimension).lower()
+        )
+        part = ~peewee.fn.EXISTS(restricted) | peewee.fn.EXISTS(allowed)
+        condition = part if condition is None else condition & part
+    assert condition is not None
+    return condition
+
+
+def replace_rules(session: Session, rules: dict[str, Iterable[str]]) -> None:
+    """Store the session's visibility sets, replacing what was there."""
+    SessionVisibility.delete().where(SessionVisibility.session == session).execute()
+    rows = []
+    for dimension in DIMENSIONS:
+        seen: set[str] = set()
+        for value in rules.get(dimension, []):
+            if value.lower() in seen:
+                continue
+            seen.add(value.lower())
+            rows.append({"session": session.id, "dimension": dimension, "value": value})
+    if rows:
+        SessionVisibility.insert_many(rows).execute()
