@@ -1,0 +1,30 @@
+"""What a learner sees: the sessions open to them and their own bookings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import peewee
+
+from store.clock import utcnow
+from store.models import Enrolment, Person, Session
+from store.sessions import status_condition
+from store.visibility import visible_to
+
+
+def available_query(person: Person, now: datetime | None = None) -> peewee.ModelSelect:
+    """Scheduled sessions `person` may see and is not already on, in start order."""
+    now = now or utcnow()
+    already = Enrolment.select(Enrolment.session).where(
+        (Enrolment.person == person) & (Enrolment.status != "cancelled")
+    )
+    return (
+        Session.select()
+        .where(status_condition("scheduled", now) & visible_to(person) & Session.id.not_in(already))
+        .order_by(Session.start, Session.id)
+    )
+
+
+def available_sessions(person: Person, now: datetime | None = None) -> list[Session]:
+    """The sessions `person` can see and book (full ones included: they can join the waitlist)."""
+    return list(available_query(person, now))

@@ -1,0 +1,522 @@
+"""Scripting commands for people, trainers, sessions, booking and attendance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tui.cli import Context, emit_json, fail, handle_errors, main, pass_ctx
+
+
+def _session_input_kwargs(
+    title: str | None,
+    date: str | None,
+    start: str | None,
+    duration: str | None,
+    location: str | None,
+    online_url: str | None,
+    generate_link: bool,
+    trainer: str | None,
+    max_attendees: str | None,
+    description: str | None,
+    for_role: tuple[str, ...],
+    for_department: tuple[str, ...],
+    for_location: tuple[str, ...],
+    material: tuple[str, ...],
+    expiry_months: str | None,
+    course: str | None,
+    unlimited: bool = False,
+) -> dict[str, Any]:
+    """The options given on the command line, as `SessionInput` field names."""
+    from store.sessions import parse_material
+
+    values: dict[str, Any] = {}
+    simple = {
+        "title": title,
+        "date": date,
+        "start": start,
+        "duration_minutes": duration,
+        "location": location,
+        "online_url": online_url,
+        "trainer": trainer,
+        "max_attendees": max_attendees,
+        "description": description,
+        "expiry_months": expiry_months,
+        "course": course,
+    }
+    values.update({k: v for k, v in simple.items() if v is not None})
+    if generate_link:
+        values["generate_link"] = True
+    if unlimited:
+        if max_attendees is not None:
+            fail("max: give either --max or --unlimited, not both")
+        values["max_attendees"] = None
+    # A repeated option given once as '' clears the set (back to "All" / no materials).
+    for key, given in (
+        ("roles", for_role),
+        ("departments", for_department),
+        ("locations", for_location),
+    ):
+        if given:
+            values[key] = [v for v in given if v.strip()]
+    if material:
+        values["materials"] = [parse_material(m) for m in material if m.strip()]
+    return values
+
+
+def session_options(func: Any) -> Any:
+    """The options shared by `session add` and `session edit`."""
+    options = [
+        click.option("--title", metavar="T"),
+        click.option("--date", metavar="YYYY-MM-DD"),
+        click.option("--start", metavar="HH:MM"),
+        click.option("--duration", metavar="MINUTES"),
+        click.option("--location", metavar="TEXT", help="Room or address (in person)."),
+        click.option("--online-url", metavar="URL", help="Meeting link (online)."),
+        click.option(
+            "--generate-link", is_flag=True, help="Online, with a generated meeting link."
+        ),
+        click.option("--trainer", metavar="EMAIL"),
+        click.option("--max", "max_attendees", metavar="N", help="Capacity; omit for unlimited."),
+        click.option("--description", metavar="TEXT"),
+        click.option("--for-role", multiple=True, metavar="R"),
+        click.option("--for-department", multiple=True, metavar="D"),
+        click.option("--for-location", multiple=True, metavar="L"),
+        click.option("--material", multiple=True, metavar="NAME=URL"),
+        click.option("--expiry-months", metavar="N"),
+        click.option("--course", metavar="TITLE", help="Course title (default: the title)."),
+        click.option("--json", "as_json", is_flag=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@main.command()
+@pass_ctx
+@handle_errors
+def init(ctx: Context) -> None:
+    """Create or upgrade the database schema."""
+    from store.migrations import SCHEMA_VERSION
+
+    ctx.open()
+    click.echo(f"database ready (schema version {SCHEMA_VERSION})")
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Add demo data even if the database has data.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@pass_ctx
+@handle_errors
+def demo(ctx: Context, force: bool, seed: int) -> None:
+    """Fill the database with realistic sample data."""
+    from store.demo import fill_demo
+
+    ctx.open()
+    summary = fill_demo(seed=seed, force=force)
+    click.echo(
+        f"demo data added: {summary['people']} people, {summary['trainers']} trainers, "
+        f"{summary['sessions']} sessions, {summary['enrolments']} enrolments, "
+        f"{summary['pathways']} pathways"
+    )
+
+
+@main.group()
+def person() -> None:
+    """People: add, import, list."""
+
+
+@person.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--department", default="")
+@click.option("--role", default="")
+@click.option("--location", default="")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def person_add(
+    ctx: Context,
+    email: str,
+    name: str,
+    department: str,
+    role: str,
+    location: str,
+    as_json: bool,
+) -> None:
+    """Add a person."""
+    from store.people import PersonInput, add_person
+
+    ctx.open()
+    created = add_person(PersonInput(email, name, department, role, location))
+    if as_json:
+        emit_json(_person_dict(created))
+    else:
+        click.echo(f"added {created.email} (id {created.id})")
+
+
+def _person_dict(p: Any) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "email": p.email,
+        "name": p.name,
+        "department": p.department,
+        "role": p.job_role,
+        "location": p.location,
+        "active": p.active,
+    }
+
+
+@person.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def person_import(ctx: Context, file: str, as_json: bool) -> None:
+    """Import people from CSV (header: email,name,department,role,location).
+
+    All rows or none: a bad row refuses the whole file, with its line number.
+    """
+    from store.people import import_people_csv, read_csv_file
+
+    ctx.open()
+    result = import_people_csv(read_csv_file(file))
+    if as_json:
+        emit_json({"added": len(result.new), "updated": len(result.updates)})
+    else:
+        click.echo(f"imported: {len(result.new)} added, {len(result.updates)} updated")
+
+
+@person.command("list")
+@click.option("--search", default="")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def person_list(ctx: Context, search: str, as_json: bool) -> None:
+    """List people."""
+    from store.people import people_query
+
+    ctx.open()
+    rows = [_person_dict(p) for p in people_query(search)]
+    if as_json:
+        emit_json(rows)
+        return
+    for p in rows:
+        flag = "" if p["active"] else "  (inactive)"
+        click.echo(
+            f"{p['email']:<32} {p['name']:<24} {p['department']:<16} {p['role']:<16} "
+            f"{p['location']}{flag}".rstrip()
+        )
+
+
+@main.group()
+def trainer() -> None:
+    """Trainers: add, list."""
+
+
+@trainer.command("add")
+@click.option("--email", required=True)
+@click.option("--name", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def trainer_add(ctx: Context, email: str, name: str | None, as_json: bool) -> None:
+    """Register a trainer (the person is created if new)."""
+    from store.people import add_trainer
+
+    ctx.open()
+    created = add_trainer(email, name)
+    if as_json:
+        emit_json({"id": created.id, "email": created.person.email, "name": created.person.name})
+    else:
+        click.echo(f"trainer {created.person.email} registered")
+
+
+@trainer.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def trainer_list(ctx: Context, as_json: bool) -> None:
+    """List trainers."""
+    from store.models import Person, Trainer
+
+    ctx.open()
+    rows = [
+        {"id": t.id, "email": t.person.email, "name": t.person.name, "active": t.active}
+        for t in Trainer.select(Trainer, Person).join(Person).order_by(Person.name)
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    for t in rows:
+        click.echo(f"{t['email']:<32} {t['name']}{'' if t['active'] else '  (inactive)'}")
+
+
+@main.group()
+def session() -> None:
+    """Sessions: add, list, show, edit, cancel, delete."""
+
+
+@session.command("add")
+@session_options
+@click.option("--repeat", type=click.Choice(["daily", "weekly", "monthly"]))
+@click.option("--count", type=int)
+@click.option("--until", metavar="YYYY-MM-DD")
+@pass_ctx
+@handle_errors
+def session_add(ctx: Context, as_json: bool, repeat: str | None, count: int | None,
+                until: str | None, **options: Any) -> None:
+    """Add a session (or a recurring series with --repeat)."""
+    from store.recurrence import Repeat
+    from store.sessions import SessionInput, create_sessions
+    from store.validate import parse_date
+
+    for name, flag in (("title", "--title"), ("date", "--date"), ("start", "--start"),
+                       ("duration", "--duration")):
+        if options.get(name) is None:
+            raise click.UsageError(f"Missing option '{flag}'.")
+    ctx.open()
+    values = _session_input_kwargs(**options)
+    rule = None
+    if repeat:
+        rule = Repeat(repeat, count=count, until=parse_date(until, "until") if until else None)
+    elif count is not None or until is not None:
+        fail("repeat: --count and --until need --repeat")
+    created = create_sessions(SessionInput(**values), rule)
+    ids = [s.id for s in created]
+    if as_json:
+        emit_json({"ids": ids})
+    else:
+        click.echo(f"added session{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
+
+
+@session.command("list")
+@click.option("--status", type=click.Choice(["scheduled", "in_progress", "completed", "cancelled"]))
+@click.option("--trainer", metavar="EMAIL")
+@click.option("--search", metavar="TEXT")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def session_list(
+    ctx: Context, status: str | None, trainer: str | None, search: str | None, as_json: bool
+) -> None:
+    """List sessions in start order."""
+    from store.serialize import sessions_dicts
+    from store.sessions import sessions_query
+
+    settings = ctx.open()
+    rows = sessions_dicts(list(sessions_query(status=status, trainer=trainer, search=search)))
+    if as_json:
+        emit_json(rows)
+        return
+    from datetime import datetime
+
+    for row in rows:
+        start = datetime.fromisoformat(row["start"]).astimezone(settings.zone)
+        cap = "∞" if row["max_attendees"] is None else row["max_attendees"]
+        click.echo(
+            f"{row['id']:>5}  {start:%Y-%m-%d %H:%M}  {row['title'][:32]:<32} "
+            f"{row['enrolled']}/{cap} +{row['waitlisted']}  {row['status']}"
+        )
+
+
+@session.command("show")
+@click.argument("session_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
+    """Show a session with its enrolments."""
+    from store.serialize import session_detail_dict
+    from store.sessions import get_session
+
+    settings = ctx.open()
+    data = session_detail_dict(get_session(session_id))
+    if as_json:
+        emit_json(data)
+        return
+    from datetime import datetime
+
+    start = datetime.fromisoformat(data["start"]).astimezone(settings.zone)
+    click.echo(f"{data['title']} (session {data['id']}, {data['status']})")
+    click.echo(f"  when:     {start:%a %d %b %Y %H:%M} for {data['duration_minutes']} min")
+    click.echo(f"  where:    {data['location'] or data['online_url']}")
+    click.echo(f"  trainer:  {data['trainer'] or '-'}")
+    cap = "unlimited" if data["max_attendees"] is None else data["max_attendees"]
+    click.echo(f"  places:   {data['enrolled']} of {cap}, {data['waitlisted']} waiting")
+    if data["cancel_reason"]:
+        click.echo(f"  cancelled: {data['cancel_reason']}")
+    for e in data["enrolments"]:
+        pos = f" #{e['waitlist_position']}" if e["waitlist_position"] else ""
+        click.echo(f"  - {e['email']:<32} {e['status']}{pos}  {e['calendar']}")
+
+
+@session.command("edit")
+@click.argument("session_id")
+@session_options
+@click.option("--unlimited", is_flag=True, help="Remove the capacity limit.")
+@pass_ctx
+@handle_errors
+def session_edit(ctx: Context, session_id: str, as_json: bool, unlimited: bool,
+                 **options: Any) -> None:
+    """Change a session; moving it sends updated invitations."""
+    from store.serialize import session_dict
+    from store.sessions import edit_session
+
+    ctx.open()
+    values = _session_input_kwargs(unlimited=unlimited, **options)
+    if not values:
+        fail("session: give at least one option to change")
+    result = edit_session(session_id, values)
+    if as_json:
+        data = session_dict(result.session)
+        data["changed"] = result.changed
+        emit_json(data)
+    else:
+        changed = ", ".join(result.changed) or "nothing"
+        click.echo(f"session {result.session.id} changed: {changed}")
+
+
+@session.command("cancel")
+@click.argument("session_id")
+@click.option("--reason", required=True)
+@pass_ctx
+@handle_errors
+def session_cancel(ctx: Context, session_id: str, reason: str) -> None:
+    """Cancel a session; everyone on it is told, with the reason."""
+    from store.sessions import cancel_session
+
+    ctx.open()
+    cancelled = cancel_session(session_id, reason)
+    click.echo(f"session {cancelled.id} cancelled")
+
+
+@session.command("delete")
+@click.argument("session_id")
+@pass_ctx
+@handle_errors
+def session_delete(ctx: Context, session_id: str) -> None:
+    """Delete a session that has no enrolments."""
+    from store.sessions import delete_session
+
+    ctx.open()
+    delete_session(session_id)
+    click.echo(f"session {session_id} deleted")
+
+
+@session.command("finalise")
+@click.argument("session_id")
+@pass_ctx
+@handle_errors
+def session_finalise(ctx: Context, session_id: str) -> None:
+    """Close the attendance register of a session."""
+    from store.attendance import finalise
+
+    ctx.open()
+    finalise(session_id)
+    click.echo(f"session {session_id} finalised")
+
+
+@main.command()
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def available(ctx: Context, email: str, as_json: bool) -> None:
+    """Sessions this person can see and book."""
+    from store.learner import available_sessions
+    from store.people import get_person
+    from store.serialize import sessions_dicts
+
+    ctx.open()
+    rows = sessions_dicts(available_sessions(get_person(email)))
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        left = "unlimited" if row["remaining"] is None else f"{row['remaining']} left"
+        if row["remaining"] == 0:
+            left = "Session full"
+        click.echo(f"{row['id']:>5}  {row['start'][:16]}  {row['title']}  ({left})")
+
+
+def _booking_output(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json({"status": result.status, "waitlist_position": result.waitlist_position})
+    elif result.status == "enrolled":
+        click.echo("enrolled")
+    else:
+        click.echo(f"Session full: waitlisted at position {result.waitlist_position}")
+
+
+@main.command()
+@click.argument("session_id")
+@click.argument("email")
+@click.option("--no-waitlist", is_flag=True, help="Refuse instead of joining the waitlist.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def book(ctx: Context, session_id: str, email: str, no_waitlist: bool, as_json: bool) -> None:
+    """Book a session as the learner (visibility applies)."""
+    from store.booking import book as book_rule
+
+    ctx.open()
+    _booking_output(book_rule(session_id, email, allow_waitlist=not no_waitlist), as_json)
+
+
+@main.command()
+@click.argument("session_id")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def enrol(ctx: Context, session_id: str, email: str, as_json: bool) -> None:
+    """Enrol a person as the admin (visibility does not apply)."""
+    from store.booking import enrol as enrol_rule
+
+    ctx.open()
+    _booking_output(enrol_rule(session_id, email), as_json)
+
+
+@main.command()
+@click.argument("session_id")
+@click.argument("email")
+@pass_ctx
+@handle_errors
+def unbook(ctx: Context, session_id: str, email: str) -> None:
+    """Cancel a person's booking or waitlist place."""
+    from store.booking import unbook as unbook_rule
+
+    ctx.open()
+    unbook_rule(session_id, email)
+    click.echo("booking cancelled")
+
+
+@main.command()
+@click.argument("session_id")
+@click.argument("email")
+@pass_ctx
+@handle_errors
+def promote(ctx: Context, session_id: str, email: str) -> None:
+    """Move a waitlisted person onto the session."""
+    from store.booking import promote as promote_rule
+
+    ctx.open()
+    promote_rule(session_id, email)
+    click.echo("promoted")
+
+
+@main.command()
+@click.argument("session_id")
+@click.argument("email")
+@click.argument("outcome", type=click.Choice(["attended", "no-show"]))
+@pass_ctx
+@handle_errors
+def mark(ctx: Context, session_id: str, email: str, outcome: str) -> None:
+    """Mark attendance: attended or no-show."""
+    from store.attendance import mark as mark_rule
+
+    ctx.open()
+    mark_rule(session_id, email, outcome)
+    click.echo(f"marked {outcome}")
