@@ -116,4 +116,9 @@ def register(*modules: str) -> None:
         importlib.import_module(name)
 
 
+@main.group("mail")
+def mail_group() -> None:
+    """Mail: send the outbox, poll the mailbox, show both logs."""
+
+
 register("tui.cli_core")
