@@ -18,6 +18,7 @@ from store.people import PersonInput
 from store.queries import PersonRow, people_page
 from tui.messages import RuleRefused
 from tui.widgets.paged_table import PagedTable
+from tui.widgets.pickers import FieldInput
 from tui.widgets.status_line import StatusLine
 
 
@@ -242,7 +243,7 @@ class PersonForm(RollcallModal[bool]):
                     if name == "notes" and p is not None:
                         continue
                     yield Label(name.capitalize(), classes="field-label")
-                    yield Input(values[name], id=name)
+                    yield FieldInput(values[name], id=name)
                     yield Label("", id=f"error-{name}", classes="field-error")
                 yield Label("", id="error-general", classes="field-error")
             with Horizontal(classes="dialog-buttons"):

@@ -30,7 +30,7 @@ from store.errors import RollcallError, ValidationError
 from store.queries import TrainerChoice, known_values, trainer_choices
 from store.recurrence import Repeat
 from store.sessions import MaterialInput, SessionInput
-from tui.widgets.pickers import MaterialsEditor, VisibilityPicker
+from tui.widgets.pickers import FieldInput, MaterialsEditor, VisibilityPicker
 
 FIELD_OF_ERROR = {
     "title": "title",
@@ -115,36 +115,36 @@ class SessionForm(RollcallModal[int | None]):
         with Vertical(id="form-box"):
             yield Label(title, id="form-title")
             with VerticalScroll(id="form-body"):
-                yield from self._field("Title", Input(id="title"), "title")
+                yield from self._field("Title", FieldInput(id="title"), "title")
                 yield from self._field(
-                    "Course (blank: same as title)", Input(id="course"), "course"
+                    "Course (blank: same as title)", FieldInput(id="course"), "course"
                 )
-                yield from self._field("Description", Input(id="description"), "description")
+                yield from self._field("Description", FieldInput(id="description"), "description")
                 with Horizontal(classes="form-row"):
                     yield from self._field(
-                        "Date (YYYY-MM-DD)", Input(tomorrow.isoformat(), id="date"), "date"
+                        "Date (YYYY-MM-DD)", FieldInput(tomorrow.isoformat(), id="date"), "date"
                     )
-                    yield from self._field("Start (HH:MM)", Input("09:30", id="start"), "start")
+                    yield from self._field("Start (HH:MM)", FieldInput("09:30", id="start"), "start")
                     yield from self._field(
-                        "Minutes", Input("60", id="duration", type="integer"), "duration"
+                        "Minutes", FieldInput("60", id="duration", type="integer"), "duration"
                     )
                 with RadioSet(id="kind"):
                     yield RadioButton("In person", value=True, id="kind-in-person")
                     yield RadioButton("Online", id="kind-online")
-                yield from self._field("Location", Input(id="location"), "location")
+                yield from self._field("Location", FieldInput(id="location"), "location")
                 with Vertical(id="online-box"):
                     yield from self._field(
-                        "Meeting URL", Input(placeholder="https://…", id="online_url"), "online_url"
+                        "Meeting URL", FieldInput(placeholder="https://…", id="online_url"), "online_url"
                     )
                     yield Checkbox("Generate meeting link", id="generate_link")
                 yield from self._field(
                     "Trainer",
-                    Select[str]([], prompt="No trainer", id="trainer"),
+                    Select[str]([], prompt="No trainer", id="trainer", compact=True),
                     "trainer",
                 )
                 with Horizontal(classes="form-row"):
                     yield from self._field(
-                        "Max attendees", Input(id="max", type="integer"), "max"
+                        "Max attendees", FieldInput(id="max", type="integer"), "max"
                     )
                     yield Checkbox("Unlimited", id="unlimited")
                 with Vertical(id="visibility"):
@@ -160,7 +160,7 @@ class SessionForm(RollcallModal[int | None]):
                 yield Label("", id="error-materials", classes="field-error")
                 yield from self._field(
                     "Attendance expires after (months, blank: never)",
-                    Input(id="expiry_months", type="integer"),
+                    FieldInput(id="expiry_months", type="integer"),
                     "expiry_months",
                 )
                 yield from self._field("Notes", TextArea(id="notes"), "notes")
@@ -173,14 +173,15 @@ class SessionForm(RollcallModal[int | None]):
                                     [("Daily", "daily"), ("Weekly", "weekly"), ("Monthly", "monthly")],
                                     prompt="Does not repeat",
                                     id="repeat",
+                                    compact=True,
                                 ),
                                 "repeat",
                             )
                             yield from self._field(
-                                "Times", Input(id="count", type="integer"), "count"
+                                "Times", FieldInput(id="count", type="integer"), "count"
                             )
                             yield from self._field(
-                                "or until (YYYY-MM-DD)", Input(id="until"), "until"
+                                "or until (YYYY-MM-DD)", FieldInput(id="until"), "until"
                             )
                 yield Label("", id="error-general", classes="field-error")
             with Horizontal(classes="dialog-buttons"):

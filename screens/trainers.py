@@ -14,6 +14,7 @@ from screens.base import RollcallModal, RollcallScreen, db_thread
 from store.errors import RollcallError
 from store.queries import PersonRow, TrainerChoice, trainer_choices
 from tui.messages import RuleRefused
+from tui.widgets.pickers import FieldInput
 from tui.widgets.status_line import StatusLine
 
 
@@ -211,10 +212,10 @@ class TrainerForm(RollcallModal[bool]):
         with Vertical(classes="dialog"):
             yield Label("Register a trainer", id="form-title")
             yield Label("Email", classes="field-label")
-            yield Input(id="email")
+            yield FieldInput(id="email")
             yield Label("", id="error-email", classes="field-error")
             yield Label("Name (only for someone new)", classes="field-label")
-            yield Input(id="name")
+            yield FieldInput(id="name")
             yield Label("", id="error-name", classes="field-error")
             yield Label("", id="error-general", classes="field-error")
             with Horizontal(classes="dialog-buttons"):

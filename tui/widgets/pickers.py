@@ -141,3 +141,11 @@ class MaterialsEditor(Vertical):
         row = event.button.parent
         if isinstance(row, MaterialRow):
             row.remove()
+
+
+class FieldInput(Input):
+    """A one-line input for forms (no border), so a form fits an 80x24 terminal."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("compact", True)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
