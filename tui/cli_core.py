@@ -265,15 +265,26 @@ def session() -> None:
 @click.option("--until", metavar="YYYY-MM-DD")
 @pass_ctx
 @handle_errors
-def session_add(ctx: Context, as_json: bool, repeat: str | None, count: int | None,
-                until: str | None, **options: Any) -> None:
+def session_add(
+    ctx: Context,
+    /,
+    as_json: bool,
+    repeat: str | None,
+    count: int | None,
+    until: str | None,
+    **options: Any,
+) -> None:
     """Add a session (or a recurring series with --repeat)."""
     from store.recurrence import Repeat
     from store.sessions import SessionInput, create_sessions
     from store.validate import parse_date
 
-    for name, flag in (("title", "--title"), ("date", "--date"), ("start", "--start"),
-                       ("duration", "--duration")):
+    for name, flag in (
+        ("title", "--title"),
+        ("date", "--date"),
+        ("start", "--start"),
+        ("duration", "--duration"),
+    ):
         if options.get(name) is None:
             raise click.UsageError(f"Missing option '{flag}'.")
     ctx.open()
@@ -358,8 +369,9 @@ def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
 @click.option("--unlimited", is_flag=True, help="Remove the capacity limit.")
 @pass_ctx
 @handle_errors
-def session_edit(ctx: Context, session_id: str, as_json: bool, unlimited: bool,
-                 **options: Any) -> None:
+def session_edit(
+    ctx: Context, /, session_id: str, as_json: bool, unlimited: bool, **options: Any
+) -> None:
     """Change a session; moving it sends updated invitations."""
     from store.serialize import session_dict
     from store.sessions import edit_session
