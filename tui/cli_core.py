@@ -106,14 +106,19 @@ def init(ctx: Context) -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Add demo data even if the database has data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) if the database has data.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @pass_ctx
 @handle_errors
-def demo(ctx: Context, force: bool, seed: int) -> None:
+def demo(ctx: Context, force: bool, if_empty: bool, seed: int) -> None:
     """Fill the database with realistic sample data."""
     from store.demo import fill_demo
+    from store.models import Person
 
     ctx.open()
+    if if_empty and Person.select().exists():
+        click.echo("the database already has data; demo data not added")
+        return
     summary = fill_demo(seed=seed, force=force)
     click.echo(
         f"demo data added: {summary['people']} people, {summary['trainers']} trainers, "
