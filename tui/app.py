@@ -141,12 +141,16 @@ class RollcallApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        keys = []
-        for binding_info in self.screen.active_bindings.values():
-            binding = binding_info.binding
-            if binding.description and binding_info.enabled:
-                keys.append((self.get_key_display(binding), binding.description))
-        keys += [(a.key or "", f"go to {a.title}") for a in self.areas if a.key]
+        own: list[tuple[str, str]] = []
+        widget: list[tuple[str, str]] = []
+        for info in self.screen.active_bindings.values():
+            binding = info.binding
+            if not binding.description or not info.enabled:
+                continue
+            # The screen's own keys first; the focused widget's movement keys after.
+            target = own if info.node in (self.screen, self) else widget
+            target.append((self.get_key_display(binding), binding.description))
+        keys = own + [(a.key or "", f"go to {a.title}") for a in self.areas if a.key] + widget
         title = getattr(self.screen, "BINDING_GROUP_TITLE", None) or self.screen.__class__.__name__
         self.push_screen(HelpScreen(title, keys))
 
