@@ -45,6 +45,7 @@ class AttendeeTable(DataTable[str | Text]):
     def __init__(self, describe: Callable[[str], str], *, id: str) -> None:
         super().__init__(id=id, cursor_type="row")
         self._describe = describe
+        self._tip: str | None = None
 
     def watch_hover_coordinate(self, old: Coordinate, value: Coordinate) -> None:
         """Show the hovered row's response details as the tooltip."""
@@ -52,9 +53,12 @@ class AttendeeTable(DataTable[str | Text]):
         try:
             key = self.coordinate_to_cell_key(Coordinate(value.row, 0)).row_key.value
         except Exception:  # noqa: BLE001 - hovering the header or an empty table
-            self.tooltip = None
-            return
-        self.tooltip = self._describe(key) if key else None
+            key = None
+        tip = self._describe(key) if key else None
+        # Setting the tooltip re-announces the hover; only set it when it changes.
+        if tip != self._tip:
+            self._tip = tip
+            self.tooltip = tip
 
 
 class SessionScreen(RollcallScreen):

@@ -19,8 +19,11 @@ class StatusUpdate(Message):
         """Shown in the error colour when true."""
 
 
-class DataChanged(Message):
-    """A screen changed the store; other screens refresh when they are next shown."""
+class DataChanged(Message, bubble=False):
+    """A screen changed the store; other screens refresh when they are next shown.
+
+    Post it to the app; the app hands a copy to every screen (it does not bubble back).
+    """
 
     def __init__(self, what: str = "sessions") -> None:
         super().__init__()
