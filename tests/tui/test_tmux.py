@@ -72,6 +72,7 @@ def terminal(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
 def test_open_search_open_and_mark_the_register(terminal: tuple[Terminal, Path]) -> None:
     term, db = terminal
     term.wait_for("row ")
+    time.sleep(0.5)  # let the first window settle before typing
     term.keys("/", "F", "i", "r", "e")
     shown = term.wait_for("(filtered)")
     assert "Fire Safety" in shown and "Data Protection" not in shown
