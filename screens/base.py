@@ -16,13 +16,16 @@ from tui.messages import RuleRefused
 
 @contextlib.contextmanager
 def db_thread() -> Iterator[None]:
-    """Open this worker thread's own connection and close it when the work is done.
+    """Make sure this worker thread has its own connection, and keep it for the next job.
 
-    Peewee keeps one connection per thread, so each thread worker connects to the
-    same file or server lazily and must not leave its connection behind.
+    Peewee keeps one connection per thread. Textual runs thread workers on a small
+    reused pool, so each pool thread connects once, lazily, and keeps its
+    connection (and SQLite's page cache: a fresh connection would re-read the
+    file on every keystroke of a search).
     """
-    with database.connection_context():
-        yield
+    if database.is_closed():
+        database.connect(reuse_if_open=True)
+    yield
 
 
 def report_worker_failure(screen: Screen[Any], event: Worker.StateChanged) -> None:

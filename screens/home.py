@@ -82,6 +82,9 @@ class HomeScreen(RollcallScreen):
     def __init__(self) -> None:
         super().__init__()
         self.generation = 0
+        """Bumped on every new read; answers to older reads are dropped."""
+        self.shown_generation = 0
+        """The read whose rows are on screen (benchmarks and tests wait for it)."""
         self.rows: dict[str, SessionRow] = {}
         self.stale = False
 
@@ -90,9 +93,7 @@ class HomeScreen(RollcallScreen):
         yield Header()
         with Horizontal(id="filters"):
             yield Input(placeholder="/ search title, place, description", id="search")
-            yield Select[int](
-                [], prompt="All trainers", id="trainer-filter", allow_blank=True
-            )
+            yield Select[int]([], prompt="All trainers", id="trainer-filter", allow_blank=True)
             yield Select[str](
                 [(label, key) for key, label in STATUS_LABELS.items()],
                 prompt="Any status",
@@ -159,9 +160,7 @@ class HomeScreen(RollcallScreen):
             if upcoming and not any(filters.values()):
                 cursor = first_upcoming_index(now)
             cursor = cursor or 0
-            page = session_page(
-                offset=max(0, cursor - size // 3), limit=size, now=now, **filters
-            )
+            page = session_page(offset=max(0, cursor - size // 3), limit=size, now=now, **filters)
             if page.total and cursor >= page.total:
                 cursor = page.total - 1
                 page = session_page(
@@ -174,6 +173,7 @@ class HomeScreen(RollcallScreen):
     def _show(self, event: PageLoaded) -> None:
         if event.generation != self.generation:
             return
+        self.shown_generation = event.generation
         table = self.query_one(PagedTable)
         self.rows = {str(r.id): r for r in event.page.rows}
         now = utcnow()

@@ -292,7 +292,11 @@ class PersonForm(RollcallModal[bool]):
 
     @on(Rejected)
     def _rejected(self, event: Rejected) -> None:
-        name = event.field if event.field in PERSON_FIELDS and self.query(f"#{event.field}") else "general"
+        name = (
+            event.field
+            if event.field in PERSON_FIELDS and self.query(f"#{event.field}")
+            else "general"
+        )
         error = self.query_one(f"#error-{name}", Label)
         error.update(f"⚠ {event.message}")
         error.add_class("-shown")

@@ -175,13 +175,16 @@ class SessionScreen(RollcallScreen):
         self._details(event.detail)
         zone = self.app.settings.zone  # type: ignore[attr-defined]
         attendees = self.query_one("#attendees", AttendeeTable)
-        _fill(attendees, [(str(r.enrolment_id), _attendee_cells(r, zone)) for r in event.detail.attendees])
-        waiting = self.query_one("#waitlist", AttendeeTable)
-        _fill(waiting, [(str(r.enrolment_id), _waiting_cells(r, zone)) for r in event.detail.waitlist])
-        cap = "unlimited" if event.detail.max_attendees is None else str(event.detail.max_attendees)
-        self.query_one("#attendees-title", Label).update(
-            f"Attendees {event.detail.taken}/{cap}"
+        _fill(
+            attendees,
+            [(str(r.enrolment_id), _attendee_cells(r, zone)) for r in event.detail.attendees],
         )
+        waiting = self.query_one("#waitlist", AttendeeTable)
+        _fill(
+            waiting, [(str(r.enrolment_id), _waiting_cells(r, zone)) for r in event.detail.waitlist]
+        )
+        cap = "unlimited" if event.detail.max_attendees is None else str(event.detail.max_attendees)
+        self.query_one("#attendees-title", Label).update(f"Attendees {event.detail.taken}/{cap}")
         self.query_one("#waitlist-title", Label).update(f"Waitlist ({len(event.detail.waitlist)})")
         waiting.display = bool(event.detail.waitlist)
         self._detail_line()
@@ -307,7 +310,9 @@ class SessionScreen(RollcallScreen):
 
         row = self._current()
         if row is not None and row.status in ("attended", "no_show"):
-            self._rule("unmark", lambda: unmark(self.session_id, row.email), f"{row.name}: unmarked")
+            self._rule(
+                "unmark", lambda: unmark(self.session_id, row.email), f"{row.name}: unmarked"
+            )
 
     def action_promote(self) -> None:
         """Give a place to the highlighted waitlisted person (or the first in line)."""
@@ -333,8 +338,10 @@ class SessionScreen(RollcallScreen):
                     "enrol",
                     lambda: enrol(self.session_id, email),
                     f"{email} added",
-                    describe=lambda r: f"{email}: {r.status}"
-                    + (f" #{r.waitlist_position}" if r.waitlist_position else ""),
+                    describe=lambda r: (
+                        f"{email}: {r.status}"
+                        + (f" #{r.waitlist_position}" if r.waitlist_position else "")
+                    ),
                 )
 
         self.app.push_screen(PeoplePicker(self.session_id), chosen)

@@ -124,7 +124,9 @@ class SessionForm(RollcallModal[int | None]):
                     yield from self._field(
                         "Date (YYYY-MM-DD)", FieldInput(tomorrow.isoformat(), id="date"), "date"
                     )
-                    yield from self._field("Start (HH:MM)", FieldInput("09:30", id="start"), "start")
+                    yield from self._field(
+                        "Start (HH:MM)", FieldInput("09:30", id="start"), "start"
+                    )
                     yield from self._field(
                         "Minutes", FieldInput("60", id="duration", type="integer"), "duration"
                     )
@@ -134,7 +136,9 @@ class SessionForm(RollcallModal[int | None]):
                 yield from self._field("Location", FieldInput(id="location"), "location")
                 with Vertical(id="online-box"):
                     yield from self._field(
-                        "Meeting URL", FieldInput(placeholder="https://…", id="online_url"), "online_url"
+                        "Meeting URL",
+                        FieldInput(placeholder="https://…", id="online_url"),
+                        "online_url",
                     )
                     yield Checkbox("Generate meeting link", id="generate_link")
                 yield from self._field(
@@ -170,7 +174,11 @@ class SessionForm(RollcallModal[int | None]):
                             yield from self._field(
                                 "Repeat",
                                 Select(
-                                    [("Daily", "daily"), ("Weekly", "weekly"), ("Monthly", "monthly")],
+                                    [
+                                        ("Daily", "daily"),
+                                        ("Weekly", "weekly"),
+                                        ("Monthly", "monthly"),
+                                    ],
                                     prompt="Does not repeat",
                                     id="repeat",
                                     compact=True,
@@ -212,7 +220,11 @@ class SessionForm(RollcallModal[int | None]):
     def _prepared(self, event: Prepared) -> None:
         select = self.query_one("#trainer", Select)
         select.set_options([(f"{t.name} <{t.email}>", t.email) for t in event.trainers])
-        for name, dim in (("roles", "role"), ("departments", "department"), ("locations", "location")):
+        for name, dim in (
+            ("roles", "role"),
+            ("departments", "department"),
+            ("locations", "location"),
+        ):
             picker = self.query_one(f"#{name}", VisibilityPicker)
             picker.options = []
             picker.set_values([])
@@ -342,7 +354,9 @@ class SessionForm(RollcallModal[int | None]):
                     rule = _repeat_of(repeat)
                     created = create_sessions(data, rule)
                     text = (
-                        f"{len(created)} sessions created" if len(created) > 1 else "Session created"
+                        f"{len(created)} sessions created"
+                        if len(created) > 1
+                        else "Session created"
                     )
                     self.post_message(self.Saved(created[0].id, text))
                 else:

@@ -144,7 +144,8 @@ def index_of_session(
     if not base.where(Session.id == session_id).exists():
         return None
     before = base.where(
-        (Session.start < target.start) | ((Session.start == target.start) & (Session.id < target.id))
+        (Session.start < target.start)
+        | ((Session.start == target.start) & (Session.id < target.id))
     )
     return int(before.count())
 
@@ -330,9 +331,7 @@ def trainer_choices(*, active_only: bool = True, search: str = "") -> list[Train
     upcoming = (
         Session.select(peewee.fn.COUNT(Session.id))
         .where(
-            (Session.trainer == Trainer.id)
-            & (Session.start > now)
-            & Session.cancelled_at.is_null()
+            (Session.trainer == Trainer.id) & (Session.start > now) & Session.cancelled_at.is_null()
         )
         .alias("upcoming")
     )
@@ -354,9 +353,11 @@ def trainer_choices(*, active_only: bool = True, search: str = "") -> list[Train
 
 def known_values(dimension: str) -> list[str]:
     """Distinct job roles, departments or locations of people and visibility rules."""
-    column = {"role": Person.job_role, "department": Person.department, "location": Person.location}[
-        dimension
-    ]
+    column = {
+        "role": Person.job_role,
+        "department": Person.department,
+        "location": Person.location,
+    }[dimension]
     values = {v for (v,) in Person.select(column).distinct().tuples() if v}
     from store.models import SessionVisibility
 
@@ -422,9 +423,7 @@ def people_to_add(session_id: int, search: str, limit: int = 50) -> list[PersonR
     already = Enrolment.select(Enrolment.person).where(
         (Enrolment.session == session_id) & (Enrolment.status != "cancelled")
     )
-    query = (
-        people_query(search, active_only=True).where(Person.id.not_in(already)).limit(limit)
-    )
+    query = people_query(search, active_only=True).where(Person.id.not_in(already)).limit(limit)
     return [
         PersonRow(
             id=p.id,

@@ -76,8 +76,12 @@ def make_data() -> Data:
             from store.people import get_person
 
             Enrolment.create(
-                session=past, person=get_person(email), status="enrolled", calendar="accepted",
-                invited_at=NOW - timedelta(days=5), responded_at=NOW - timedelta(days=4, hours=2),
+                session=past,
+                person=get_person(email),
+                status="enrolled",
+                calendar="accepted",
+                invited_at=NOW - timedelta(days=5),
+                responded_at=NOW - timedelta(days=4, hours=2),
             )
     full = create_sessions(
         SessionInput(

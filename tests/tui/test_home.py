@@ -19,12 +19,14 @@ async def test_lists_every_session_with_its_columns(app: RollcallApp, data: Data
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
         text = screen_text(app)
-        assert "Fire Safety" in text and "First Aid at Work" in text
+        assert "Fire Safety" in text
+        assert "First Aid at Work" in text
         assert "Data Protection Essentials" in text
         assert "2/2 full" in text  # full sessions are marked
         assert "0/∞" in text  # unlimited capacity
         assert "Hana Morris" in text
-        assert "completed" in text and "scheduled" in text
+        assert "completed" in text
+        assert "scheduled" in text
         table = app.screen.query_one(PagedTable)
         assert table.total == 3
         # The cursor starts on the first session that has not ended yet.
@@ -163,8 +165,10 @@ async def test_palette_offers_screens_and_actions(app: RollcallApp, data: Data) 
         await settle(pilot)
         provider = RollcallCommands(app.screen)
         titles = [title for title, _, _ in provider._commands()]
-        assert "screen: People" in titles and "screen: Trainers" in titles
-        assert "sessions: new" in titles and "sessions: delete" in titles
+        assert "screen: People" in titles
+        assert "screen: Trainers" in titles
+        assert "sessions: new" in titles
+        assert "sessions: delete" in titles
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"screen: people")

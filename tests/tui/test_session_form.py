@@ -104,7 +104,8 @@ async def test_recurrence_creates_a_series(app: RollcallApp, data: Data) -> None
         await settle(pilot)
     made = list(Session.select().where(Session.title == "Excel Clinic").order_by(Session.start))
     assert len(made) == 4
-    assert made[0].series_id is not None and len({s.series_id for s in made}) == 1
+    assert made[0].series_id is not None
+    assert len({s.series_id for s in made}) == 1
     assert Series.get_by_id(made[0].series_id).rule == "FREQ=WEEKLY;COUNT=4"
 
 

@@ -28,21 +28,22 @@ async def open_session(app: RollcallApp, pilot: Pilot[None], session_id: int) ->
 
 def status_of(session_id: int, email: str) -> str:
     person = Person.get(Person.email == email)
-    return Enrolment.get(
-        (Enrolment.session == session_id) & (Enrolment.person == person)
-    ).status
+    return Enrolment.get((Enrolment.session == session_id) & (Enrolment.person == person)).status
 
 
 async def test_register_takes_one_key_per_person(app: RollcallApp, data: Data) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         page = await open_session(app, pilot, data.past)
         table = page.query_one("#attendees", DataTable)
-        assert table.row_count == 5 and table.cursor_row == 0
+        assert table.row_count == 5
+        assert table.cursor_row == 0
         text = screen_text(app)
-        assert "Fire Safety" in text and "Evacuation plan" in text
+        assert "Fire Safety" in text
+        assert "Evacuation plan" in text
         assert "✓" in text
         detail = str(page.query_one("#detail-line", Static).render())
-        assert "Ann Adams" in detail and "accepted 19 Nov 08:00" in detail
+        assert "Ann Adams" in detail
+        assert "accepted 19 Nov 08:00" in detail
         await pilot.press("a", "n", "a", "a", "a")
         await settle(pilot)
         assert table.cursor_row == 4

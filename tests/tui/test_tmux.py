@@ -75,7 +75,8 @@ def test_open_search_open_and_mark_the_register(terminal: tuple[Terminal, Path])
     time.sleep(0.5)  # let the first window settle before typing
     term.keys("/", "F", "i", "r", "e")
     shown = term.wait_for("(filtered)")
-    assert "Fire Safety" in shown and "Data Protection" not in shown
+    assert "Fire Safety" in shown
+    assert "Data Protection" not in shown
     term.keys("Enter", "Enter")  # to the list, then open the oldest Fire Safety (in the past)
     shown = term.wait_for("Attendees")
     session_id = int(re.search(r"Fire Safety\s+#(\d+)", shown).group(1))  # type: ignore[union-attr]
@@ -100,7 +101,8 @@ def test_open_search_open_and_mark_the_register(terminal: tuple[Terminal, Path])
 
 def _alive(term: Terminal) -> bool:
     return (
-        subprocess.run(["tmux", "-L", term.socket, "has-session", "-t", "rc"], capture_output=True)
-        .returncode
+        subprocess.run(
+            ["tmux", "-L", term.socket, "has-session", "-t", "rc"], capture_output=True
+        ).returncode
         == 0
     )

@@ -39,7 +39,7 @@ class PagedTable(DataTable[Cell]):
             """The table that asked."""
             return self.table
 
-    def __init__(self, *, page_size: int = 100, id: str | None = None) -> None:
+    def __init__(self, *, page_size: int = 60, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.page_size = page_size
         """How many rows one window holds."""
@@ -90,7 +90,10 @@ class PagedTable(DataTable[Cell]):
 
     def action_cursor_down(self) -> None:
         """Down, loading the next window at the bottom edge."""
-        if self.cursor_row >= self.row_count - 1 and self.window_start + self.row_count < self.total:
+        if (
+            self.cursor_row >= self.row_count - 1
+            and self.window_start + self.row_count < self.total
+        ):
             self.want(self.window_start + self.row_count)
             return
         super().action_cursor_down()
@@ -106,7 +109,10 @@ class PagedTable(DataTable[Cell]):
         """A screenful down, across windows."""
         step = max(1, self.scrollable_content_region.height - 1)
         target = self.absolute_row + step
-        if target >= self.window_start + self.row_count and self.window_start + self.row_count < self.total:
+        if (
+            target >= self.window_start + self.row_count
+            and self.window_start + self.row_count < self.total
+        ):
             self.want(target)
             return
         super().action_page_down()
