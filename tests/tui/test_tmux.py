@@ -78,7 +78,7 @@ def test_open_search_open_and_mark_the_register(terminal: tuple[Terminal, Path])
     assert "Fire Safety" in shown
     assert "Data Protection" not in shown
     term.keys("Enter", "Enter")  # to the list, then open the oldest Fire Safety (in the past)
-    shown = term.wait_for("Attendees")
+    shown = term.wait_for("Trainer ")  # the details line appears once the page is read
     session_id = int(re.search(r"Fire Safety\s+#(\d+)", shown).group(1))  # type: ignore[union-attr]
     first = re.search(r"^\s*Name.*\n\s*(\S+ \S+)", shown, re.M).group(1)  # type: ignore[union-attr]
     term.keys("n")
