@@ -44,18 +44,14 @@ def _open_for_marking(session_id: int | str, now: datetime) -> Session:
     return session
 
 
-def mark(
-    session_id: int | str, email: str, outcome: str, *, author: str = "admin"
-) -> Enrolment:
+def mark(session_id: int | str, email: str, outcome: str, *, author: str = "admin") -> Enrolment:
     """Mark an enrolled person attended or no-show; attended creates the completion.
 
     Reversible (mark again, or `unmark`) until the session is finalised.
     """
     status = MARKS.get(outcome)
     if status is None:
-        raise ValidationError(
-            f"mark must be attended or no-show, got {outcome!r}", field="mark"
-        )
+        raise ValidationError(f"mark must be attended or no-show, got {outcome!r}", field="mark")
     now = utcnow()
     with write_transaction():
         session = _open_for_marking(session_id, now)

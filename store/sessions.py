@@ -246,7 +246,7 @@ def check_trainer_free(
     )
     if clash is not None:
         raise RuleViolation(
-            f"{trainer.person.email} already delivers \"{clash.title}\" (session {clash.id}) "
+            f'{trainer.person.email} already delivers "{clash.title}" (session {clash.id}) '
             f"on {describe_when(clash.start, clash.end)}, which overlaps",
             field="trainer",
         )
@@ -270,9 +270,7 @@ def create_sessions(
     """Create a session, or one per occurrence of `repeat` in one new series."""
     zone = zone or current_settings().zone
     clean = clean_session(data, zone)
-    starts = (
-        occurrences(clean.day, clean.start_time, zone, repeat) if repeat else [clean.start]
-    )
+    starts = occurrences(clean.day, clean.start_time, zone, repeat) if repeat else [clean.start]
     created: list[Session] = []
     with write_transaction():
         series = None
@@ -388,7 +386,9 @@ def edit_session(
     with write_transaction():
         session = _locked_session(session_id)
         if session.cancelled_at is not None:
-            raise RuleViolation(f"session {session.id} is cancelled and cannot be edited", "session")
+            raise RuleViolation(
+                f"session {session.id} is cancelled and cannot be edited", "session"
+            )
         current = session_input_of(session, zone)
         merged = dict(changes)
         if changes.get("online_url") or changes.get("generate_link"):
@@ -427,7 +427,9 @@ def edit_session(
         old_visibility = rules_of(session)
         old_materials = [
             (m.name, m.url)
-            for m in Material.select().where(Material.session == session).order_by(Material.position)
+            for m in Material.select()
+            .where(Material.session == session)
+            .order_by(Material.position)
         ]
         session.title = clean.title
         session.description = clean.description
@@ -475,7 +477,10 @@ def edit_session(
             )
             for enrolment in attendees:
                 notify.enqueue(
-                    "update", session, enrolment.person, enrolment=enrolment,
+                    "update",
+                    session,
+                    enrolment.person,
+                    enrolment=enrolment,
                     extra={"changed": result.changed},
                 )
             if session.trainer_id and "trainer" not in result.changed:
@@ -529,7 +534,10 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
         )
         for enrolment in affected:
             notify.enqueue(
-                "cancellation", session, enrolment.person, enrolment=enrolment,
+                "cancellation",
+                session,
+                enrolment.person,
+                enrolment=enrolment,
                 extra={"reason": text, "was": enrolment.status},
             )
         if session.trainer_id:

@@ -34,7 +34,7 @@ def settings() -> Iterator[Settings]:
         organizer_name="Training Team",
     )
     use_settings(value)
-    yield value
+    return value
 
 
 @pytest.fixture
