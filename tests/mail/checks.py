@@ -45,9 +45,12 @@ def check_plain(msg: EmailMessage, *, to: str, organizer: str) -> None:
 def check_imip(msg: EmailMessage, *, method: str, to: str, organizer: str) -> Calendar:
     """S1-S7 and C1-C8: structure, CRLF, one ATTENDEE == To, ORGANIZER == From, VTIMEZONE."""
     assert parseaddr(msg["To"])[1] == to
-    assert len(msg["To"].addresses) == 1 and msg["Cc"] is None and msg["Bcc"] is None
+    assert len(msg["To"].addresses) == 1
+    assert msg["Cc"] is None
+    assert msg["Bcc"] is None
     assert parseaddr(msg["From"])[1] == organizer
-    assert msg["Message-ID"] and msg["Date"]
+    assert msg["Message-ID"]
+    assert msg["Date"]
     assert msg.get_content_type() == "multipart/mixed"
     alternative, attachment = list(msg.iter_parts())
     assert alternative.get_content_type() == "multipart/alternative"
@@ -57,7 +60,8 @@ def check_imip(msg: EmailMessage, *, method: str, to: str, organizer: str) -> Ca
     assert inline.get_param("method").upper() == method
     assert inline.get_param("charset").upper() == "UTF-8"
     assert inline["Content-Transfer-Encoding"].lower() == "base64"
-    assert inline["Content-Disposition"] is None and inline["Content-ID"] is None
+    assert inline["Content-Disposition"] is None
+    assert inline["Content-ID"] is None
     assert attachment.get_content_type() == "application/ics"
     assert attachment.get_content_disposition() == "attachment"
     assert attachment.get_filename() == "invite.ics"
@@ -71,16 +75,18 @@ def check_imip(msg: EmailMessage, *, method: str, to: str, organizer: str) -> Ca
     data.decode("utf-8")
 
     cal = Calendar.from_ical(data)
-    assert cal["VERSION"] == "2.0" and cal["PRODID"]
+    assert cal["VERSION"] == "2.0"
+    assert cal["PRODID"]
     assert str(cal["METHOD"]).upper() == method
-    events = [c for c in cal.walk("VEVENT")]
+    events = list(cal.walk("VEVENT"))
     assert len(events) == 1
     event = events[0]
     for key in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "SEQUENCE"):
         assert key in event, key
     assert event.decoded("DTSTAMP").tzinfo is not None
     assert event.decoded("DTSTAMP").utcoffset() == UTC.utcoffset(None)
-    assert event.to_ical().count(b"DTSTAMP:") == 1 and b"Z\r\n" in event.to_ical()
+    assert event.to_ical().count(b"DTSTAMP:") == 1
+    assert b"Z\r\n" in event.to_ical()
     attendee = event["ATTENDEE"]
     assert not isinstance(attendee, list), "more than one ATTENDEE"
     assert str(attendee).lower() == f"mailto:{to}".lower()

@@ -219,7 +219,8 @@ def test_notices_without_calendar(kind: str, extra: dict[str, Any], subject: str
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "Tuesday 1 December 2026, 09:30-10:30 (Europe/London)" in text
-    assert "https://docs.example.test/agenda" in text and "https://docs.example.test/agenda" in html
+    assert "https://docs.example.test/agenda" in text
+    assert "https://docs.example.test/agenda" in html
     if kind == "waitlisted":
         assert "position 2" in text
     if kind == "message":
@@ -252,4 +253,5 @@ def test_headers_and_message_id() -> None:
     assert msg["To"].addresses[0].display_name == "Ann Åström, Jr."
     raw = message_bytes(build_message(payload(), message_id="<m@x>", created_at=STAMP))
     raw.decode("ascii")  # 7-bit clean on the wire
-    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    assert b"\r\n" in raw
+    assert b"\n" not in raw.replace(b"\r\n", b"")

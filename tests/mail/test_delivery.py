@@ -88,7 +88,8 @@ def test_every_kind_arrives_with_the_right_structure(
     assert invitation["UID"] == update["UID"] == cancel["UID"] == s.uid
     assert update["SEQUENCE"] == invitation["SEQUENCE"] + 1
     assert cancel["SEQUENCE"] == update["SEQUENCE"] + 1
-    assert cancel["STATUS"] == "CANCELLED" and str(cancel["COMMENT"]) == "Room flooded"
+    assert cancel["STATUS"] == "CANCELLED"
+    assert str(cancel["COMMENT"]) == "Room flooded"
     assert ann_mail["message"][0]["Subject"] == "Badge needed"
     assert "Bring your badge." in ann_mail["message"][0].get_body(("plain",)).get_content()
 
@@ -97,7 +98,8 @@ def test_every_kind_arrives_with_the_right_structure(
     removal = event_of(
         check_imip(bob_mail["removal"][0], method="CANCEL", to=bob.email, organizer=org)
     )
-    assert removal["UID"] == s.uid and "STATUS" not in removal
+    assert removal["UID"] == s.uid
+    assert "STATUS" not in removal
 
     cat_mail = by_kind(inbox(mail_servers, cat.email))
     assert sorted(cat_mail) == ["cancellation", "promoted", "reminder", "waitlisted"]
@@ -194,7 +196,8 @@ def test_one_refused_recipient_fails_alone(
     report = send_outbox(mail_settings)
     assert (report.sent, report.failed, report.pending) == (2, 1, 0)
     failed = Outbox.get(Outbox.recipient == ghost.email)
-    assert failed.status == "failed" and failed.last_error.startswith("550")
+    assert failed.status == "failed"
+    assert failed.last_error.startswith("550")
     for p in good:
         assert len(mail_servers.messages(p.email)) == 1
     # A failed row is not retried by the next drain.
@@ -214,7 +217,8 @@ def test_temporary_failure_is_retried_with_backoff(
     row = outbox.claim(owner)[0]
     assert outbox.retry_later(owner, row.id, "451 try later") == "pending"
     row = Outbox.get_by_id(row.id)
-    assert row.attempts == 1 and row.next_attempt_at > utcnow() + timedelta(seconds=50)
+    assert row.attempts == 1
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=50)
     assert send_outbox(mail_settings).sent == 0  # not due yet
     Outbox.update(next_attempt_at=utcnow()).execute()
     assert send_outbox(mail_settings).sent == 1
@@ -302,5 +306,6 @@ def test_sent_confirmation_marks_the_enrolment_invited(
     assert {e.calendar for e in rows.values()} == {"not_invited"}
     assert send_outbox(mail_settings).sent == 2
     rows = {e.person_id: e for e in Enrolment.select()}
-    assert rows[lee.id].calendar == "invited" and rows[lee.id].invited_at is not None
+    assert rows[lee.id].calendar == "invited"
+    assert rows[lee.id].invited_at is not None
     assert rows[max_.id].calendar == "not_invited"
