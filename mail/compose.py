@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import email
 import html
 import json
+import uuid
 from datetime import UTC, datetime
 from email import policy
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from functools import cache
@@ -179,20 +184,55 @@ def render_html(payload: dict[str, Any], method: str | None, subject: str) -> st
     return _template("layout.html").safe_substitute(subject=html.escape(subject), body=body)
 
 
-def build_message(
+def _address_header(name: str, address: str) -> str:
+    # The legacy formataddr RFC 2047-encodes a non-ASCII display name.
+    return formataddr((name, address), charset="utf-8")
+
+
+def _text_header(name: str, value: str) -> str:
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    encoded = Header(value, charset, header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}"
+
+
+def _qp(text: str) -> bytes:
+    body = text.replace("\r\n", "\n").encode("utf-8")
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    return binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def _part(headers: list[str], body: bytes) -> bytes:
+    return ("\r\n".join(headers) + "\r\n\r\n").encode("ascii") + body
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> tuple[str, bytes]:
+    boundary = f"=_rollcall_{uuid.uuid4().hex}"
+    out = b"".join(b"--" + boundary.encode() + b"\r\n" + part + b"\r\n" for part in parts)
+    out += b"--" + boundary.encode() + b"--\r\n"
+    return f'multipart/{subtype}; boundary="{boundary}"', out
+
+
+def render_bytes(
     payload: dict[str, Any] | str,
     *,
     message_id: str,
     created_at: datetime,
     now: datetime | None = None,
-) -> EmailMessage:
-    """Render one outbox payload into an `EmailMessage` for its one recipient.
+) -> bytes:
+    """Render one outbox payload into the message bytes sent over SMTP (CRLF, 7-bit).
 
     Layout (itip.md S3): multipart/mixed > multipart/alternative (text/plain,
     text/html, text/calendar; method=...) + application/ics attachment when the
     kind carries a calendar object; otherwise multipart/alternative of text and
-    HTML. `created_at` (when the change was made) becomes the DTSTAMP; `now`
-    the Date header.
+    HTML. The calendar parts are base64 of the exact iCalendar bytes, so CRLF
+    survives (S4, S5). `created_at` (when the change was made) becomes the
+    DTSTAMP; `now` the Date header. Written directly rather than through
+    `email.message` because the sender renders thousands per batch.
     """
     data: dict[str, Any] = json.loads(payload) if isinstance(payload, str) else payload
     now = now or datetime.now(UTC)
@@ -202,33 +242,63 @@ def build_message(
     organizer = data["organizer"]
     recipient = data["recipient"]
 
-    msg = EmailMessage()
-    msg["From"] = formataddr((organizer.get("name") or "", organizer["email"]))
-    msg["To"] = formataddr((recipient.get("name") or "", recipient["email"]))
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(now.astimezone(UTC))
-    msg["Message-ID"] = message_id
-    msg["X-Rollcall-Kind"] = data["kind"]
-    msg.set_content(render_text(data, method))
-    msg.add_alternative(render_html(data, method, subject), subtype="html")
-    if calendar is not None:
-        # Bytes keep the CRLF line ends; a str would be re-joined with LF (itip.md S5).
-        msg.add_alternative(
-            calendar.data,
-            maintype="text",
-            subtype="calendar",
-            cte="base64",
-            params={"method": calendar.method, "charset": "UTF-8"},
+    text = _part(
+        [
+            'Content-Type: text/plain; charset="utf-8"',
+            "Content-Transfer-Encoding: quoted-printable",
+        ],
+        _qp(render_text(data, method)),
+    )
+    page = _part(
+        ['Content-Type: text/html; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable"],
+        _qp(render_html(data, method, subject)),
+    )
+    if calendar is None:
+        content_type, body = _multipart("alternative", [text, page])
+    else:
+        encoded = _b64(calendar.data)
+        inline = _part(
+            [
+                f'Content-Type: text/calendar; method="{calendar.method}"; charset="UTF-8"',
+                "Content-Transfer-Encoding: base64",
+            ],
+            encoded,
         )
-        msg.make_mixed()
-        msg.add_attachment(
-            calendar.data,
-            maintype="application",
-            subtype="ics",
-            cte="base64",
-            filename="invite.ics",
-            params={"name": "invite.ics"},
+        alt_type, alt_body = _multipart("alternative", [text, page, inline])
+        alternative = _part([f"Content-Type: {alt_type}"], alt_body)
+        attachment = _part(
+            [
+                'Content-Type: application/ics; name="invite.ics"',
+                'Content-Disposition: attachment; filename="invite.ics"',
+                "Content-Transfer-Encoding: base64",
+            ],
+            encoded,
         )
+        content_type, body = _multipart("mixed", [alternative, attachment])
+    headers = [
+        f"From: {_address_header(organizer.get('name') or '', organizer['email'])}",
+        f"To: {_address_header(recipient.get('name') or '', recipient['email'])}",
+        _text_header("Subject", subject),
+        f"Date: {format_datetime(now.astimezone(UTC))}",
+        f"Message-ID: {message_id}",
+        f"X-Rollcall-Kind: {data['kind']}",
+        "MIME-Version: 1.0",
+        f"Content-Type: {content_type}",
+    ]
+    return _part(headers, body)
+
+
+def build_message(
+    payload: dict[str, Any] | str,
+    *,
+    message_id: str,
+    created_at: datetime,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """Render one outbox payload into an `EmailMessage` (the parsed `render_bytes`)."""
+    raw = render_bytes(payload, message_id=message_id, created_at=created_at, now=now)
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
     return msg
 
 

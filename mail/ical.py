@@ -8,12 +8,15 @@ TZID and a narrow VTIMEZONE placed first.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar.parser import Contentline
 
 PRODID = "-//rollcall//rollcall training calendar//EN"
 
@@ -154,6 +157,12 @@ def _event(
     return event, start
 
 
+_STAMP_MARK = datetime(1901, 1, 1, tzinfo=UTC)
+_STAMP_LINE = b"DTSTAMP:19010101T000000Z\r\n"
+_ATTENDEE_MARK = "mailto:attendee@rollcall.invalid"
+_ATTENDEE_LINE = b"ATTENDEE:" + _ATTENDEE_MARK.encode() + b"\r\n"
+
+
 def build_calendar(
     payload: dict[str, Any], dtstamp: datetime, method: str | None = None
 ) -> CalendarPart | None:
@@ -165,6 +174,45 @@ def build_calendar(
     method = method or method_for(payload)
     if method is None:
         return None
+    # Everything but the recipient and DTSTAMP is shared by a session's whole batch:
+    # build that once and splice the two per-recipient lines in.
+    shared = {k: v for k, v in payload.items() if k not in ("recipient", "enrolment")}
+    role = "CHAIR" if is_trainer(payload) else "REQ-PARTICIPANT"
+    key = json.dumps([shared, method, role], sort_keys=True, default=str)
+    template = _template(key)
+    recipient = payload["recipient"]
+    attendee = _address(
+        recipient["email"],
+        {
+            "CN": recipient.get("name") or recipient["email"],
+            "CUTYPE": "INDIVIDUAL",
+            "ROLE": role,
+            "PARTSTAT": "NEEDS-ACTION",
+            "RSVP": "TRUE",
+        },
+    )
+    line = Contentline.from_parts("ATTENDEE", attendee.params, attendee.to_ical().decode())
+    stamp = dtstamp.astimezone(UTC).strftime("DTSTAMP:%Y%m%dT%H%M%SZ\r\n").encode()
+    data = template.replace(_ATTENDEE_LINE, line.to_ical() + b"\r\n", 1).replace(
+        _STAMP_LINE, stamp, 1
+    )
+    return CalendarPart(method=method, data=data)
+
+
+@lru_cache(maxsize=256)
+def _template(key: str) -> bytes:
+    shared, method, role = json.loads(key)
+    return _full_calendar(
+        {**shared, "recipient": {"email": "attendee@rollcall.invalid", "name": ""}},
+        method,
+        _STAMP_MARK,
+        attendee_mark=True,
+    )
+
+
+def _full_calendar(
+    payload: dict[str, Any], method: str, dtstamp: datetime, *, attendee_mark: bool = False
+) -> bytes:
     zone = ZoneInfo(payload.get("timezone") or "UTC")
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -172,6 +220,9 @@ def build_calendar(
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
     event, start = _event(payload, method, dtstamp, zone)
+    if attendee_mark:
+        event.pop("ATTENDEE")
+        event.add("attendee", vCalAddress(_ATTENDEE_MARK))
     cal.add_component(event)
     if zone.key != "UTC":
         # A narrow window keeps the VTIMEZONE to this year's and next year's rules (C5).
@@ -179,7 +230,7 @@ def build_calendar(
             first_date=date(start.year, 1, 1), last_date=date(start.year + 1, 12, 31)
         )
         _timezones_first(cal)
-    return CalendarPart(method=method, data=cal.to_ical())
+    return bytes(cal.to_ical())
 
 
 def _timezones_first(cal: Calendar) -> None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import aiosmtplib
 
 from mail import ical
-from mail.compose import build_message, message_bytes, subject_for
+from mail.compose import render_bytes, subject_for
 from store import outbox
 from store.errors import ServiceUnavailable, ValidationError
 from store.models import Outbox
@@ -65,12 +65,12 @@ class Rendered:
 def render_row(row: Outbox, now: datetime | None = None) -> Rendered:
     """Render one outbox row into the bytes sent over SMTP."""
     payload = json.loads(row.payload)
-    msg = build_message(payload, message_id=row.message_id, created_at=row.created_at, now=now)
+    data = render_bytes(payload, message_id=row.message_id, created_at=row.created_at, now=now)
     return Rendered(
         row_id=row.id,
         sender=payload["organizer"]["email"],
         recipient=row.recipient,
-        data=message_bytes(msg),
+        data=data,
         subject=subject_for(payload),
         invited=ical.method_for(payload) == ical.REQUEST and row.enrolment_id is not None,
     )
