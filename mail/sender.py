@@ -241,7 +241,7 @@ async def drain_outbox(
     settings: Settings,
     *,
     owner: str | None = None,
-    batch_size: int = 200,
+    batch_size: int = 500,
     stop: asyncio.Event | None = None,
     limit: int | None = None,
     on_progress: Callable[[SendReport], None] | None = None,

@@ -89,22 +89,23 @@ def mark_sent(owner: str, sent: Sequence[Sent], now: datetime | None = None) -> 
     if not sent:
         return 0
     now = now or utcnow()
-    count = 0
+    ids = [item.id for item in sent]
+    # One statement per flush: the sender records thousands of rows per batch.
+    subject = peewee.Case(Outbox.id, [(item.id, item.subject) for item in sent], Outbox.subject)
     with write_transaction():
-        for item in sent:
-            count += (
-                Outbox.update(
-                    status="sent",
-                    sent_at=now,
-                    subject=item.subject,
-                    attempts=Outbox.attempts + 1,
-                    claimed_by=None,
-                    claimed_until=None,
-                    last_error=None,
-                )
-                .where((Outbox.id == item.id) & (Outbox.claimed_by == owner))
-                .execute()
+        count = int(
+            Outbox.update(
+                status="sent",
+                sent_at=now,
+                subject=subject,
+                attempts=Outbox.attempts + 1,
+                claimed_by=None,
+                claimed_until=None,
+                last_error=None,
             )
+            .where(Outbox.id.in_(ids) & (Outbox.claimed_by == owner))
+            .execute()
+        )
         invited = [item.id for item in sent if item.invited]
         if invited:
             enrolment_ids = [
