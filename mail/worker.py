@@ -7,6 +7,7 @@ import importlib
 import inspect
 import logging
 import signal
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ TICK_INTERVAL = 60.0
 POLL_INTERVAL = 60.0
 
 JobFunc = Callable[[Settings, asyncio.Event], Awaitable[Any]]
+OnResult = Callable[[str, Any, BaseException | None], None]
+"""Called after every run of a job with its name, its result and the error it raised."""
 
 
 @dataclass(frozen=True)
@@ -88,16 +91,33 @@ def default_jobs() -> list[Job]:
     return jobs
 
 
-async def _loop(job: Job, settings: Settings, stop: asyncio.Event) -> None:
+async def _loop(
+    job: Job,
+    settings: Settings,
+    stop: asyncio.Event,
+    on_result: OnResult | None,
+    wake: asyncio.Event | None,
+) -> None:
     while not stop.is_set():
+        result: Any = None
+        error: BaseException | None = None
         try:
-            await job.run(settings, stop)
-        except Exception:  # one failing run must not end the worker
+            result = await job.run(settings, stop)
+        except Exception as exc:  # one failing run must not end the worker
             log.exception("%s failed", job.name)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=job.interval)
-        except TimeoutError:
-            pass
+            error = exc
+        if on_result is not None:
+            on_result(job.name, result, error)
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wake is not None:
+            waiters.append(asyncio.ensure_future(wake.wait()))
+        _, pending = await asyncio.wait(
+            waiters, timeout=job.interval, return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiter in pending:
+            waiter.cancel()
+        if wake is not None:
+            wake.clear()
 
 
 async def run_worker(
@@ -106,11 +126,14 @@ async def run_worker(
     stop: asyncio.Event | None = None,
     *,
     install_signals: bool = True,
+    on_result: OnResult | None = None,
+    wake: dict[str, asyncio.Event] | None = None,
 ) -> None:
     """Run `jobs` (default: `default_jobs()`) until `stop` is set or SIGTERM/SIGINT arrives.
 
     On a signal every job finishes what it is doing (the sender the message in
-    flight) and the function returns.
+    flight) and the function returns. `on_result` hears about every run;
+    setting ``wake[name]`` runs that job now instead of at its next interval.
     """
     stop = stop or asyncio.Event()
     jobs = default_jobs() if jobs is None else jobs
@@ -120,7 +143,9 @@ async def run_worker(
             loop.add_signal_handler(sig, _stopper(stop, sig))
     log.info("worker started: %s", ", ".join(f"{j.name} every {j.interval:g}s" for j in jobs))
     try:
-        await asyncio.gather(*(_loop(job, settings, stop) for job in jobs))
+        await asyncio.gather(
+            *(_loop(job, settings, stop, on_result, (wake or {}).get(job.name)) for job in jobs)
+        )
     finally:
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -134,3 +159,69 @@ def _stopper(stop: asyncio.Event, sig: signal.Signals) -> Callable[[], None]:
         stop.set()
 
     return handler
+
+
+class BackgroundJobs:
+    """The worker's jobs in a daemon thread with its own event loop (for the app).
+
+    The app calls `start()` when no separate worker runs, `run_now("send")`
+    after queueing mail, and `stop()` on exit. `on_result(name, result, error)`
+    is called in the worker thread: hand it to the UI thread (Textual:
+    ``app.call_from_thread``). Results are `mail.sender.SendReport` for
+    "send" and `mail.jobs.TickReport` for "tick".
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        jobs: list[Job] | None = None,
+        on_result: OnResult | None = None,
+    ) -> None:
+        self.settings = settings
+        self.jobs = default_jobs() if jobs is None else jobs
+        self.on_result = on_result
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._wake: dict[str, asyncio.Event] = {}
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> None:
+        """Start the thread (no-op when running)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._ready.clear()
+        self._thread = threading.Thread(target=self._main, name="rollcall-jobs", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def _main(self) -> None:
+        async def body() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._wake = {job.name: asyncio.Event() for job in self.jobs}
+            self._ready.set()
+            await run_worker(
+                self.settings,
+                self.jobs,
+                self._stop,
+                install_signals=False,
+                on_result=self.on_result,
+                wake=self._wake,
+            )
+
+        asyncio.run(body())
+
+    def run_now(self, name: str = "send") -> None:
+        """Run job `name` now instead of at its next interval."""
+        event = self._wake.get(name)
+        if self._loop is not None and event is not None:
+            self._loop.call_soon_threadsafe(event.set)
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop after the work in flight; wait up to `timeout` seconds for the thread."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

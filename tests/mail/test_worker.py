@@ -1,0 +1,84 @@
+"""The worker loop and the app's background runner."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mail.sender import SendReport
+from mail.worker import BackgroundJobs, Job, run_worker, send_job, tick_job
+from store import booking
+from store.settings import Settings
+from tests.store.helpers import person, session
+
+
+async def test_failing_job_does_not_stop_the_others(settings: Settings) -> None:
+    runs: list[str] = []
+    stop = asyncio.Event()
+
+    async def broken(s: Settings, stop_: asyncio.Event) -> None:
+        runs.append("broken")
+        raise RuntimeError("boom")
+
+    async def fine(s: Settings, stop_: asyncio.Event) -> str:
+        runs.append("fine")
+        if runs.count("fine") == 3:
+            stop.set()
+        return "ok"
+
+    seen: list[tuple[str, Any, Any]] = []
+    jobs = [Job("broken", 0.01, broken), Job("fine", 0.01, fine)]
+    await asyncio.wait_for(
+        run_worker(
+            settings,
+            jobs,
+            stop,
+            install_signals=False,
+            on_result=lambda n, r, e: seen.append((n, r, e)),
+        ),
+        10,
+    )
+    assert runs.count("fine") == 3
+    assert runs.count("broken") >= 1
+    assert ("fine", "ok", None) in seen
+    assert any(n == "broken" and isinstance(e, RuntimeError) for n, _, e in seen)
+
+
+@pytest.mark.mailserver
+def test_background_jobs_send_on_demand_and_stop(
+    sqlite_store: str,
+    mail_settings: Settings,
+    mail_servers: Any,
+    new_address: Callable[[str], str],
+) -> None:
+    results: list[tuple[str, Any, Any]] = []
+    done = threading.Event()
+
+    def on_result(name: str, result: Any, error: Any) -> None:
+        results.append((name, result, error))
+        if name == "send" and isinstance(result, SendReport) and result.sent:
+            done.set()
+
+    runner = BackgroundJobs(
+        mail_settings,
+        [Job("send", 3600, send_job), Job("tick", 3600, tick_job)],
+        on_result=on_result,
+    )
+    runner.start()
+    try:
+        s = session()
+        ann = person(new_address("ann"))
+        booking.book(s.id, ann.email)
+        runner.run_now("send")
+        assert done.wait(20), results
+    finally:
+        started = time.monotonic()
+        runner.stop()
+        assert time.monotonic() - started < 10
+    assert len(mail_servers.messages(ann.email)) == 1
+    assert any(name == "tick" and error is None for name, _, error in results)
