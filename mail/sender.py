@@ -104,6 +104,8 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
     try:
         await client.connect()
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        # A refused login leaves the socket open; do not leak it.
+        client.close()
         raise ServiceUnavailable(
             "SMTP", f"{settings.smtp_host}:{settings.smtp_port}: {_describe(exc)}"
         ) from exc
