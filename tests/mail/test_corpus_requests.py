@@ -1,4 +1,4 @@
-"""Every real-client REQUEST in the corpus passes the reader our own invitations are checked with."""
+"""Every real-client REQUEST in the corpus passes the reader that checks our invitations."""
 
 from __future__ import annotations
 
