@@ -8,6 +8,7 @@ import inspect
 import logging
 import signal
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,36 @@ async def send_job(settings: Settings, stop: asyncio.Event) -> Any:
     return report
 
 
+class SendWithBackoff:
+    """The send job, waiting longer after each time SMTP could not be reached.
+
+    Waits 10 s, 20 s, 40 s ... up to 5 minutes between tries while the server
+    is down (the outbox keeps everything), and goes back to the normal
+    interval after the first successful connection.
+    """
+
+    def __init__(self, first: float = 10.0, longest: float = 300.0) -> None:
+        self.first = first
+        self.longest = longest
+        self.failures = 0
+        self.not_before = 0.0
+
+    async def __call__(self, settings: Settings, stop: asyncio.Event) -> Any:
+        """Run `send_job` unless the backoff says to wait."""
+        if time.monotonic() < self.not_before:
+            return None
+        report = await send_job(settings, stop)
+        if getattr(report, "unreachable", None):
+            self.failures += 1
+            delay = min(self.longest, self.first * 2 ** (self.failures - 1))
+            self.not_before = time.monotonic() + delay
+            log.info("send: next try in %.0f s", delay)
+        else:
+            self.failures = 0
+            self.not_before = 0.0
+        return report
+
+
 async def tick_job(settings: Settings, stop: asyncio.Event) -> Any:
     """Queue due reminders (the status clock itself is derived)."""
     from mail.jobs import tick
@@ -84,7 +115,10 @@ def poll_job() -> Job | None:
 
 def default_jobs() -> list[Job]:
     """Every job the worker (and the app's background runner) runs."""
-    jobs = [Job("send", SEND_INTERVAL, send_job), Job("tick", TICK_INTERVAL, tick_job)]
+    jobs = [
+        Job("send", SEND_INTERVAL, SendWithBackoff()),
+        Job("tick", TICK_INTERVAL, tick_job),
+    ]
     poll = poll_job()
     if poll is not None:
         jobs.append(poll)

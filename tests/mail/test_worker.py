@@ -82,3 +82,26 @@ def test_background_jobs_send_on_demand_and_stop(
         assert time.monotonic() - started < 10
     assert len(mail_servers.messages(ann.email)) == 1
     assert any(name == "tick" and error is None for name, _, error in results)
+
+
+async def test_send_backs_off_while_smtp_is_unreachable(
+    sqlite_store: str, settings: Settings
+) -> None:
+    import dataclasses
+
+    from mail.worker import SendWithBackoff
+    from tests.servers import _free_port
+
+    down = dataclasses.replace(
+        settings, smtp_host="127.0.0.1", smtp_port=_free_port(), smtp_security="none"
+    )
+    job = SendWithBackoff(first=30)
+    stop = asyncio.Event()
+    first = await job(down, stop)
+    assert first.unreachable
+    assert job.failures == 1
+    assert await job(down, stop) is None  # within the backoff: no new try
+    job.not_before = 0.0
+    assert (await job(down, stop)).unreachable
+    assert job.failures == 2
+    assert job.not_before - time.monotonic() > 50  # 60 s after the second failure
