@@ -368,6 +368,23 @@ def count_occupying(session: Session) -> int:
     )
 
 
+def _edit_state(session: Session) -> dict[str, Any]:
+    """The fields of a session an edit compares, to tell what changed."""
+    return {
+        "title": session.title,
+        "description": session.description,
+        "start": session.start,
+        "duration_minutes": session.duration_minutes,
+        "location": session.location,
+        "online_url": session.online_url,
+        "trainer": session.trainer_id,
+        "max_attendees": session.max_attendees,
+        "expiry_months": session.expiry_months,
+        "notes": session.notes,
+        "course": session.course_id,
+    }
+
+
 def edit_session(
     session_id: int | str, changes: dict[str, Any], *, zone: ZoneInfo | None = None
 ) -> EditResult:
@@ -410,19 +427,7 @@ def edit_session(
         if clean.trainer is not None:
             _lock_trainer(clean.trainer)
             check_trainer_free(clean.trainer, clean.start, end, exclude=[session.id])
-        before = {
-            "title": session.title,
-            "description": session.description,
-            "start": session.start,
-            "duration_minutes": session.duration_minutes,
-            "location": session.location,
-            "online_url": session.online_url,
-            "trainer": session.trainer_id,
-            "max_attendees": session.max_attendees,
-            "expiry_months": session.expiry_months,
-            "notes": session.notes,
-            "course": session.course_id,
-        }
+        before = _edit_state(session)
         old_trainer = session.trainer
         old_visibility = rules_of(session)
         old_materials = [
@@ -444,19 +449,7 @@ def edit_session(
         session.expiry_months = clean.expiry_months
         session.notes = clean.notes
         session.course = _course_for(clean.course)
-        after = {
-            "title": session.title,
-            "description": session.description,
-            "start": session.start,
-            "duration_minutes": session.duration_minutes,
-            "location": session.location,
-            "online_url": session.online_url,
-            "trainer": session.trainer_id,
-            "max_attendees": session.max_attendees,
-            "expiry_months": session.expiry_months,
-            "notes": session.notes,
-            "course": session.course_id,
-        }
+        after = _edit_state(session)
         result = EditResult(session=session, changed=[k for k in before if before[k] != after[k]])
         if clean.visibility != old_visibility:
             result.changed.append("visibility")

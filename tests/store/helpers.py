@@ -21,8 +21,8 @@ def future_day(days: int = 10) -> date:
     return (utcnow() + timedelta(days=days)).date()
 
 
-def session(**overrides: Any) -> Session:
-    """Create one in-person session ten days ahead, with `overrides` applied."""
+def session_input(**overrides: Any) -> SessionInput:
+    """An in-person session ten days ahead, with `overrides` applied."""
     values: dict[str, Any] = {
         "title": "Fire Safety",
         "date": future_day(),
@@ -31,7 +31,12 @@ def session(**overrides: Any) -> Session:
         "location": "Room 1",
     }
     values.update(overrides)
-    return create_sessions(SessionInput(**values))[0]
+    return SessionInput(**values)
+
+
+def session(**overrides: Any) -> Session:
+    """Create one in-person session ten days ahead, with `overrides` applied."""
+    return create_sessions(session_input(**overrides))[0]
 
 
 def trainer(email: str = "trainer@example.test", name: str = "Tess Trainer") -> Any:

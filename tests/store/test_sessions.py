@@ -14,7 +14,6 @@ from store.models import Enrolment, Outbox, Series, Session
 from store.recurrence import Repeat
 from store.sessions import (
     MaterialInput,
-    SessionInput,
     cancel_session,
     create_sessions,
     delete_session,
@@ -22,21 +21,9 @@ from store.sessions import (
     session_status,
     sessions_query,
 )
-from tests.store.helpers import future_day, person, session, trainer
+from tests.store.helpers import future_day, person, session, session_input, trainer
 
 pytestmark = pytest.mark.usefixtures("store")
-
-
-def _input(**overrides: object) -> SessionInput:
-    values: dict[str, object] = {
-        "title": "Fire Safety",
-        "date": future_day(),
-        "start": "09:30",
-        "duration_minutes": 60,
-        "location": "Room 1",
-    }
-    values.update(overrides)
-    return SessionInput(**values)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -64,7 +51,7 @@ def test_bad_session_input_names_the_field_and_changes_nothing(
     overrides: dict[str, object], field: str
 ) -> None:
     with pytest.raises((ValidationError, NotFound)) as err:
-        create_sessions(_input(**overrides))
+        create_sessions(session_input(**overrides))
     assert err.value.field == field
     assert Session.select().count() == 0
 
@@ -79,7 +66,7 @@ def test_session_is_stored_in_utc_from_the_local_zone() -> None:
 
 def test_a_start_time_skipped_by_the_clocks_is_refused() -> None:
     with pytest.raises(ValidationError) as err:
-        create_sessions(_input(date=date(2027, 3, 28), start="01:30"))
+        create_sessions(session_input(date=date(2027, 3, 28), start="01:30"))
     assert err.value.field == "start"
 
 
@@ -225,7 +212,7 @@ def test_delete_only_without_enrolments() -> None:
 
 def test_weekly_series_keeps_local_time_across_the_clock_change() -> None:
     created = create_sessions(
-        _input(date=date(2027, 3, 16), start="09:30"), Repeat("weekly", count=4)
+        session_input(date=date(2027, 3, 16), start="09:30"), Repeat("weekly", count=4)
     )
     assert len(created) == 4
     assert len({s.series_id for s in created}) == 1
@@ -239,7 +226,7 @@ def test_weekly_series_keeps_local_time_across_the_clock_change() -> None:
 
 def test_autumn_change_and_monthly_until() -> None:
     created = create_sessions(
-        _input(date=date(2027, 9, 15), start="18:00"),
+        session_input(date=date(2027, 9, 15), start="18:00"),
         Repeat("monthly", until=date(2027, 12, 31)),
     )
     assert [(s.start.month, s.start.hour) for s in created] == [
@@ -252,7 +239,7 @@ def test_autumn_change_and_monthly_until() -> None:
 
 def test_daily_series_with_until() -> None:
     created = create_sessions(
-        _input(date=date(2027, 1, 4)), Repeat("daily", until=date(2027, 1, 8))
+        session_input(date=date(2027, 1, 4)), Repeat("daily", until=date(2027, 1, 8))
     )
     assert [s.start.day for s in created] == [4, 5, 6, 7, 8]
 
@@ -269,7 +256,7 @@ def test_daily_series_with_until() -> None:
 )
 def test_bad_repeat_is_refused(repeat: Repeat, field: str) -> None:
     with pytest.raises(ValidationError) as err:
-        create_sessions(_input(), repeat)
+        create_sessions(session_input(), repeat)
     assert err.value.field == field
     assert Session.select().count() == 0
     assert Series.select().count() == 0
@@ -280,7 +267,8 @@ def test_series_with_a_trainer_clash_creates_nothing() -> None:
     blocker = session(trainer="trainer@example.test", date=future_day(17))
     with pytest.raises(RuleViolation):
         create_sessions(
-            _input(trainer="trainer@example.test", date=future_day(3)), Repeat("weekly", count=3)
+            session_input(trainer="trainer@example.test", date=future_day(3)),
+            Repeat("weekly", count=3),
         )
     assert [s.id for s in Session.select()] == [blocker.id]
     assert Series.select().count() == 0
