@@ -85,6 +85,8 @@ def subject_for(payload: dict[str, Any]) -> str:
     topic = f"{session['title']}, {short_when(payload)}" if session else ""
     if kind == "message":
         own = str(payload.get("subject") or "").strip()
+        if not own and topic and payload.get("with_calendar"):
+            return f"{SUBJECTS['invitation']}: {topic}"
         return own or topic or "Message from the training team"
     prefix = SUBJECTS.get(kind, kind.replace("_", " ").capitalize())
     return f"{prefix}: {topic}" if topic else prefix

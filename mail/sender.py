@@ -29,8 +29,9 @@ log = logging.getLogger("rollcall.mail.sender")
 
 CONNECT_TIMEOUT = 30.0
 RECONNECT_TRIES = 3
-FLUSH_EVERY = 100
-"""Sent rows are recorded in batches of this many (and at the end of each batch)."""
+FLUSH_EVERY = 20
+"""Accepted rows are recorded as sent in groups of this many (and at the end of each batch):
+few statements, yet a crash re-sends at most this many."""
 RENDER_AHEAD = 32
 
 

@@ -87,7 +87,7 @@ def test_invite_sets_calendar_invited_and_lists_in_outbox(rollcall: Runner) -> N
     assert {r["status"] for r in rows} == {"pending"}
     message = next(r for r in rows if r["kind"] == "message")
     assert message["recipient"] == "ann@example.test"
-    assert message["subject"].startswith("Fire Safety, ")
+    assert message["subject"].startswith("Invitation: Fire Safety, ")
     text = ok(rollcall("mail", "outbox")).stdout
     assert "5 pending" in text
 
