@@ -119,9 +119,11 @@ def _values(payload: dict[str, Any], method: str | None) -> dict[str, str]:
     }
 
 
-def render_text(payload: dict[str, Any], method: str | None) -> str:
+def render_text(
+    payload: dict[str, Any], method: str | None, values: dict[str, str] | None = None
+) -> str:
     """The text/plain body."""
-    values = _values(payload, method)
+    values = values or _values(payload, method)
     session = payload.get("session") or {}
     extra = dict(values)
     extra["reason_line"] = f"\n\nReason: {values['reason']}" if payload.get("reason") else ""
@@ -151,9 +153,14 @@ def _paragraphs(text: str) -> str:
     )
 
 
-def render_html(payload: dict[str, Any], method: str | None, subject: str) -> str:
+def render_html(
+    payload: dict[str, Any],
+    method: str | None,
+    subject: str,
+    values: dict[str, str] | None = None,
+) -> str:
     """The text/html body (every value escaped)."""
-    values = {k: html.escape(v) for k, v in _values(payload, method).items()}
+    values = {k: html.escape(v) for k, v in (values or _values(payload, method)).items()}
     values["message"] = _paragraphs(str(payload.get("message") or ""))
     values["reason_line"] = f"<br>Reason: {values['reason']}" if payload.get("reason") else ""
     session = payload.get("session") or {}
