@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from store.errors import ServiceUnavailable
 from store.settings import Settings
 
 log = logging.getLogger("rollcall.worker")
@@ -137,6 +138,9 @@ async def _loop(
         error: BaseException | None = None
         try:
             result = await job.run(settings, stop)
+        except ServiceUnavailable as exc:
+            log.warning("%s: %s unreachable (%s); nothing lost", job.name, exc.service, exc.detail)
+            error = exc
         except Exception as exc:  # one failing run must not end the worker
             log.exception("%s failed", job.name)
             error = exc
