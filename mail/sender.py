@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,9 +30,11 @@ log = logging.getLogger("rollcall.mail.sender")
 
 CONNECT_TIMEOUT = 30.0
 RECONNECT_TRIES = 3
-FLUSH_EVERY = 20
-"""Accepted rows are recorded as sent in groups of this many (and at the end of each batch):
-few statements, yet a crash re-sends at most this many."""
+FLUSH_EVERY = 100
+FLUSH_SECONDS = 1.0
+"""Accepted rows are recorded as sent in groups of up to `FLUSH_EVERY`, at least every
+`FLUSH_SECONDS` (and at the end of each batch): few statements, yet a crash re-sends
+at most about a second's worth."""
 RENDER_AHEAD = 32
 
 
@@ -73,7 +76,10 @@ def render_row(row: Outbox, now: datetime | None = None) -> Rendered:
         recipient=row.recipient,
         data=data,
         subject=subject_for(payload),
-        invited=ical.method_for(payload) == ical.REQUEST and row.enrolment_id is not None,
+        # `invite` already set the state for its own kinds; the others carry it on the side.
+        invited=ical.method_for(payload) == ical.REQUEST
+        and row.enrolment_id is not None
+        and row.kind not in ("invitation", "message"),
     )
 
 
@@ -131,11 +137,13 @@ class _Drain:
         self.report = SendReport()
         self.accepted: list[outbox.Sent] = []
         self.client: aiosmtplib.SMTP | None = None
+        self.flushed_at = time.monotonic()
 
     def flush(self) -> None:
         if self.accepted:
             outbox.mark_sent(self.owner, self.accepted)
             self.accepted = []
+        self.flushed_at = time.monotonic()
 
     async def reconnect(self) -> bool:
         if self.client is not None:
@@ -176,7 +184,10 @@ class _Drain:
                 return False
             self.accepted.append(outbox.Sent(item.row_id, item.subject, item.invited))
             self.report.sent += 1
-            if len(self.accepted) >= FLUSH_EVERY:
+            if (
+                len(self.accepted) >= FLUSH_EVERY
+                or time.monotonic() - self.flushed_at >= FLUSH_SECONDS
+            ):
                 self.flush()
             return True
 

@@ -20,7 +20,7 @@ import peewee
 
 from store import notify
 from store.clock import utcnow
-from store.db import is_postgres, write_transaction
+from store.db import is_postgres, lock_for_update, write_transaction
 from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, Outbox, Person, Session
 from store.sessions import get_session, session_status
@@ -115,15 +115,26 @@ def mark_sent(owner: str, sent: Sequence[Sent], now: datetime | None = None) -> 
                 )
             ]
             if enrolment_ids:
-                (
-                    Enrolment.update(calendar="invited", invited_at=now, updated_at=now)
+                # Lock in id order first: two senders marking overlapping enrolments
+                # would otherwise deadlock on PostgreSQL.
+                candidates = lock_for_update(
+                    Enrolment.select(Enrolment.id)
                     .where(
                         Enrolment.id.in_(enrolment_ids)
                         & (Enrolment.calendar == "not_invited")
                         & Enrolment.status.in_(("enrolled", "attended", "no_show"))
                     )
-                    .execute()
+                    .order_by(Enrolment.id)
                 )
+                ids_to_mark = [row.id for row in candidates]
+                if ids_to_mark:
+                    (
+                        Enrolment.update(calendar="invited", invited_at=now, updated_at=now)
+                        .where(
+                            Enrolment.id.in_(ids_to_mark) & (Enrolment.calendar == "not_invited")
+                        )
+                        .execute()
+                    )
     return count
 
 

@@ -239,16 +239,29 @@ def test_two_senders_deliver_each_message_once(
     total = Outbox.select().count()
     assert total == 30
     reports: list[Any] = []
+    errors: list[BaseException] = []
 
     def run() -> None:
-        reports.append(asyncio.run(drain_outbox(mail_settings, batch_size=5)))
+        try:
+            reports.append(asyncio.run(drain_outbox(mail_settings, batch_size=5)))
+        except BaseException as exc:  # surfaced below with the assertion
+            errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert sum(r.sent for r in reports) == total
+    assert errors == []
+    # Dovecot may answer 451 when two deliveries create a new mailbox at once; such rows
+    # wait for their retry. Make them due and drain again, as the worker would later.
+    for _ in range(3):
+        if not Outbox.select().where(Outbox.status == "pending").exists():
+            break
+        Outbox.update(next_attempt_at=utcnow()).where(Outbox.status == "pending").execute()
+        reports.append(send_outbox(mail_settings))
+    assert sum(r.sent for r in reports) == total, [vars(r) for r in reports]
+    assert sum(r.failed for r in reports) == 0
     ids: Counter[str] = Counter()
     for p in people:
         for m in mail_servers.messages(p.email):
