@@ -13,7 +13,7 @@ from email import policy
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from string import Template
 from typing import Any
@@ -72,6 +72,13 @@ def short_when(payload: dict[str, Any]) -> str:
 
 def long_when(payload: dict[str, Any]) -> str:
     """Start and end as a body shows them: ``Tuesday 1 December 2026, 09:30-10:30 (Zone)``."""
+    session = payload["session"]
+    return _long_when(session["start"], session["end"], payload.get("timezone") or "UTC")
+
+
+@lru_cache(maxsize=1024)
+def _long_when(start_text: str, end_text: str, zone_name: str) -> str:
+    payload = {"session": {"start": start_text, "end": end_text}, "timezone": zone_name}
     start, end = _local(payload, "start"), _local(payload, "end")
     same_day = start.date() == end.date()
     until = f"{end:%H:%M}" if same_day else f"{end:%a} {end.day} {end:%b %Y %H:%M}"
@@ -199,6 +206,14 @@ def _address_header(name: str, address: str) -> str:
 
 
 def _text_header(name: str, value: str) -> str:
+    if (
+        value.isascii()
+        and len(value) < 900
+        and "\n" not in value
+        and "\r" not in value
+        and "=?" not in value
+    ):
+        return f"{name}: {value}"
     charset = "us-ascii" if value.isascii() else "utf-8"
     encoded = Header(value, charset, header_name=name).encode(linesep="\r\n")
     return f"{name}: {encoded}"
@@ -250,17 +265,18 @@ def render_bytes(
     subject = subject_for(data)
     organizer = data["organizer"]
     recipient = data["recipient"]
+    values = _values(data, method)
 
     text = _part(
         [
             'Content-Type: text/plain; charset="utf-8"',
             "Content-Transfer-Encoding: quoted-printable",
         ],
-        _qp(render_text(data, method)),
+        _qp(render_text(data, method, values)),
     )
     page = _part(
         ['Content-Type: text/html; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable"],
-        _qp(render_html(data, method, subject)),
+        _qp(render_html(data, method, subject, values)),
     )
     if calendar is None:
         content_type, body = _multipart("alternative", [text, page])

@@ -255,3 +255,11 @@ def test_headers_and_message_id() -> None:
     raw.decode("ascii")  # 7-bit clean on the wire
     assert b"\r\n" in raw
     assert b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_non_ascii_and_long_subjects_survive_the_wire() -> None:
+    for subject in ("Sécurité incendie: salle changée", "x" * 300, "looks =?like?= a word"):
+        data = payload("message", message="Hi", subject=subject)
+        raw = message_bytes(build_message(data, message_id="<m@x>", created_at=STAMP))
+        raw.decode("ascii")
+        assert parse(raw)["Subject"] == subject
