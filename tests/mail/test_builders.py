@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mail import ical
-from mail.compose import build_message, message_bytes, subject_for
+from mail.compose import build_message, message_bytes, render_bytes, subject_for
 from tests.mail.checks import calendar_data, check_imip, check_plain, event_of, parse
 
 ORGANIZER = "training@example.test"
@@ -260,6 +260,6 @@ def test_headers_and_message_id() -> None:
 def test_non_ascii_and_long_subjects_survive_the_wire() -> None:
     for subject in ("Sécurité incendie: salle changée", "x" * 300, "looks =?like?= a word"):
         data = payload("message", message="Hi", subject=subject)
-        raw = message_bytes(build_message(data, message_id="<m@x>", created_at=STAMP))
+        raw = render_bytes(data, message_id="<m@x>", created_at=STAMP)
         raw.decode("ascii")
         assert parse(raw)["Subject"] == subject
