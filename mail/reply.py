@@ -14,7 +14,28 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from store.replydata import ReadMessage, ReplyAttendee, ReplyItem, normalize_address
+from store.replydata import (
+    MALFORMED,
+    MALFORMED_MESSAGE,
+    NOT_CALENDAR,
+    TOO_LARGE,
+    TOO_MANY_EVENTS,
+    ReadMessage,
+    ReplyAttendee,
+    ReplyItem,
+    normalize_address,
+)
+
+__all__ = [
+    "MALFORMED",
+    "MALFORMED_MESSAGE",
+    "NOT_CALENDAR",
+    "TOO_LARGE",
+    "TOO_MANY_EVENTS",
+    "parse_calendar",
+    "read_reply",
+    "sanitize_text",
+]
 
 MAX_EVENTS = 50
 """VEVENTs read from one calendar object; more is treated as hostile."""
@@ -25,11 +46,6 @@ MAX_PARTS = 200
 MAX_DEPTH = 20
 """MIME nesting followed before giving up on a branch."""
 
-NOT_CALENDAR = "not a calendar reply"
-MALFORMED = "malformed calendar data"
-TOO_LARGE = "message too large"
-TOO_MANY_EVENTS = "too many events in the calendar data"
-MALFORMED_MESSAGE = "malformed message"
 
 CALENDAR_TYPES = frozenset(
     {"text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics"}

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+NOT_CALENDAR = "not a calendar reply"
+MALFORMED = "malformed calendar data"
+TOO_LARGE = "message too large"
+TOO_MANY_EVENTS = "too many events in the calendar data"
+MALFORMED_MESSAGE = "malformed message"
+CALENDAR_PROBLEMS = frozenset({MALFORMED, TOO_MANY_EVENTS})
+"""Problems of messages that did carry calendar data (they are moved like replies)."""
+
 
 @dataclass(frozen=True)
 class ReplyAttendee:
