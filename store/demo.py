@@ -28,14 +28,58 @@ from store.sessions import MaterialInput, SessionInput, cancel_session, create_s
 from store.settings import current_settings
 
 FIRST = [
-    "Ann", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Isla", "Jamal",
-    "Keiko", "Liam", "Maya", "Noah", "Olga", "Priya", "Quentin", "Rosa", "Sam", "Tariq",
-    "Uma", "Victor", "Wen", "Xavier", "Yara", "Zoe", "Amir", "Bea", "Carlos", "Dana",
+    "Ann",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Isla",
+    "Jamal",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoe",
+    "Amir",
+    "Bea",
+    "Carlos",
+    "Dana",
 ]
 LAST = [
-    "Adams", "Baker", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ibrahim",
-    "Jones", "Kowalski", "Lopez", "Murphy", "Nakamura", "Okafor", "Patel", "Quinn", "Rossi",
-    "Singh", "Taylor",
+    "Adams",
+    "Baker",
+    "Chen",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ibrahim",
+    "Jones",
+    "Kowalski",
+    "Lopez",
+    "Murphy",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Singh",
+    "Taylor",
 ]
 DEPARTMENTS = ["Sales", "Engineering", "Operations", "Finance", "People"]
 ROLES = ["Associate", "Specialist", "Manager", "Director"]
@@ -51,16 +95,47 @@ COURSES: list[dict[str, Any]] = [
     {"title": "Fire Safety", "minutes": 60, "max": 12, "expiry": 12, "where": "Room 1"},
     {"title": "First Aid at Work", "minutes": 180, "max": 8, "expiry": 36, "where": "Room 2"},
     {"title": "Data Protection Essentials", "minutes": 90, "max": 30, "expiry": 12, "online": True},
-    {"title": "Giving Feedback", "minutes": 120, "max": 10, "expiry": None, "where": "Room 3",
-     "roles": ["Manager", "Director"]},
-    {"title": "Budgeting for Managers", "minutes": 120, "max": 6, "expiry": None,
-     "online": True, "roles": ["Manager"], "departments": ["Finance", "Operations"]},
-    {"title": "Customer Conversations", "minutes": 90, "max": 14, "expiry": None,
-     "where": "Manchester Hub", "departments": ["Sales"]},
-    {"title": "Secure Coding", "minutes": 240, "max": None, "expiry": 24, "online": True,
-     "departments": ["Engineering"]},
-    {"title": "Interviewing Well", "minutes": 90, "max": 4, "expiry": None, "where": "Room 1",
-     "roles": ["Manager", "Director", "Specialist"]},
+    {
+        "title": "Giving Feedback",
+        "minutes": 120,
+        "max": 10,
+        "expiry": None,
+        "where": "Room 3",
+        "roles": ["Manager", "Director"],
+    },
+    {
+        "title": "Budgeting for Managers",
+        "minutes": 120,
+        "max": 6,
+        "expiry": None,
+        "online": True,
+        "roles": ["Manager"],
+        "departments": ["Finance", "Operations"],
+    },
+    {
+        "title": "Customer Conversations",
+        "minutes": 90,
+        "max": 14,
+        "expiry": None,
+        "where": "Manchester Hub",
+        "departments": ["Sales"],
+    },
+    {
+        "title": "Secure Coding",
+        "minutes": 240,
+        "max": None,
+        "expiry": 24,
+        "online": True,
+        "departments": ["Engineering"],
+    },
+    {
+        "title": "Interviewing Well",
+        "minutes": 90,
+        "max": 4,
+        "expiry": None,
+        "where": "Room 1",
+        "roles": ["Manager", "Director", "Specialist"],
+    },
 ]
 SLOTS = [time(9, 30), time(13, 0), time(15, 0)]
 
@@ -185,7 +260,9 @@ def _book(sessions: list[Session], people: list[Person], rng: random.Random) -> 
                 except RollcallError:
                     pass
             for e in Enrolment.select().where(Enrolment.session == session).limit(cap // 2):
-                e.calendar = rng.choice(["invited", "accepted", "accepted", "tentative", "declined"])
+                e.calendar = rng.choice(
+                    ["invited", "accepted", "accepted", "tentative", "declined"]
+                )
                 e.invited_at = now - timedelta(days=2)
                 if e.calendar != "invited":
                     e.responded_at = now - timedelta(hours=rng.randrange(1, 40))
@@ -221,18 +298,34 @@ def _pathways() -> int:
         steps = [
             (onboarding, "elearning", "all", induction.name, None, induction),
             (onboarding, "sessions", "all", "Fire Safety", ["Fire Safety"], None),
-            (onboarding, "sessions", "all", "Data Protection Essentials",
-             ["Data Protection Essentials"], None),
+            (
+                onboarding,
+                "sessions",
+                "all",
+                "Data Protection Essentials",
+                ["Data Protection Essentials"],
+                None,
+            ),
             (manager, "sessions", "all", "Giving Feedback", ["Giving Feedback"], None),
-            (manager, "sessions", "any", "Budgeting or Interviewing",
-             ["Budgeting for Managers", "Interviewing Well"], None),
+            (
+                manager,
+                "sessions",
+                "any",
+                "Budgeting or Interviewing",
+                ["Budgeting for Managers", "Interviewing Well"],
+                None,
+            ),
         ]
         positions: dict[int, int] = {}
         for pathway, kind, mode, label, courses, item in steps:
             position = positions.get(pathway.id, 0) + 1
             positions[pathway.id] = position
             requirement = PathwayRequirement.create(
-                pathway=pathway, position=position, kind=kind, mode=mode, label=label,
+                pathway=pathway,
+                position=position,
+                kind=kind,
+                mode=mode,
+                label=label,
                 elearning=item,
             )
             for title in courses or []:
