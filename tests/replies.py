@@ -140,6 +140,7 @@ def _replace_calendar(raw: bytes, old_ics: str, new_ics: str) -> bytes:
     from email import message_from_bytes, policy
 
     msg = message_from_bytes(raw, policy=policy.compat32)
+    new_ics = "\n".join(_fold(line) for line in new_ics.split("\n"))
     for part in msg.walk():
         if part.get_content_type() in ("text/calendar", "application/ics"):
             cte = (part.get("Content-Transfer-Encoding") or "7bit").lower()
@@ -151,3 +152,11 @@ def _replace_calendar(raw: bytes, old_ics: str, new_ics: str) -> bytes:
             else:
                 part.set_payload(new_ics.replace("\n", "\r\n"))
     return msg.as_bytes()
+
+
+def _fold(line: str, width: int = 74) -> str:
+    """Fold one content line (CRLF + space continuation) so no line is too long for SMTP."""
+    if len(line) <= width:
+        return line
+    parts = [line[i : i + width] for i in range(0, len(line), width)]
+    return "\n ".join(parts)
