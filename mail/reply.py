@@ -502,31 +502,51 @@ def read_reply(
     size = len(raw)
     head: dict[str, object] = {}
     try:
-        head = _headers(
+        if max_bytes is not None and size > max_bytes:
+            head = _headers(
+                email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(
+                    _split_head(raw)
+                )
+            )
+            return ReadMessage(size=size, problem=TOO_LARGE, **head)  # type: ignore[arg-type]
+        if raw.lstrip()[:15].upper() == b"BEGIN:VCALENDAR":
+            candidates = [(False, _decode_bytes(raw, "utf-8"), "")]
+        else:
+            msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+            head = _headers(msg)
+            candidates = _candidates(msg)
+        return _choose(candidates, size, head, max_events)
+    except Exception:  # noqa: BLE001 - one bad message must never stop the poller
+        return ReadMessage(size=size, problem=MALFORMED_MESSAGE, **_safe_head(raw))  # type: ignore[arg-type]
+
+
+def _safe_head(raw: bytes) -> dict[str, object]:
+    try:
+        return _headers(
             email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(
                 _split_head(raw)
             )
         )
-        if max_bytes is not None and size > max_bytes:
-            return ReadMessage(size=size, problem=TOO_LARGE, **head)  # type: ignore[arg-type]
-        return _read(raw, size, head, max_events)
-    except Exception:  # noqa: BLE001 - one bad message must never stop the poller
-        return ReadMessage(size=size, problem=MALFORMED_MESSAGE, **head)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001
+        return {}
 
 
-def _read(raw: bytes, size: int, head: dict[str, object], max_events: int) -> ReadMessage:
-    if raw.lstrip()[:15].upper() == b"BEGIN:VCALENDAR":
-        candidates = [(False, _decode_bytes(raw, "utf-8"), "")]
-    else:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        candidates = []
-        for count, part in enumerate(_leaves(msg)):
-            if count >= MAX_PARTS:
-                break
-            if not _is_calendar(part):
-                continue
-            method = _param(part, "method").upper()
-            candidates.append((bool(method), _part_text(part), method))
+def _candidates(msg: email.message.Message) -> list[tuple[bool, str, str]]:
+    """Calendar texts found in the leaves: (has method parameter, text, method parameter)."""
+    found = []
+    for count, part in enumerate(_leaves(msg)):
+        if count >= MAX_PARTS:
+            break
+        if not _is_calendar(part):
+            continue
+        method = _param(part, "method").upper()
+        found.append((bool(method), _part_text(part), method))
+    return found
+
+
+def _choose(
+    candidates: list[tuple[bool, str, str]], size: int, head: dict[str, object], max_events: int
+) -> ReadMessage:
     if not candidates:
         return ReadMessage(size=size, problem=NOT_CALENDAR, **head)  # type: ignore[arg-type]
     # R2: the part with a method parameter first; identical copies read once.

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import peewee
+
 from store.booking import cancel_enrolment_for_decline
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
@@ -59,7 +61,7 @@ class Handled:
 class _Decision:
     outcome: str
     reason: str | None = None
-    session: Session | None = None
+    session_id: int | None = None
     email: str | None = None
     calendar: str | None = None
 
@@ -91,33 +93,47 @@ def apply_reply(
     received_at = received_at or now
     key = message_key(message, raw)
     with write_transaction():
+        # One narrow query answers both "handled at this position?" and "seen this Message-ID?".
+        condition = InboundMessage.message_id == key
         if position is not None:
-            existing = (
-                InboundMessage.select()
-                .where(
-                    (InboundMessage.folder == position.folder)
-                    & (InboundMessage.imap_uidvalidity == position.uidvalidity)
-                    & (InboundMessage.imap_uid == position.uid)
-                )
-                .first()
+            condition |= (
+                (InboundMessage.folder == position.folder)
+                & (InboundMessage.imap_uidvalidity == position.uidvalidity)
+                & (InboundMessage.imap_uid == position.uid)
             )
-            if existing is not None:
-                _advance(position, now)
-                return Handled(existing, new=False)
+        seen = list(
+            InboundMessage.select(
+                InboundMessage.id,
+                InboundMessage.folder,
+                InboundMessage.imap_uidvalidity,
+                InboundMessage.imap_uid,
+            )
+            .where(condition)
+            .tuples()
+        )
+        if position is not None:
+            for entry_id, folder, uidvalidity, uid in seen:
+                if (folder, uidvalidity, uid) == (
+                    position.folder,
+                    position.uidvalidity,
+                    position.uid,
+                ):
+                    _advance(position, now)
+                    return Handled(InboundMessage.get_by_id(entry_id), new=False)
         item = message.items[0] if message.items else None
-        if InboundMessage.select().where(InboundMessage.message_id == key).exists():
+        if seen:
             decision = _Decision("ignored", DUPLICATE)
         else:
             decision = _decide(message, item, settings, received_at, now)
         carried_calendar = bool(message.items) or message.problem in CALENDAR_PROBLEMS
-        entry = InboundMessage.create(
+        entry = InboundMessage(
             message_id=key,
             from_address=(message.from_address or "")[:320],
             subject=message.subject[:300],
             received_at=received_at,
             outcome=decision.outcome,
             reason=decision.reason,
-            session=decision.session,
+            session=decision.session_id,
             email=decision.email,
             calendar=decision.calendar,
             comment=item.comment if item else None,
@@ -130,6 +146,7 @@ def apply_reply(
             imap_uid=position.uid if position else None,
             move_pending=position is not None and carried_calendar,
         )
+        entry.save(force_insert=True)
         if position is not None:
             _advance(position, now)
     return Handled(entry, new=True)
@@ -137,6 +154,23 @@ def apply_reply(
 
 def _advance(position: ImapPosition, now: datetime) -> None:
     """Move the folder's read position past `position.uid` (same transaction as the log)."""
+    moved = (
+        MailboxState.update(
+            last_uid=peewee.Case(
+                None,
+                [(MailboxState.last_uid < position.uid, position.uid)],
+                MailboxState.last_uid,
+            ),
+            updated_at=now,
+        )
+        .where(
+            (MailboxState.mailbox == position.mailbox)
+            & (MailboxState.uidvalidity == position.uidvalidity)
+        )
+        .execute()
+    )
+    if moved:
+        return
     state = MailboxState.get_or_none(MailboxState.mailbox == position.mailbox)
     if state is None:
         MailboxState.create(
@@ -145,15 +179,12 @@ def _advance(position: ImapPosition, now: datetime) -> None:
             last_uid=position.uid,
             updated_at=now,
         )
-    elif state.uidvalidity != position.uidvalidity:
+    else:
         state.uidvalidity, state.last_uid, state.updated_at = (
             position.uidvalidity,
             position.uid,
             now,
         )
-        state.save()
-    elif state.last_uid < position.uid:
-        state.last_uid, state.updated_at = position.uid, now
         state.save()
 
 
@@ -169,36 +200,41 @@ def _decide(
     if item is None:
         return _Decision("ignored", NOT_CALENDAR)
     method = item.method
-    session = Session.get_or_none(Session.uid == item.uid)
+    session = (
+        Session.select(Session.id, Session.sequence, Session.start, Session.cancelled_at)
+        .where(Session.uid == item.uid)
+        .first()
+    )
+    sid = session.id if session is not None else None
     first = item.attendee
     if method in ("COUNTER", "DECLINECOUNTER"):
         reason = COUNTER if method == "COUNTER" else DECLINECOUNTER
         email = _first_address(first)
-        return _Decision("recorded", reason, session, email, _state_name(first))
+        return _Decision("recorded", reason, sid, email, _state_name(first))
     if method == "REFRESH":
-        return _Decision("ignored", "refresh request, not a reply", session)
+        return _Decision("ignored", "refresh request, not a reply", sid)
     if method != "REPLY":
-        return _Decision("ignored", NOT_CALENDAR, session)
+        return _Decision("ignored", NOT_CALENDAR, sid)
     if session is None:
         return _Decision("ignored", UNKNOWN_EVENT, None, _first_address(first), _state_name(first))
     organizer = normalize_address(item.organizer)
     if organizer and organizer != normalize_address(settings.organizer_email):
-        return _Decision("ignored", f"organizer {organizer} is not this mailbox", session)
+        return _Decision("ignored", f"organizer {organizer} is not this mailbox", sid)
     if not item.attendees:
-        return _Decision("ignored", "no attendee in the reply", session)
+        return _Decision("ignored", "no attendee in the reply", sid)
     senders = {a for a in (message.from_address, message.sender_address) if a}
     chosen, enrolment = _match(session, item.attendees, senders)
     if chosen is None or enrolment is None:
         return _Decision(
             "ignored",
             "attendee is not on this session",
-            session,
+            sid,
             _first_address(first),
             _state_name(first),
         )
     email = normalize_address(enrolment.person.email)
     answer = _state_name(chosen)
-    decision = _Decision("ignored", None, session, email, answer)
+    decision = _Decision("ignored", None, sid, email, answer)
     if enrolment.calendar == "not_invited":
         decision.reason = "attendee was not invited"
         return decision
@@ -241,14 +277,16 @@ def _decide(
             return decision
         if item.dtstart is None:
             note = f"answers version {sequence} of the session (now {session.sequence})"
-    enrolment.calendar = state
     # A reply's DTSTAMP is when the learner answered; a clock far ahead is not trusted.
-    enrolment.responded_at = dtstamp if dtstamp <= now + timedelta(hours=1) else received_at
-    enrolment.response_comment = item.comment
-    enrolment.response_sequence = sequence
-    enrolment.response_dtstamp = dtstamp
-    enrolment.updated_at = now
-    enrolment.save()
+    responded = dtstamp if dtstamp <= now + timedelta(hours=1) else received_at
+    Enrolment.update(
+        calendar=state,
+        responded_at=responded,
+        response_comment=item.comment,
+        response_sequence=sequence,
+        response_dtstamp=dtstamp,
+        updated_at=now,
+    ).where(Enrolment.id == enrolment.id).execute()
     decision.outcome, decision.reason = "applied", note
     if (
         state == "declined"
@@ -285,9 +323,17 @@ def _match(
     if not wanted:
         return None, None
     rows = lock_for_update(
-        Enrolment.select(Enrolment, Person)
+        Enrolment.select(
+            Enrolment.id,
+            Enrolment.status,
+            Enrolment.calendar,
+            Enrolment.response_sequence,
+            Enrolment.response_dtstamp,
+            Person.id,
+            Person.email,
+        )
         .join(Person)
-        .where(Enrolment.session == session)
+        .where((Enrolment.session == session) & (peewee.fn.LOWER(Person.email).in_(sorted(wanted))))
         .order_by(Enrolment.id)
     )
     by_address: dict[str, Enrolment] = {}
