@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import imaplib
+import queue
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -142,8 +144,8 @@ def _poll(box: BaseMailBox, settings: Settings, batch: int) -> PollReport:
     moved = _move_pending(box, folder, uidvalidity, processed)
     uids = sorted(u for u in (int(x) for x in box.uids(f"UID {last + 1}:*")) if u > last)
     fetched = applied = ignored = 0
-    for chunk in _chunks(uids, batch):
-        for uid, raw, size in _fetch(box, chunk, settings.max_message_bytes):
+    for fetched_batch in _prefetched(box, uids, batch, settings.max_message_bytes):
+        for uid, raw, size in fetched_batch:
             # An oversized message arrives as its header only; the reader reports it too large.
             limit = 0 if size > settings.max_message_bytes else settings.max_message_bytes
             message = read_reply(raw, max_bytes=limit)
@@ -159,8 +161,54 @@ def _poll(box: BaseMailBox, settings: Settings, batch: int) -> PollReport:
                 applied += 1
             else:
                 ignored += 1
-        moved += _move_pending(box, folder, uidvalidity, processed)
+    # The fetch thread is done with the connection: move what was handled.
+    moved += _move_pending(box, folder, uidvalidity, processed)
     return PollReport(fetched=fetched, applied=applied, ignored=ignored, moved=moved)
+
+
+def _prefetched(
+    box: BaseMailBox, uids: list[int], batch: int, max_bytes: int
+) -> Iterator[list[tuple[int, bytes, int]]]:
+    """Batches fetched one ahead by a thread, so the server sends the next while we apply.
+
+    Only that thread talks to the server until the generator ends; an IMAP
+    error there is raised here after the batches fetched before it.
+    """
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for chunk in _chunks(uids, batch):
+                if not put(("batch", list(_fetch(box, chunk, max_bytes)))):
+                    return
+            put(("done", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            put(("error", exc))
+
+    thread = threading.Thread(target=work, name="rollcall-imap-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "batch":
+                yield value
+            elif kind == "done":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        thread.join(TIMEOUT + 5)
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:

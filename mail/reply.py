@@ -74,6 +74,9 @@ def sanitize_text(text: str | None, limit: int = 2000, *, multiline: bool = True
     """
     if not text:
         return ""
+    if text.isprintable() and len(text) <= limit:
+        # The common case: nothing to remove (isprintable is False for controls, bidi marks).
+        return text.strip() if multiline else re.sub(r"\s{2,}", " ", text.strip())
     text = _ANSI.sub("", text)
     out: list[str] = []
     for ch in text:

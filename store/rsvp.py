@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import peewee
-
 from store.booking import cancel_enrolment_for_decline
 from store.clock import utcnow
-from store.db import lock_for_update, write_transaction
+from store.db import database, is_postgres, write_transaction
 from store.inbound import InboundMessage, MailboxState
-from store.models import Enrolment, Person, Session
+from store.models import Enrolment, Session
 from store.replydata import (
     CALENDAR_PROBLEMS,
     NOT_CALENDAR,
@@ -93,24 +91,20 @@ def apply_reply(
     received_at = received_at or now
     key = message_key(message, raw)
     with write_transaction():
-        # One narrow query answers both "handled at this position?" and "seen this Message-ID?".
-        condition = InboundMessage.message_id == key
+        # One query answers both "handled at this position?" and "seen this Message-ID?".
+        # The hot path writes its SQL by hand: building it with Peewee cost more than running it.
         if position is not None:
-            condition |= (
-                (InboundMessage.folder == position.folder)
-                & (InboundMessage.imap_uidvalidity == position.uidvalidity)
-                & (InboundMessage.imap_uid == position.uid)
-            )
-        seen = list(
-            InboundMessage.select(
-                InboundMessage.id,
-                InboundMessage.folder,
-                InboundMessage.imap_uidvalidity,
-                InboundMessage.imap_uid,
-            )
-            .where(condition)
-            .tuples()
-        )
+            seen = _q(
+                f"SELECT id, folder, imap_uidvalidity, imap_uid FROM {_T_INBOUND} "
+                "WHERE message_id = ? OR (folder = ? AND imap_uidvalidity = ? AND imap_uid = ?)",
+                (key, position.folder, position.uidvalidity, position.uid),
+            ).fetchall()
+        else:
+            seen = _q(
+                f"SELECT id, folder, imap_uidvalidity, imap_uid FROM {_T_INBOUND} "
+                "WHERE message_id = ?",
+                (key,),
+            ).fetchall()
         if position is not None:
             for entry_id, folder, uidvalidity, uid in seen:
                 if (folder, uidvalidity, uid) == (
@@ -146,30 +140,69 @@ def apply_reply(
             imap_uid=position.uid if position else None,
             move_pending=position is not None and carried_calendar,
         )
-        entry.save(force_insert=True)
+        entry.id = _insert_entry(entry)
         if position is not None:
             _advance(position, now)
     return Handled(entry, new=True)
 
 
+def _q(sql: str, params: tuple[Any, ...] | list[Any]) -> Any:
+    """Run hand-written SQL with ``?`` placeholders on either backend."""
+    db = database.obj
+    return db.execute_sql(sql.replace("?", db.param), tuple(params))
+
+
+_T_INBOUND = '"inbound_message"'
+_INBOUND_COLUMNS = [
+    "message_id",
+    "from_address",
+    "subject",
+    "received_at",
+    "outcome",
+    "reason",
+    "session_id",
+    "email",
+    "calendar",
+    "comment",
+    "method",
+    "sequence",
+    "dtstamp",
+    "raw_size",
+    "folder",
+    "imap_uidvalidity",
+    "imap_uid",
+    "move_pending",
+]
+
+
+def _insert_entry(entry: InboundMessage) -> int:
+    values = []
+    for column in _INBOUND_COLUMNS:
+        field = InboundMessage._meta.columns[column]
+        values.append(field.db_value(entry.__data__.get(field.name)))
+    sql = (
+        f"INSERT INTO {_T_INBOUND} ({', '.join(_INBOUND_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in values)})"
+    )
+    if is_postgres():
+        return int(_q(sql + " RETURNING id", values).fetchone()[0])
+    return int(_q(sql, values).lastrowid)
+
+
 def _advance(position: ImapPosition, now: datetime) -> None:
     """Move the folder's read position past `position.uid` (same transaction as the log)."""
-    moved = (
-        MailboxState.update(
-            last_uid=peewee.Case(
-                None,
-                [(MailboxState.last_uid < position.uid, position.uid)],
-                MailboxState.last_uid,
-            ),
-            updated_at=now,
-        )
-        .where(
-            (MailboxState.mailbox == position.mailbox)
-            & (MailboxState.uidvalidity == position.uidvalidity)
-        )
-        .execute()
+    cursor = _q(
+        'UPDATE "mailbox_state" SET last_uid = CASE WHEN last_uid < ? THEN ? ELSE last_uid END, '
+        "updated_at = ? WHERE mailbox = ? AND uidvalidity = ?",
+        (
+            position.uid,
+            position.uid,
+            MailboxState.updated_at.db_value(now),
+            position.mailbox,
+            position.uidvalidity,
+        ),
     )
-    if moved:
+    if cursor.rowcount:
         return
     state = MailboxState.get_or_none(MailboxState.mailbox == position.mailbox)
     if state is None:
@@ -188,6 +221,38 @@ def _advance(position: ImapPosition, now: datetime) -> None:
         state.save()
 
 
+@dataclass
+class _SessionRow:
+    id: int
+    sequence: int
+    start: datetime
+    cancelled_at: datetime | None
+
+
+@dataclass
+class _EnrolmentRow:
+    id: int
+    status: str
+    calendar: str
+    response_sequence: int | None
+    response_dtstamp: datetime | None
+    email: str
+
+
+def _session_row(uid: str) -> _SessionRow | None:
+    row = _q(
+        'SELECT id, sequence, start, cancelled_at FROM "session" WHERE uid = ?', (uid,)
+    ).fetchone()
+    if row is None:
+        return None
+    return _SessionRow(
+        row[0],
+        row[1],
+        Session.start.python_value(row[2]),
+        Session.cancelled_at.python_value(row[3]),
+    )
+
+
 def _decide(
     message: ReadMessage,
     item: ReplyItem | None,
@@ -200,11 +265,7 @@ def _decide(
     if item is None:
         return _Decision("ignored", NOT_CALENDAR)
     method = item.method
-    session = (
-        Session.select(Session.id, Session.sequence, Session.start, Session.cancelled_at)
-        .where(Session.uid == item.uid)
-        .first()
-    )
+    session = _session_row(item.uid)
     sid = session.id if session is not None else None
     first = item.attendee
     if method in ("COUNTER", "DECLINECOUNTER"):
@@ -232,7 +293,7 @@ def _decide(
             _first_address(first),
             _state_name(first),
         )
-    email = normalize_address(enrolment.person.email)
+    email = normalize_address(enrolment.email)
     answer = _state_name(chosen)
     decision = _Decision("ignored", None, sid, email, answer)
     if enrolment.calendar == "not_invited":
@@ -279,14 +340,19 @@ def _decide(
             note = f"answers version {sequence} of the session (now {session.sequence})"
     # A reply's DTSTAMP is when the learner answered; a clock far ahead is not trusted.
     responded = dtstamp if dtstamp <= now + timedelta(hours=1) else received_at
-    Enrolment.update(
-        calendar=state,
-        responded_at=responded,
-        response_comment=item.comment,
-        response_sequence=sequence,
-        response_dtstamp=dtstamp,
-        updated_at=now,
-    ).where(Enrolment.id == enrolment.id).execute()
+    _q(
+        'UPDATE "enrolment" SET calendar = ?, responded_at = ?, response_comment = ?, '
+        "response_sequence = ?, response_dtstamp = ?, updated_at = ? WHERE id = ?",
+        (
+            state,
+            Enrolment.responded_at.db_value(responded),
+            item.comment,
+            sequence,
+            Enrolment.response_dtstamp.db_value(dtstamp),
+            Enrolment.updated_at.db_value(now),
+            enrolment.id,
+        ),
+    )
     decision.outcome, decision.reason = "applied", note
     if (
         state == "declined"
@@ -316,33 +382,34 @@ def _state_name(attendee: ReplyAttendee | None) -> str | None:
 
 
 def _match(
-    session: Session, attendees: tuple[ReplyAttendee, ...], senders: set[str]
-) -> tuple[ReplyAttendee | None, Enrolment | None]:
+    session: _SessionRow, attendees: tuple[ReplyAttendee, ...], senders: set[str]
+) -> tuple[ReplyAttendee | None, _EnrolmentRow | None]:
     """The attendee that is a person enrolled on `session` (the sender's one first), locked."""
-    wanted = {addr for a in attendees for addr in a.addresses()}
+    wanted = sorted({addr for a in attendees for addr in a.addresses()})
     if not wanted:
         return None, None
-    rows = lock_for_update(
-        Enrolment.select(
-            Enrolment.id,
-            Enrolment.status,
-            Enrolment.calendar,
-            Enrolment.response_sequence,
-            Enrolment.response_dtstamp,
-            Person.id,
-            Person.email,
-        )
-        .join(Person)
-        .where((Enrolment.session == session) & (peewee.fn.LOWER(Person.email).in_(sorted(wanted))))
-        .order_by(Enrolment.id)
+    sql = (
+        "SELECT e.id, e.status, e.calendar, e.response_sequence, e.response_dtstamp, p.email "
+        'FROM "enrolment" AS e JOIN "person" AS p ON p.id = e.person_id '
+        f"WHERE e.session_id = ? AND LOWER(p.email) IN ({', '.join('?' for _ in wanted)}) "
+        "ORDER BY e.id"
     )
-    by_address: dict[str, Enrolment] = {}
-    for row in rows:
-        address = normalize_address(row.person.email)
-        if address in wanted:
-            # Several enrolments of one person: the live one counts.
-            if address not in by_address or row.status != "cancelled":
-                by_address[address] = row
+    if is_postgres():
+        sql += " FOR UPDATE OF e"
+    by_address: dict[str, _EnrolmentRow] = {}
+    for values in _q(sql, [session.id, *wanted]).fetchall():
+        row = _EnrolmentRow(
+            values[0],
+            values[1],
+            values[2],
+            values[3],
+            Enrolment.response_dtstamp.python_value(values[4]),
+            values[5],
+        )
+        address = normalize_address(row.email)
+        # Several enrolments of one person: the live one counts.
+        if address not in by_address or row.status != "cancelled":
+            by_address[address] = row
     ordered = sorted(attendees, key=lambda a: not (set(a.addresses()) & senders))
     for attendee in ordered:
         for addr in attendee.addresses():

@@ -190,34 +190,51 @@ def test_connection_dropped_mid_poll_skips_and_repeats_nothing(
             ),
         )
     boxes: list[Any] = []
-    real_connect, real_apply = poller.connect, poller.apply_reply
-    calls = {"n": 0}
+    real_connect, real_apply, real_fetch = poller.connect, poller.apply_reply, poller._fetch
+    calls = {"fetch": 0, "apply": 0}
 
     def connect(settings: Settings) -> Any:
         box = real_connect(settings)
         boxes.append(box)
         return box
 
+    def cut() -> None:
+        boxes[-1].client.sock.shutdown(socket.SHUT_RDWR)
+
+    def fetch_cut_on_second(*args: Any, **kwargs: Any) -> Any:
+        calls["fetch"] += 1
+        if calls["fetch"] == 2:
+            cut()  # the server goes away between two batches
+        return real_fetch(*args, **kwargs)
+
     def apply_then_cut(*args: Any, **kwargs: Any) -> Any:
         done = real_apply(*args, **kwargs)
-        calls["n"] += 1
-        if calls["n"] == 3:
-            # The server goes away after the third commit, in the middle of a batch.
-            boxes[-1].client.sock.shutdown(socket.SHUT_RDWR)
+        calls["apply"] += 1
+        if calls["apply"] == 2:
+            cut()  # the server goes away right after a commit, before the moves
         return done
 
     monkeypatch.setattr(poller, "connect", connect)
+    monkeypatch.setattr(poller, "_fetch", fetch_cut_on_second)
+    with pytest.raises(ServiceUnavailable):
+        poll_once(db, batch=2)
+    monkeypatch.setattr(poller, "_fetch", real_fetch)
+    # The first batch was applied; nothing after it was.
+    assert InboundMessage.select().count() == 2
+
     monkeypatch.setattr(poller, "apply_reply", apply_then_cut)
     with pytest.raises(ServiceUnavailable):
         poll_once(db, batch=2)
     monkeypatch.setattr(poller, "apply_reply", real_apply)
-    applied_before = InboundMessage.select().count()
-    assert 3 <= applied_before < len(learners)
+    handled = InboundMessage.select().count()
+    assert 4 <= handled <= len(learners)
+
     report = poll_once(db, batch=2)
-    assert report.fetched == len(learners) - applied_before
+    assert report.fetched == len(learners) - handled
     assert InboundMessage.select().count() == len(learners)
     assert {e.calendar for e in Enrolment.select()} == {"accepted"}
     assert InboundMessage.select().where(InboundMessage.outcome != "applied").count() == 0
+    assert InboundMessage.select().where(InboundMessage.move_pending == True).count() == 0  # noqa: E712
     assert mail_servers.messages(ORGANIZER, "INBOX") == []
     assert len(mail_servers.messages(ORGANIZER, "rollcall/processed")) == len(learners)
     assert poll_once(db).fetched == 0
