@@ -21,6 +21,7 @@ import os
 import platform
 import pwd
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 from mail.poller import BATCH, poll_once  # noqa: E402
 from store.clock import utcnow  # noqa: E402
 from store.db import close_database, database, open_database, write_transaction  # noqa: E402
-from store.inbound import InboundMessage  # noqa: E402
+from store.inbound import InboundMessage, MailboxState  # noqa: E402
 from store.models import Enrolment, Person  # noqa: E402
 from store.sessions import SessionInput, create_sessions  # noqa: E402
-from store.settings import load_settings, use_settings  # noqa: E402
+from store.settings import Settings, load_settings, use_settings  # noqa: E402
 from tests.replies import reply_ics, reply_message  # noqa: E402
 from tests.servers import MailServers, _dovecot_conf, _free_port, _port_open  # noqa: E402
 
@@ -149,7 +150,7 @@ def raw_fetch(servers: MailServers) -> tuple[int, float]:
     return n, time.perf_counter() - start
 
 
-def run(count: int) -> dict[str, float]:
+def run(count: int, repeat: int = 3) -> dict[str, float]:
     """Fill, measure both paths, check the outcome; return the figures."""
     with dovecot() as servers, tempfile.TemporaryDirectory() as tmp:
         servers.add_mailbox(ORGANIZER)
@@ -170,38 +171,98 @@ def run(count: int) -> dict[str, float]:
         try:
             uid, emails = fill_store(count)
             size = fill_mailbox(servers, uid, emails)
-            fetched, raw_seconds = raw_fetch(servers)
-            start = time.perf_counter()
-            report = poll_once(settings)
-            poll_seconds = time.perf_counter() - start
-            applied = InboundMessage.select().where(InboundMessage.outcome == "applied").count()
-            if fetched != count or report.fetched != count or applied != count:
-                sys.exit(f"wrong counts: raw {fetched}, poll {report}, applied {applied}")
-            left = len(servers.messages(ORGANIZER, "INBOX"))
-            moved = len(servers.messages(ORGANIZER, "rollcall/processed"))
-            if left or moved != count:
-                sys.exit(f"moves incomplete: {left} left in INBOX, {moved} processed")
+            rounds = [measure(servers, settings, count) for _ in range(repeat)]
         finally:
             close_database()
             database.initialize(None)
+    # Medians: the machine is shared, single runs swing by a third.
+    raw_seconds = statistics.median(r["raw"] for r in rounds)
+    poll_seconds = statistics.median(r["poll"] for r in rounds)
+    ratios = sorted(r["raw"] / r["poll"] for r in rounds)
     return {
         "count": count,
+        "repeat": repeat,
         "avg_bytes": size / count,
         "raw_seconds": raw_seconds,
         "raw_rate": count / raw_seconds,
         "poll_seconds": poll_seconds,
         "poll_rate": count / poll_seconds,
-        "ratio": raw_seconds / poll_seconds,
+        "ratio": statistics.median(ratios),
+        "ratio_min": ratios[0],
+        "ratio_max": ratios[-1],
+        **{
+            f"{name}_ms": statistics.median(r[name] for r in rounds) * 1000 / count
+            for name in ("read", "apply", "move")
+        },
     }
+
+
+def measure(servers: MailServers, settings: Settings, count: int) -> dict[str, float]:
+    """One round: raw fetch, then poll; afterwards put mailbox and store back as they were."""
+    fetched, raw_seconds = raw_fetch(servers)
+    spent = {"read": 0.0, "apply": 0.0, "move": 0.0}
+    with timed(spent):
+        start = time.perf_counter()
+        report = poll_once(settings)
+        poll_seconds = time.perf_counter() - start
+    applied = InboundMessage.select().where(InboundMessage.outcome == "applied").count()
+    if fetched != count or report.fetched != count or applied != count:
+        sys.exit(f"wrong counts: raw {fetched}, poll {report}, applied {applied}")
+    with servers.mailbox(ORGANIZER) as box:
+        box.folder.set("INBOX")
+        left = len(box.uids())
+        box.folder.set("rollcall/processed")
+        moved = box.uids()
+        if left or len(moved) != count:
+            sys.exit(f"moves incomplete: {left} left in INBOX, {len(moved)} processed")
+        box.move(moved, "INBOX", chunks=500)
+    with write_transaction():
+        InboundMessage.delete().execute()
+        MailboxState.delete().execute()
+        Enrolment.update(
+            calendar="invited", responded_at=None, response_sequence=None, response_dtstamp=None
+        ).execute()
+    return {"raw": raw_seconds, "poll": poll_seconds, **spent}
+
+
+@contextlib.contextmanager
+def timed(spent: dict[str, float]) -> Iterator[None]:
+    """Add up the time the poller spends reading, applying and moving."""
+    import mail.poller as poller
+
+    names = {"read": "read_reply", "apply": "apply_reply", "move": "_move_pending"}
+    originals = {key: getattr(poller, attr) for key, attr in names.items()}
+
+    def wrap(key: str) -> object:
+        inner = originals[key]
+
+        def run(*args: object, **kwargs: object) -> object:
+            began = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - began
+
+        return run
+
+    for key, attr in names.items():
+        setattr(poller, attr, wrap(key))
+    try:
+        yield
+    finally:
+        for key, attr in names.items():
+            setattr(poller, attr, originals[key])
 
 
 def section(figures: dict[str, float]) -> str:
     """The RESULTS.md section for these figures."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     verdict = "meets" if figures["ratio"] >= 0.6 else "MISSES"
+    raw_s, raw_r = f"{figures['raw_seconds']:.2f}", f"{figures['raw_rate']:.0f}"
+    poll_s, poll_r = f"{figures['poll_seconds']:.2f}", f"{figures['poll_rate']:.0f}"
     return f"""{HEADING}
 
-`python -m bench.bench_poll --count {int(figures["count"])}` on {platform.node() or "?"}
+`python -m bench.bench_poll --count {int(figures["count"])} --write` on {platform.node() or "?"}
 ({os.cpu_count()} CPUs, Python {platform.python_version()}), {when}. Private Dovecot 2.3 on
 loopback (sdbox, no fsync), SQLite store (WAL). {int(figures["count"])} REPLY messages of
 ~{figures["avg_bytes"]:.0f} bytes (multipart/alternative, base64 text/calendar), one
@@ -209,10 +270,22 @@ session with {int(figures["count"])} invited learners.
 
 | path | seconds | messages/s |
 |---|---|---|
-| raw imap-tools `fetch(mark_seen=False, bulk={BATCH})` | {figures["raw_seconds"]:.2f} | {figures["raw_rate"]:.0f} |
-| `poll_once`: fetch + read + apply (one transaction each) + move to processed | {figures["poll_seconds"]:.2f} | {figures["poll_rate"]:.0f} |
+| raw imap-tools `fetch(mark_seen=False, bulk={BATCH})` | {raw_s} | {raw_r} |
+| `poll_once`: fetch, read, apply (a transaction each), move | {poll_s} | {poll_r} |
 
-Ratio poll/raw: **{figures["ratio"]:.2f}** (target >= 0.6: {verdict}).
+Ratio poll/raw: **{figures["ratio"]:.2f}** (median of {int(figures["repeat"])} rounds, each
+raw then poll on the same {int(figures["count"])} messages; range {figures["ratio_min"]:.2f} to
+{figures["ratio_max"]:.2f}; target >= 0.6: {verdict}).
+
+Where the poll's time goes, per message: reading (stdlib MIME parse + iCalendar lines +
+sanitising) {figures["read_ms"]:.3f} ms, applying (one write transaction: log entry,
+enrolment, read position) {figures["apply_ms"]:.3f} ms, moving to the processed folder
+{figures["move_ms"]:.3f} ms; the IMAP fetch runs one batch ahead in a thread. The raw
+baseline is mostly the same stdlib `email` parse (imap-tools builds a `MailMessage`
+from every message), so reading alone costs about what the whole raw fetch does, and the
+per-message transaction that makes every reply exactly-once comes on top. Committing
+several messages per transaction or parsing in a second process would be the ways to
+close the gap; neither is done.
 """
 
 
@@ -233,9 +306,10 @@ def main() -> None:
     """Parse arguments, run, print, and optionally record."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
     parser.add_argument("--write", action="store_true", help="record in bench/RESULTS.md")
     args = parser.parse_args()
-    figures = run(args.count)
+    figures = run(args.count, max(1, args.repeat))
     text = section(figures)
     print(text)
     if args.write:

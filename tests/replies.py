@@ -130,6 +130,7 @@ def _calendar_of(raw: bytes) -> str:
     for part in msg.walk():
         if part.get_content_type() == "text/calendar":
             data = part.get_payload(decode=True)
+            assert isinstance(data, bytes)
             text = data.decode("utf-8")
             return re.sub(r"\r?\n[ \t]", "", text.replace("\r\n", "\n"))
     raise AssertionError("no calendar part")
