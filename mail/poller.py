@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage
-from imap_tools.errors import ImapToolsError, MailboxFolderSelectError, MailboxLoginError
+from imap_tools.errors import (
+    ImapToolsError,
+    MailboxFolderSelectError,
+    MailboxFolderStatusError,
+    MailboxLoginError,
+)
 
 from mail.reply import read_reply
 from store.errors import ServiceUnavailable, ValidationError
@@ -116,7 +121,7 @@ def poll_once(settings: Settings | None = None, *, batch: int = BATCH) -> PollRe
     box = connect(settings)
     try:
         return _poll(box, settings, max(2, batch))
-    except MailboxFolderSelectError as exc:
+    except (MailboxFolderSelectError, MailboxFolderStatusError) as exc:
         raise ValidationError(
             f"cannot open folder {settings.imap_folder!r}: {exc}", field="imap_folder"
         ) from exc

@@ -397,8 +397,11 @@ def _item(method: str, props: list[tuple[str, Params, str]]) -> ReplyItem | None
         params, value = values["ORGANIZER"]
         organizer = normalize_address(value) or normalize_address(_first(params, "EMAIL")) or None
     recurrence_id = None
+    recurrence_start = None
     if "RECURRENCE-ID" in values:
-        recurrence_id = sanitize_text(values["RECURRENCE-ID"][1], 100, multiline=False) or None
+        params, value = values["RECURRENCE-ID"]
+        recurrence_id = sanitize_text(value, 100, multiline=False) or None
+        recurrence_start = parse_ical_datetime(value, _first(params, "TZID"))
     return ReplyItem(
         method=method,
         uid=uid,
@@ -409,6 +412,7 @@ def _item(method: str, props: list[tuple[str, Params, str]]) -> ReplyItem | None
         sequence=sequence,
         comment=comment or None,
         dtstart=dtstart,
+        recurrence_start=recurrence_start,
     )
 
 

@@ -54,6 +54,8 @@ class ReplyItem:
     """COMMENT (or X-CALENDARSERVER-PRIVATE-COMMENT), unescaped and sanitised."""
     dtstart: datetime | None = None
     """DTSTART as aware UTC when it could be resolved (UTC, or a TZID zoneinfo knows)."""
+    recurrence_start: datetime | None = None
+    """RECURRENCE-ID as aware UTC when it could be resolved."""
 
     @property
     def attendee(self) -> ReplyAttendee | None:

@@ -278,6 +278,13 @@ def _decide(
         return _Decision("ignored", NOT_CALENDAR, sid)
     if session is None:
         return _Decision("ignored", UNKNOWN_EVENT, None, _first_address(first), _state_name(first))
+    if (
+        item.recurrence_id
+        and item.recurrence_start is not None
+        and item.recurrence_start != session.start
+    ):
+        # Sessions do not recur: a reply naming another occurrence is not about this one.
+        return _Decision("ignored", f"answers another occurrence ({item.recurrence_id})", sid)
     organizer = normalize_address(item.organizer)
     if organizer and organizer != normalize_address(settings.organizer_email):
         return _Decision("ignored", f"organizer {organizer} is not this mailbox", sid)

@@ -31,6 +31,7 @@ def reply_ics(
     organizer: str | None = "training@example.test",
     attendee_params: str = "",
     dtstart: datetime | None = None,
+    recurrence_id: datetime | None = None,
 ) -> str:
     """A minimal REPLY calendar object (CRLF line ends)."""
     lines = [
@@ -47,6 +48,8 @@ def reply_ics(
         lines.append(f"ORGANIZER:mailto:{organizer}")
     if dtstart is not None:
         lines.append(f"DTSTART:{stamp(dtstart)}")
+    if recurrence_id is not None:
+        lines.append(f"RECURRENCE-ID:{stamp(recurrence_id)}")
     lines.append(f"ATTENDEE;PARTSTAT={partstat}{attendee_params}:mailto:{attendee}")
     if comment is not None:
         lines.append(f"COMMENT:{comment}")

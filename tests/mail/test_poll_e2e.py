@@ -246,6 +246,12 @@ def test_unreachable_server_exits_3(env: dict[str, str]) -> None:
     assert err.startswith("error: imap")
 
 
+def test_missing_folder_is_a_settings_error(env: dict[str, str]) -> None:
+    code, _, err = rollcall({**env, "ROLLCALL_IMAP_FOLDER": "Nope"}, "mail", "poll", "--json")
+    assert code == 1
+    assert "imap_folder" in err
+
+
 def test_oversized_message_is_logged_and_left_alone(
     mail_servers: MailServers, db: Settings, env: dict[str, str]
 ) -> None:

@@ -266,3 +266,22 @@ def test_hostile_comment_is_stored_sanitised(store: str) -> None:
         reply_ics(session.uid, "ann@example.test", dtstamp=T0, comment="\x1b[2J\x1b]0;x\x07ok\x00")
     )
     assert enrolment().response_comment == "ok"
+
+
+def test_recurrence_id_must_name_the_session_start(store: str) -> None:
+    session = setup_session()
+    other = apply(
+        reply_ics(
+            session.uid,
+            "ann@example.test",
+            dtstamp=T0,
+            recurrence_id=session.start + timedelta(days=7),
+        )
+    )
+    assert other.outcome == "ignored"
+    assert (other.reason or "").startswith("answers another occurrence")
+    assert enrolment().calendar == "invited"
+    same = apply(
+        reply_ics(session.uid, "ann@example.test", dtstamp=T0, recurrence_id=session.start)
+    )
+    assert same.outcome == "applied"
