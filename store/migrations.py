@@ -30,7 +30,13 @@ def _m001_initial(db: peewee.Database) -> None:
     db.create_tables(ALL_MODELS, safe=True)
 
 
-MIGRATIONS: list[Migration] = [_m001_initial]
+def _m002_inbound_log(db: peewee.Database) -> None:
+    from store.inbound import INBOUND_MODELS
+
+    db.create_tables(INBOUND_MODELS, safe=True)
+
+
+MIGRATIONS: list[Migration] = [_m001_initial, _m002_inbound_log]
 """Position + 1 is the version a migration produces; append, never reorder."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
