@@ -105,3 +105,9 @@ async def test_send_backs_off_while_smtp_is_unreachable(
     assert (await job(down, stop)).unreachable
     assert job.failures == 2
     assert job.not_before - time.monotonic() > 50  # 60 s after the second failure
+
+
+def test_default_jobs_include_send_tick_and_the_imap_poll() -> None:
+    from mail.worker import default_jobs
+
+    assert [job.name for job in default_jobs()] == ["send", "tick", "poll"]
