@@ -200,7 +200,7 @@ def run(count: int, repeat: int = 3) -> dict[str, float]:
 def measure(servers: MailServers, settings: Settings, count: int) -> dict[str, float]:
     """One round: raw fetch, then poll; afterwards put mailbox and store back as they were."""
     fetched, raw_seconds = raw_fetch(servers)
-    spent = {"read": 0.0, "apply": 0.0, "move": 0.0}
+    spent = {"read": 0.0, "group": 0.0, "move": 0.0}
     with timed(spent):
         start = time.perf_counter()
         report = poll_once(settings)
@@ -222,6 +222,8 @@ def measure(servers: MailServers, settings: Settings, count: int) -> dict[str, f
         Enrolment.update(
             calendar="invited", responded_at=None, response_sequence=None, response_dtstamp=None
         ).execute()
+    # A group reads its messages, then applies them in one transaction: applying is the rest.
+    spent["apply"] = spent.pop("group") - spent["read"]
     return {"raw": raw_seconds, "poll": poll_seconds, **spent}
 
 
@@ -230,7 +232,7 @@ def timed(spent: dict[str, float]) -> Iterator[None]:
     """Add up the time the poller spends reading, applying and moving."""
     import mail.poller as poller
 
-    names = {"read": "read_reply", "apply": "apply_reply", "move": "_move_pending"}
+    names = {"read": "read_reply", "group": "_apply_group", "move": "_move_pending"}
     originals = {key: getattr(poller, attr) for key, attr in names.items()}
 
     def wrap(key: str) -> object:
