@@ -126,10 +126,17 @@ def _header_text(value: object) -> str:
     return "".join(out)
 
 
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
 def _address(value: object) -> str | None:
     text = _header_text(value)
     if not text:
         return None
+    if _PLAIN_ADDRESS.fullmatch(text):
+        # A bare address: what getaddresses would return, without its cost.
+        return sanitize_text(normalize_address(text), 320, multiline=False) or None
     try:
         pairs = email.utils.getaddresses([text])
     except Exception:  # noqa: BLE001

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mail import reply
-from mail.reply import read_reply
-from store.replydata import ReadMessage
+from mail.reply import read_reply, sanitize_text
+from store.replydata import ReadMessage, normalize_address
 from tests.mail.test_reply_hostile import ICS, message
 from tests.replies import CLIENT_SAMPLES, client_reply, reply_ics, reply_message
 
@@ -213,3 +214,11 @@ def test_mutated_plain_messages_read_the_same_both_ways(
         raw = raw[:at] + insert + raw[at + length :]
     quick, slow, _took = both(raw)
     assert quick == slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(reply._PLAIN_ADDRESS, fullmatch=True))
+def test_bare_addresses_read_as_getaddresses_reads_them(address: str) -> None:
+    pairs = email.utils.getaddresses([address])
+    expected = [normalize_address(a) for _name, a in pairs if "@" in a][0]
+    assert reply._address(address) == (sanitize_text(expected, 320, multiline=False) or None)
