@@ -159,17 +159,28 @@ def _poll(box: BaseMailBox, settings: Settings, batch: int) -> PollReport:
     moved = _move_pending(box, folder, uidvalidity, processed)
     uids = sorted(u for u in (int(x) for x in box.uids(f"UID {last + 1}:*")) if u > last)
     fetched = applied = ignored = 0
-    for fetched_batch in _prefetched(box, uids, batch, settings.max_message_bytes):
-        for group in _chunks(fetched_batch, APPLY_GROUP):
-            for handled in _apply_group(group, key, folder, uidvalidity, settings):
-                if not handled.new:
-                    continue
-                fetched += 1
-                if handled.entry.outcome == "applied":
-                    applied += 1
-                else:
-                    ignored += 1
-    # The fetch thread is done with the connection: move what was handled.
+    # Committed groups are moved by the fetch thread between two fetches, while this
+    # thread applies; what it moved is recorded here once it is done.
+    mover = _Mover(processed if processed != folder else None)
+    try:
+        for fetched_batch in _prefetched(box, uids, batch, settings.max_message_bytes, mover):
+            for group in _chunks(fetched_batch, APPLY_GROUP):
+                committed: list[int] = []
+                for handled in _apply_group(group, key, folder, uidvalidity, settings):
+                    if not handled.new:
+                        continue
+                    fetched += 1
+                    if handled.entry.move_pending:
+                        committed.append(int(handled.entry.imap_uid))
+                    if handled.entry.outcome == "applied":
+                        applied += 1
+                    else:
+                        ignored += 1
+                mover.request(committed)
+    finally:
+        mark_moved(folder, uidvalidity, mover.done)
+    moved += len(mover.done)
+    # The fetch thread is done with the connection: move what is left.
     moved += _move_pending(box, folder, uidvalidity, processed)
     return PollReport(fetched=fetched, applied=applied, ignored=ignored, moved=moved)
 
@@ -212,13 +223,43 @@ def _apply_group(
     return done
 
 
+class _Mover:
+    """UIDs committed by the applying thread, moved by the fetch thread (which owns the connection).
+
+    A move done but not yet recorded (crash in between) is repeated by the next
+    poll: moving a UID that already left the folder does nothing.
+    """
+
+    def __init__(self, target: str | None) -> None:
+        self.target = target
+        self.waiting: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+        self.done: list[int] = []
+
+    def request(self, uids: list[int]) -> None:
+        if uids and self.target is not None:
+            self.waiting.put(uids)
+
+    def run(self, box: BaseMailBox) -> None:
+        """Move what has been committed so far (in the fetch thread)."""
+        uids: list[int] = []
+        while True:
+            try:
+                uids += self.waiting.get_nowait()
+            except queue.Empty:
+                break
+        if uids and self.target is not None:
+            box.move([str(u) for u in uids], self.target, chunks=500)
+            self.done += uids
+
+
 def _prefetched(
-    box: BaseMailBox, uids: list[int], batch: int, max_bytes: int
+    box: BaseMailBox, uids: list[int], batch: int, max_bytes: int, mover: _Mover | None = None
 ) -> Iterator[list[tuple[int, bytes, int]]]:
     """Batches fetched one ahead by a thread, so the server sends the next while we apply.
 
-    Only that thread talks to the server until the generator ends; an IMAP
-    error there is raised here after the batches fetched before it.
+    Only that thread talks to the server until the generator ends; before each
+    fetch it moves what `mover` was given. An IMAP error there is raised here
+    after the batches fetched before it.
     """
     handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -235,6 +276,8 @@ def _prefetched(
     def work() -> None:
         try:
             for chunk in _chunks(uids, batch):
+                if mover is not None:
+                    mover.run(box)
                 if not put(("batch", list(_fetch(box, chunk, max_bytes)))):
                     return
             put(("done", None))
