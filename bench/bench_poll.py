@@ -7,8 +7,9 @@ Run from the repository root as root (or a user that can run Dovecot):
 It starts a private Dovecot (the test servers' config: sdbox, no fsync) on
 loopback, fills the organizer's INBOX with N REPLY messages for invited
 learners of one session, times a raw `MailBox.fetch(mark_seen=False,
-bulk=...)` of all of them, then times `poll_once` (fetch, parse, one
-transaction per message, move to rollcall/processed) on a SQLite store.
+bulk=...)` of all of them, then times `poll_once` (fetch, read, apply and
+log in groups of `APPLY_GROUP` per transaction, move to rollcall/processed)
+on a SQLite store.
 `--write` records the figures under "Inbound RSVP" in bench/RESULTS.md.
 """
 
@@ -33,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mail.poller import BATCH, poll_once  # noqa: E402
+from mail.poller import APPLY_GROUP, BATCH, poll_once  # noqa: E402
 from store.clock import utcnow  # noqa: E402
 from store.db import close_database, database, open_database, write_transaction  # noqa: E402
 from store.inbound import InboundMessage, MailboxState  # noqa: E402
@@ -200,7 +201,7 @@ def run(count: int, repeat: int = 3) -> dict[str, float]:
 def measure(servers: MailServers, settings: Settings, count: int) -> dict[str, float]:
     """One round: raw fetch, then poll; afterwards put mailbox and store back as they were."""
     fetched, raw_seconds = raw_fetch(servers)
-    spent = {"read": 0.0, "apply": 0.0, "move": 0.0}
+    spent = {"read": 0.0, "group": 0.0, "move": 0.0}
     with timed(spent):
         start = time.perf_counter()
         report = poll_once(settings)
@@ -222,6 +223,8 @@ def measure(servers: MailServers, settings: Settings, count: int) -> dict[str, f
         Enrolment.update(
             calendar="invited", responded_at=None, response_sequence=None, response_dtstamp=None
         ).execute()
+    # A group reads its messages, then applies them in one transaction: applying is the rest.
+    spent["apply"] = spent.pop("group") - spent["read"]
     return {"raw": raw_seconds, "poll": poll_seconds, **spent}
 
 
@@ -230,7 +233,7 @@ def timed(spent: dict[str, float]) -> Iterator[None]:
     """Add up the time the poller spends reading, applying and moving."""
     import mail.poller as poller
 
-    names = {"read": "read_reply", "apply": "apply_reply", "move": "_move_pending"}
+    names = {"read": "read_reply", "group": "_apply_group", "move": "_move_pending"}
     originals = {key: getattr(poller, attr) for key, attr in names.items()}
 
     def wrap(key: str) -> object:
@@ -271,21 +274,25 @@ session with {int(figures["count"])} invited learners.
 | path | seconds | messages/s |
 |---|---|---|
 | raw imap-tools `fetch(mark_seen=False, bulk={BATCH})` | {raw_s} | {raw_r} |
-| `poll_once`: fetch, read, apply (a transaction each), move | {poll_s} | {poll_r} |
+| `poll_once`: fetch, read, apply ({APPLY_GROUP} per transaction), log, move | {poll_s} | {poll_r} |
 
 Ratio poll/raw: **{figures["ratio"]:.2f}** (median of {int(figures["repeat"])} rounds, each
 raw then poll on the same {int(figures["count"])} messages; range {figures["ratio_min"]:.2f} to
 {figures["ratio_max"]:.2f}; target >= 0.6: {verdict}).
 
-Where the poll's time goes, per message: reading (stdlib MIME parse + iCalendar lines +
-sanitising) {figures["read_ms"]:.3f} ms, applying (one write transaction: log entry,
-enrolment, read position) {figures["apply_ms"]:.3f} ms, moving to the processed folder
-{figures["move_ms"]:.3f} ms; the IMAP fetch runs one batch ahead in a thread. The raw
-baseline is mostly the same stdlib `email` parse (imap-tools builds a `MailMessage`
-from every message), so reading alone costs about what the whole raw fetch does, and the
-per-message transaction that makes every reply exactly-once comes on top. Committing
-several messages per transaction or parsing in a second process would be the ways to
-close the gap; neither is done.
+Where the poll's time goes, per message: reading (MIME fast path + iCalendar lines +
+sanitising) {figures["read_ms"]:.3f} ms, applying (log entry, enrolment, read position in a
+savepoint; one commit per {APPLY_GROUP} messages) {figures["apply_ms"]:.3f} ms, moving to the
+processed folder after the last group {figures["move_ms"]:.3f} ms; the IMAP fetch runs one batch
+ahead in a thread, which also moves the groups already committed between two fetches.
+The raw baseline pays for the stdlib `email` parse of every message (imap-tools builds a
+`MailMessage`); the poller fetches bytes only and reads plain messages (ASCII, simple
+parameters, base64/7bit parts: 15 of the 20 corpus messages, from Outlook, Gmail,
+Thunderbird, Android, BlueMind) with its own strict MIME reader, falling back to the
+stdlib parser for anything unusual (tests check that both read the same). Applying
+commits {APPLY_GROUP} messages at a time: their log rows and the folder's read position
+commit with their effects, each message in its own savepoint, so a crash or a failing
+message loses or repeats nothing.
 """
 
 

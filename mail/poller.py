@@ -9,7 +9,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage
 from imap_tools.errors import (
@@ -20,8 +20,10 @@ from imap_tools.errors import (
 )
 
 from mail.reply import read_reply
+from store.db import write_transaction
 from store.errors import ServiceUnavailable, ValidationError
 from store.rsvp import (
+    Handled,
     ImapPosition,
     apply_reply,
     mark_moved,
@@ -34,8 +36,14 @@ from store.settings import Settings, current_settings
 BATCH = 200
 """Messages fetched per FETCH command: bounds memory, keeps round trips few."""
 
+APPLY_GROUP = 100
+"""Messages applied per write transaction: one commit for many, while other writers
+(the app, the CLI) wait at most a few milliseconds for the lock."""
+
 TIMEOUT = 30.0
 """Seconds before a silent server counts as unreachable."""
+
+T = TypeVar("T")
 
 _SIZE = re.compile(rb"UID (\d+).*?RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+).*?UID (\d+)")
 
@@ -110,10 +118,12 @@ def _close(box: BaseMailBox) -> None:
 
 
 def poll_once(settings: Settings | None = None, *, batch: int = BATCH) -> PollReport:
-    """Read the configured folder once and apply every new message, each in its own transaction.
+    """Read the configured folder once and apply every new message exactly once.
 
-    Safe to interrupt anywhere: the log entry and the read position commit
-    together, and moves to the processed folder are retried on the next poll.
+    Messages are applied in groups of `APPLY_GROUP` per transaction, each in
+    its own savepoint. Safe to interrupt anywhere: log entries and the read
+    position commit together with what they applied, and moves to the
+    processed folder are retried on the next poll.
     Raises `ServiceUnavailable("imap", ...)` when the server cannot be reached
     or the connection drops (what was committed before stays committed).
     """
@@ -149,35 +159,107 @@ def _poll(box: BaseMailBox, settings: Settings, batch: int) -> PollReport:
     moved = _move_pending(box, folder, uidvalidity, processed)
     uids = sorted(u for u in (int(x) for x in box.uids(f"UID {last + 1}:*")) if u > last)
     fetched = applied = ignored = 0
-    for fetched_batch in _prefetched(box, uids, batch, settings.max_message_bytes):
-        for uid, raw, size in fetched_batch:
-            # An oversized message arrives as its header only; the reader reports it too large.
-            limit = 0 if size > settings.max_message_bytes else settings.max_message_bytes
-            message = read_reply(raw, max_bytes=limit)
-            if message.size != size:
-                message = dataclasses.replace(message, size=size)
-            handled = apply_reply(
-                message, raw=raw, position=ImapPosition(key, folder, uidvalidity, uid)
-            )
-            if not handled.new:
-                continue
-            fetched += 1
-            if handled.entry.outcome == "applied":
-                applied += 1
-            else:
-                ignored += 1
-    # The fetch thread is done with the connection: move what was handled.
+    # Committed groups are moved by the fetch thread between two fetches, while this
+    # thread applies; what it moved is recorded here once it is done.
+    mover = _Mover(processed if processed != folder else None)
+    try:
+        for fetched_batch in _prefetched(box, uids, batch, settings.max_message_bytes, mover):
+            for group in _chunks(fetched_batch, APPLY_GROUP):
+                committed: list[int] = []
+                for handled in _apply_group(group, key, folder, uidvalidity, settings):
+                    if not handled.new:
+                        continue
+                    fetched += 1
+                    if handled.entry.move_pending:
+                        committed.append(int(handled.entry.imap_uid))
+                    if handled.entry.outcome == "applied":
+                        applied += 1
+                    else:
+                        ignored += 1
+                mover.request(committed)
+    finally:
+        mark_moved(folder, uidvalidity, mover.done)
+    moved += len(mover.done)
+    # The fetch thread is done with the connection: move what is left.
     moved += _move_pending(box, folder, uidvalidity, processed)
     return PollReport(fetched=fetched, applied=applied, ignored=ignored, moved=moved)
 
 
+def _apply_group(
+    group: list[tuple[int, bytes, int]], key: str, folder: str, uidvalidity: int, settings: Settings
+) -> list[Handled]:
+    """Read a few messages, then apply them in one write transaction, each in its own savepoint.
+
+    One commit per group instead of per message: the log rows, the read
+    position and the enrolment changes of the group still commit together, so
+    a crash before the commit leaves every message of the group to the next
+    poll. A message whose apply raises is rolled back alone; the ones before it
+    are committed, then the error is raised.
+    """
+    read = []
+    for uid, raw, size in group:
+        # An oversized message arrives as its header only; the reader reports it too large.
+        limit = 0 if size > settings.max_message_bytes else settings.max_message_bytes
+        message = read_reply(raw, max_bytes=limit)
+        if message.size != size:
+            message = dataclasses.replace(message, size=size)
+        read.append((uid, raw, message))
+    done: list[Handled] = []
+    failure: BaseException | None = None
+    # Parsing is done before taking the write lock, so the lock is held only for SQL.
+    with write_transaction():
+        for uid, raw, message in read:
+            try:
+                done.append(
+                    apply_reply(
+                        message, raw=raw, position=ImapPosition(key, folder, uidvalidity, uid)
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - raised below, after the commit
+                failure = exc
+                break
+    if failure is not None:
+        raise failure
+    return done
+
+
+class _Mover:
+    """UIDs committed by the applying thread, moved by the fetch thread (which owns the connection).
+
+    A move done but not yet recorded (crash in between) is repeated by the next
+    poll: moving a UID that already left the folder does nothing.
+    """
+
+    def __init__(self, target: str | None) -> None:
+        self.target = target
+        self.waiting: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+        self.done: list[int] = []
+
+    def request(self, uids: list[int]) -> None:
+        if uids and self.target is not None:
+            self.waiting.put(uids)
+
+    def run(self, box: BaseMailBox) -> None:
+        """Move what has been committed so far (in the fetch thread)."""
+        uids: list[int] = []
+        while True:
+            try:
+                uids += self.waiting.get_nowait()
+            except queue.Empty:
+                break
+        if uids and self.target is not None:
+            box.move([str(u) for u in uids], self.target, chunks=500)
+            self.done += uids
+
+
 def _prefetched(
-    box: BaseMailBox, uids: list[int], batch: int, max_bytes: int
+    box: BaseMailBox, uids: list[int], batch: int, max_bytes: int, mover: _Mover | None = None
 ) -> Iterator[list[tuple[int, bytes, int]]]:
     """Batches fetched one ahead by a thread, so the server sends the next while we apply.
 
-    Only that thread talks to the server until the generator ends; an IMAP
-    error there is raised here after the batches fetched before it.
+    Only that thread talks to the server until the generator ends; before each
+    fetch it moves what `mover` was given. An IMAP error there is raised here
+    after the batches fetched before it.
     """
     handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -194,6 +276,8 @@ def _prefetched(
     def work() -> None:
         try:
             for chunk in _chunks(uids, batch):
+                if mover is not None:
+                    mover.run(box)
                 if not put(("batch", list(_fetch(box, chunk, max_bytes)))):
                     return
             put(("done", None))
@@ -216,7 +300,7 @@ def _prefetched(
         thread.join(TIMEOUT + 5)
 
 
-def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 

@@ -509,7 +509,7 @@ def pending_moves(folder: str, uidvalidity: int) -> list[int]:
         & (InboundMessage.imap_uidvalidity == uidvalidity)
         & (InboundMessage.move_pending == True)  # noqa: E712 - SQL comparison
     )
-    return [row.imap_uid for row in query.order_by(InboundMessage.imap_uid)]
+    return [uid for (uid,) in query.order_by(InboundMessage.imap_uid).tuples()]
 
 
 def mark_moved(folder: str, uidvalidity: int, uids: list[int]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import mail.poller as poller
+import store.rsvp as rsvp
 from mail.poller import poll_once
 from store.booking import enrol
 from store.clock import utcnow
@@ -269,3 +270,44 @@ def test_oversized_message_is_logged_and_left_alone(
     assert entry.raw_size > 2000
     assert Enrolment.get().calendar == "invited"
     assert len(mail_servers.messages(ORGANIZER, "INBOX")) == 1
+
+
+def test_a_failing_message_in_a_group_rolls_back_alone(
+    mail_servers: MailServers, db: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learners = [f"g{n}@example.test" for n in range(5)]
+    session = make_session(learners)
+    for n, learner in enumerate(learners):
+        append(
+            mail_servers,
+            reply_message(
+                reply_ics(session.uid, learner, "DECLINED", dtstamp=T0 + timedelta(minutes=n)),
+                sender=learner,
+            ),
+        )
+    real_advance = rsvp._advance
+    calls = {"advance": 0}
+
+    def advance_then_fail(*args: Any, **kwargs: Any) -> None:
+        real_advance(*args, **kwargs)
+        calls["advance"] += 1
+        if calls["advance"] == 3:
+            # The third message's log entry and enrolment change are written by now.
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rsvp, "_advance", advance_then_fail)
+    with pytest.raises(RuntimeError):
+        poll_once(db)
+    monkeypatch.setattr(rsvp, "_advance", real_advance)
+    # The two before it committed with the group; the third's writes were rolled back.
+    assert InboundMessage.select().count() == 2
+    assert Enrolment.select().where(Enrolment.calendar == "declined").count() == 2
+    assert Enrolment.select().where(Enrolment.status == "cancelled").count() == 0
+
+    report = poll_once(db)
+    assert report.fetched == 3
+    assert report.applied == 3
+    assert InboundMessage.select().count() == len(learners)
+    assert {e.calendar for e in Enrolment.select()} == {"declined"}
+    assert len(mail_servers.messages(ORGANIZER, "rollcall/processed")) == len(learners)
+    assert poll_once(db).fetched == 0
