@@ -1,0 +1,245 @@
+"""Reports: no-shows, attendance, responses, expiry and fill rate, with charts and CSV export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+from textual_plotext import PlotextPlot
+
+from screens.learning_common import FormDialog, LearningScreen, Refused, db_thread
+from store.errors import RollcallError
+
+SHOWN_ROWS = 500
+"""Rows put in the table at once; the CSV export always has them all."""
+
+CHARTS: dict[str, tuple[str, str, str]] = {
+    # report name -> (chart kind, label column, value column)
+    "no-shows-course": ("bar", "course", "rate"),
+    "no-shows-department": ("bar", "department", "rate"),
+    "no-shows-trainer": ("bar", "trainer", "rate"),
+    "attendance": ("line", "period", "rate"),
+    "attendance-weekly": ("line", "period", "rate"),
+    "responses": ("bar", "course", "response_rate"),
+    "response-times": ("bar", "bucket", "responses"),
+    "fill-rate": ("bar", "course", "rate"),
+    "fill-rate-monthly": ("line", "month", "rate"),
+}
+"""Reports a picture explains better than a table; the rest are tables only."""
+
+CHART_TITLES = {"rate": "%", "response_rate": "% answered", "responses": "answers"}
+
+
+class ReportsScreen(LearningScreen):
+    """Pick a report on the left; its chart and rows show on the right. `x` exports CSV."""
+
+    DEFAULT_CSS = """
+    ReportsScreen #reports-body { height: 1fr; }
+    ReportsScreen #report-list { width: 34; }
+    ReportsScreen #report-main { width: 1fr; padding: 0 1; }
+    ReportsScreen #report-title { height: auto; }
+    ReportsScreen #report-chart { height: 14; }
+    ReportsScreen #report-chart.hidden { display: none; }
+    ReportsScreen #report-rows { height: 1fr; }
+    """
+    BINDING_GROUP_TITLE = "Reports"
+    BINDINGS = [
+        Binding("x", "export", "Export CSV", id="report-export"),
+        Binding("d", "days", "Days", id="report-days"),
+        Binding("r", "reload", "Reload", id="report-reload"),
+        Binding("tab", "switch_focus", "Switch", id="report-switch", show=False),
+    ]
+
+    class Loaded(Message):
+        """A report's rows were computed."""
+
+        def __init__(self, name: str, rows: list[dict[str, Any]]) -> None:
+            super().__init__()
+            self.name = name
+            self.rows = rows
+
+    class Exported(Message):
+        """A CSV file was written."""
+
+        def __init__(self, path: str, count: int) -> None:
+            super().__init__()
+            self.path = path
+            self.count = count
+
+    def __init__(self, report: str = "no-shows-course", days: int = 30) -> None:
+        super().__init__()
+        self.report = report
+        self.days = days
+        self.rows: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        """The list of reports, and the chart and table of the chosen one."""
+        from store.reports import REPORTS
+
+        with Horizontal(id="reports-body"):
+            yield OptionList(
+                *[Option(title, id=name) for name, (title, _) in REPORTS.items()],
+                id="report-list",
+            )
+            with Vertical(id="report-main"):
+                yield Static("", id="report-title")
+                yield PlotextPlot(id="report-chart")
+                yield DataTable(id="report-rows", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Highlight the first report and load it."""
+        options = self.query_one(OptionList)
+        options.highlighted = options.get_option_index(self.report)
+        options.focus()
+        self.load()
+
+    @on(OptionList.OptionHighlighted)
+    def _chosen(self, event: OptionList.OptionHighlighted) -> None:
+        name = event.option.id
+        if name and name != self.report:
+            self.report = name
+            self.load()
+
+    def action_reload(self) -> None:
+        """Compute the report again."""
+        self.load()
+
+    def action_switch_focus(self) -> None:
+        """Move between the report list and the rows."""
+        options = self.query_one(OptionList)
+        table = self.query_one(DataTable)
+        (table if options.has_focus else options).focus()
+
+    def _title(self, loading: bool = False) -> str:
+        from store.reports import REPORTS
+
+        title = REPORTS[self.report][0]
+        if self.report == "expiring":
+            title += f" (next {self.days} days)"
+        return f"[b]{escape(title)}[/b]" + ("  [dim]computing…[/dim]" if loading else "")
+
+    def load(self) -> None:
+        """Say the chosen report is being computed, and compute it in a thread."""
+        self.query_one("#report-title", Static).update(self._title(True))
+        self.compute(self.report, self.days)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-load")
+    def compute(self, name: str, days: int) -> None:
+        """Run one report; the rows come back in `Loaded`."""
+        from store.reports import run_report
+
+        with db_thread():
+            try:
+                rows = run_report(name, days=days if name == "expiring" else None)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                return
+        self.post_message(self.Loaded(name, rows))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        if event.name != self.report:
+            return  # the admin moved on; a newer load is coming
+        self.rows = event.rows
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        shown = event.rows[:SHOWN_ROWS]
+        if shown:
+            table.add_columns(*[key.replace("_", " ") for key in shown[0]])
+            for row in shown:
+                table.add_row(*["" if v is None else str(v) for v in row.values()])
+        note = ""
+        if len(event.rows) > SHOWN_ROWS:
+            note = f"\n[dim]showing {SHOWN_ROWS} of {len(event.rows)} rows; x exports all[/dim]"
+        elif not event.rows:
+            note = "\n[dim]no data yet[/dim]"
+        self.query_one("#report-title", Static).update(self._title() + note)
+        self._chart(event.name, event.rows)
+
+    def _chart(self, name: str, rows: list[dict[str, Any]]) -> None:
+        chart = self.query_one(PlotextPlot)
+        spec = CHARTS.get(name)
+        chart.set_class(spec is None or not rows, "hidden")
+        if spec is None or not rows:
+            return
+        kind, label_key, value_key = spec
+        points = [(str(r[label_key]), r[value_key]) for r in rows if r[value_key] is not None]
+        if kind == "bar":
+            # The worst (highest) first, at most 15 bars so labels stay readable.
+            if name != "response-times":
+                points = sorted(points, key=lambda p: -float(p[1]))[:15]
+        else:
+            points = points[-36:]
+        plt = chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        labels = [p[0] for p in points]
+        values = [float(p[1]) for p in points]
+        if kind == "bar":
+            plt.bar(labels, values)
+        else:
+            plt.plot(list(range(len(values))), values, marker="braille")
+            step = max(1, len(labels) // 8)
+            plt.xticks(list(range(0, len(labels), step)), labels[::step])
+        if value_key in ("rate", "response_rate"):
+            plt.ylim(0, 100)
+        plt.title(CHART_TITLES.get(value_key, value_key))
+        chart.refresh()
+
+    def action_days(self) -> None:
+        """Change the window of the expiring report."""
+        form = FormDialog(
+            "Completions expiring within how many days?",
+            [("days", "Days", str(self.days))],
+            required=("days",),
+        )
+        self.app.push_screen(form, self._days_answered)
+
+    def _days_answered(self, values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        from store.validate import positive_int
+
+        try:
+            self.days = positive_int(values["days"], "days", allow_zero=True)
+        except RollcallError as exc:
+            self.notify(str(exc), title="Refused", severity="error")
+            return
+        if self.report != "expiring":
+            self.report = "expiring"
+            options = self.query_one(OptionList)
+            options.highlighted = options.get_option_index("expiring")
+        self.load()
+
+    def action_export(self) -> None:
+        """Ask for a file name and write every row of the report as CSV."""
+        default = str(Path.cwd() / f"rollcall-{self.report}.csv")
+        form = FormDialog("Export as CSV", [("path", "File", default)], required=("path",))
+        self.app.push_screen(form, lambda v: v is not None and self.export(v["path"]))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-export")
+    def export(self, path: str) -> None:
+        """Write the CSV in a thread (the rows may be many)."""
+        from store.reports import to_csv
+
+        rows = list(self.rows)
+        target = Path(path).expanduser()
+        try:
+            target.write_text(to_csv(rows), encoding="utf-8")
+        except OSError as exc:
+            self.post_message(Refused(f"file: cannot write {target}: {exc}", "file"))
+            return
+        self.post_message(self.Exported(str(target), len(rows)))
+
+    @on(Exported)
+    def _exported(self, event: Exported) -> None:
+        self.notify(f"Wrote {event.count} rows to {event.path}")
