@@ -44,42 +44,48 @@ def _open_for_marking(session_id: int | str, now: datetime) -> Session:
     return session
 
 
-def mark(
-    session_id: int | str, email: str, outcome: str, *, author: str = "admin"
-) -> Enrolment:
+def mark(session_id: int | str, email: str, outcome: str, *, author: str = "admin") -> Enrolment:
     """Mark an enrolled person attended or no-show; attended creates the completion.
 
     Reversible (mark again, or `unmark`) until the session is finalised.
     """
     status = MARKS.get(outcome)
     if status is None:
-        raise ValidationError(
-            f"mark must be attended or no-show, got {outcome!r}", field="mark"
-        )
-    now = utcnow()
-    with write_transaction():
-        session = _open_for_marking(session_id, now)
-        person = get_person(email)
-        enrolment = Enrolment.get_or_none(
-            (Enrolment.session == session) & (Enrolment.person == person)
-        )
-        if enrolment is None or enrolment.status not in ("enrolled", "attended", "no_show"):
-            raise RuleViolation(
-                f"{person.email} is not enrolled on session {session.id}", field="email"
-            )
-        if enrolment.status == status:
-            return enrolment
-        enrolment.status = status
-        enrolment.marked_at = now
-        enrolment.updated_at = now
-        enrolment.save()
-        add_note(enrolment, f"marked {status.replace('_', '-')}", author)
-        _sync_completion(session, enrolment)
-        return enrolment
+        raise ValidationError(f"mark must be attended or no-show, got {outcome!r}", field="mark")
+    return _change_mark(
+        session_id,
+        email,
+        status,
+        allowed=("enrolled", "attended", "no_show"),
+        refusal="is not enrolled on",
+        note=f"marked {status.replace('_', '-')}",
+        author=author,
+    )
 
 
 def unmark(session_id: int | str, email: str, *, author: str = "admin") -> Enrolment:
     """Take back an attended / no-show mark (the person is enrolled again)."""
+    return _change_mark(
+        session_id,
+        email,
+        "enrolled",
+        allowed=("attended", "no_show"),
+        refusal="has no attendance mark on",
+        note="attendance mark removed",
+        author=author,
+    )
+
+
+def _change_mark(
+    session_id: int | str,
+    email: str,
+    status: str,
+    *,
+    allowed: tuple[str, ...],
+    refusal: str,
+    note: str,
+    author: str,
+) -> Enrolment:
     now = utcnow()
     with write_transaction():
         session = _open_for_marking(session_id, now)
@@ -87,15 +93,15 @@ def unmark(session_id: int | str, email: str, *, author: str = "admin") -> Enrol
         enrolment = Enrolment.get_or_none(
             (Enrolment.session == session) & (Enrolment.person == person)
         )
-        if enrolment is None or enrolment.status not in ("attended", "no_show"):
-            raise RuleViolation(
-                f"{person.email} has no attendance mark on session {session.id}", field="email"
-            )
-        enrolment.status = "enrolled"
-        enrolment.marked_at = None
+        if enrolment is None or enrolment.status not in allowed:
+            raise RuleViolation(f"{person.email} {refusal} session {session.id}", field="email")
+        if enrolment.status == status:
+            return enrolment
+        enrolment.status = status
+        enrolment.marked_at = None if status == "enrolled" else now
         enrolment.updated_at = now
         enrolment.save()
-        add_note(enrolment, "attendance mark removed", author)
+        add_note(enrolment, note, author)
         _sync_completion(session, enrolment)
         return enrolment
 

@@ -190,7 +190,10 @@ def _cancel_enrolment(
     if was == "waitlisted" and position is not None:
         _close_gap(session, position)
     notify.enqueue(
-        "removal", session, enrolment.person, enrolment=enrolment,
+        "removal",
+        session,
+        enrolment.person,
+        enrolment=enrolment,
         extra={"was": was, "invited": enrolment.calendar != "not_invited", "reason": reason},
     )
     if was == "enrolled":
@@ -266,4 +269,3 @@ def free_places(session: Session) -> int | None:
     if session.max_attendees is None:
         return None
     return max(0, session.max_attendees - count_occupying(session))
-

@@ -32,9 +32,9 @@ def default_sqlite_path() -> Path:
 def make_database(url: str) -> peewee.Database:
     """Build (but do not connect) a Peewee database for a URL or a file path."""
     if not url:
-        path = default_sqlite_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _sqlite(str(path))
+        default = default_sqlite_path()
+        default.parent.mkdir(parents=True, exist_ok=True)
+        return _sqlite(str(default))
     parsed = urlparse(url)
     if parsed.scheme in ("postgresql", "postgres"):
         if not parsed.path.strip("/"):
@@ -45,7 +45,6 @@ def make_database(url: str) -> peewee.Database:
             port=parsed.port or 5432,
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
-            autorollback=True,
         )
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)

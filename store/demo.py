@@ -20,14 +20,58 @@ from store.sessions import MaterialInput, SessionInput, cancel_session, create_s
 from store.settings import current_settings
 
 FIRST = [
-    "Ann", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Isla", "Jamal",
-    "Keiko", "Liam", "Maya", "Noah", "Olga", "Priya", "Quentin", "Rosa", "Sam", "Tariq",
-    "Uma", "Victor", "Wen", "Xavier", "Yara", "Zoe", "Amir", "Bea", "Carlos", "Dana",
+    "Ann",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Isla",
+    "Jamal",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoe",
+    "Amir",
+    "Bea",
+    "Carlos",
+    "Dana",
 ]
 LAST = [
-    "Adams", "Baker", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ibrahim",
-    "Jones", "Kowalski", "Lopez", "Murphy", "Nakamura", "Okafor", "Patel", "Quinn", "Rossi",
-    "Singh", "Taylor",
+    "Adams",
+    "Baker",
+    "Chen",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ibrahim",
+    "Jones",
+    "Kowalski",
+    "Lopez",
+    "Murphy",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Singh",
+    "Taylor",
 ]
 DEPARTMENTS = ["Sales", "Engineering", "Operations", "Finance", "People"]
 ROLES = ["Associate", "Specialist", "Manager", "Director"]
@@ -43,16 +87,47 @@ COURSES: list[dict[str, Any]] = [
     {"title": "Fire Safety", "minutes": 60, "max": 12, "expiry": 12, "where": "Room 1"},
     {"title": "First Aid at Work", "minutes": 180, "max": 8, "expiry": 36, "where": "Room 2"},
     {"title": "Data Protection Essentials", "minutes": 90, "max": 30, "expiry": 12, "online": True},
-    {"title": "Giving Feedback", "minutes": 120, "max": 10, "expiry": None, "where": "Room 3",
-     "roles": ["Manager", "Director"]},
-    {"title": "Budgeting for Managers", "minutes": 120, "max": 6, "expiry": None,
-     "online": True, "roles": ["Manager"], "departments": ["Finance", "Operations"]},
-    {"title": "Customer Conversations", "minutes": 90, "max": 14, "expiry": None,
-     "where": "Manchester Hub", "departments": ["Sales"]},
-    {"title": "Secure Coding", "minutes": 240, "max": None, "expiry": 24, "online": True,
-     "departments": ["Engineering"]},
-    {"title": "Interviewing Well", "minutes": 90, "max": 4, "expiry": None, "where": "Room 1",
-     "roles": ["Manager", "Director", "Specialist"]},
+    {
+        "title": "Giving Feedback",
+        "minutes": 120,
+        "max": 10,
+        "expiry": None,
+        "where": "Room 3",
+        "roles": ["Manager", "Director"],
+    },
+    {
+        "title": "Budgeting for Managers",
+        "minutes": 120,
+        "max": 6,
+        "expiry": None,
+        "online": True,
+        "roles": ["Manager"],
+        "departments": ["Finance", "Operations"],
+    },
+    {
+        "title": "Customer Conversations",
+        "minutes": 90,
+        "max": 14,
+        "expiry": None,
+        "where": "Manchester Hub",
+        "departments": ["Sales"],
+    },
+    {
+        "title": "Secure Coding",
+        "minutes": 240,
+        "max": None,
+        "expiry": 24,
+        "online": True,
+        "departments": ["Engineering"],
+    },
+    {
+        "title": "Interviewing Well",
+        "minutes": 90,
+        "max": 4,
+        "expiry": None,
+        "where": "Room 1",
+        "roles": ["Manager", "Director", "Specialist"],
+    },
 ]
 SLOTS = [time(9, 30), time(13, 0), time(15, 0)]
 
@@ -177,7 +252,9 @@ def _book(sessions: list[Session], people: list[Person], rng: random.Random) -> 
                 except RollcallError:
                     pass
             for e in Enrolment.select().where(Enrolment.session == session).limit(cap // 2):
-                e.calendar = rng.choice(["invited", "accepted", "accepted", "tentative", "declined"])
+                e.calendar = rng.choice(
+                    ["invited", "accepted", "accepted", "tentative", "declined"]
+                )
                 e.invited_at = now - timedelta(days=2)
                 if e.calendar != "invited":
                     e.responded_at = now - timedelta(hours=rng.randrange(1, 40))
@@ -206,8 +283,13 @@ def _book(sessions: list[Session], people: list[Person], rng: random.Random) -> 
 def _pathways() -> int:
     onboarding = add_pathway("New Starter", "Safety and data basics for everyone.")
     manager = add_pathway("New Manager", "The first months as a manager.")
-    for title in ("Fire Safety", "Data Protection Essentials", "Giving Feedback",
-                  "Budgeting for Managers", "Interviewing Well"):
+    for title in (
+        "Fire Safety",
+        "Data Protection Essentials",
+        "Giving Feedback",
+        "Budgeting for Managers",
+        "Interviewing Well",
+    ):
         # A course exists once a session of it was made; a skipped slot may have left one out.
         if not Course.select().where(Course.title == title).exists():
             Course.create(title=title)

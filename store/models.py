@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import peewee
 from peewee import (
@@ -26,6 +26,15 @@ class UTCDateTimeField(peewee.Field):
     """
 
     field_type = "DATETIME"
+
+    if TYPE_CHECKING:
+        # Tell the type checker that instances hold datetimes, classes the field.
+        @overload
+        def __get__(self, instance: None, owner: Any) -> UTCDateTimeField: ...
+        @overload
+        def __get__(self, instance: object, owner: Any) -> Any: ...
+        def __get__(self, instance: object, owner: Any) -> Any: ...
+        def __set__(self, instance: object, value: datetime | None) -> None: ...
 
     def db_value(self, value: Any) -> Any:
         """Convert an aware datetime to the stored naive-UTC form."""
@@ -74,7 +83,9 @@ class Person(BaseModel):
     updated_at = UTCDateTimeField(default=utcnow)
 
 
-Person.add_index(Person.index(peewee.fn.LOWER(Person.email), unique=True, name="person_email_lower"))
+Person.add_index(
+    Person.index(peewee.fn.LOWER(Person.email), unique=True, name="person_email_lower")
+)
 Person.add_index(Person.index(Person.name, name="person_name"))
 Person.add_index(Person.index(Person.department, name="person_department"))
 
@@ -96,7 +107,9 @@ class Course(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
 
 
-Course.add_index(Course.index(peewee.fn.LOWER(Course.title), unique=True, name="course_title_lower"))
+Course.add_index(
+    Course.index(peewee.fn.LOWER(Course.title), unique=True, name="course_title_lower")
+)
 
 
 class Series(BaseModel):
@@ -210,7 +223,9 @@ class ElearningItem(BaseModel):
 
 
 ElearningItem.add_index(
-    ElearningItem.index(peewee.fn.LOWER(ElearningItem.name), unique=True, name="elearning_name_lower")
+    ElearningItem.index(
+        peewee.fn.LOWER(ElearningItem.name), unique=True, name="elearning_name_lower"
+    )
 )
 
 

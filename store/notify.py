@@ -48,9 +48,7 @@ def suppressed() -> Iterator[None]:
 def session_snapshot(session: Session) -> dict[str, Any]:
     """The facts of a session a message states, as JSON-ready values."""
     trainer = session.trainer.person if session.trainer_id else None
-    materials = (
-        Material.select().where(Material.session == session).order_by(Material.position)
-    )
+    materials = Material.select().where(Material.session == session).order_by(Material.position)
     return {
         "id": session.id,
         "uid": session.uid,

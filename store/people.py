@@ -152,9 +152,7 @@ def preview_people_csv(text: str) -> ImportPreview:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                preview.errors.append(
-                    (line, f"expected {len(header)} fields, found {len(row)}")
-                )
+                preview.errors.append((line, f"expected {len(header)} fields, found {len(row)}"))
                 continue
             values = dict(zip(header, row, strict=True))
             data = PersonInput(
@@ -171,9 +169,7 @@ def preview_people_csv(text: str) -> ImportPreview:
                 continue
             key = clean.email.lower()
             if key in seen:
-                preview.errors.append(
-                    (line, f"email: {clean.email!r} is also on line {seen[key]}")
-                )
+                preview.errors.append((line, f"email: {clean.email!r} is also on line {seen[key]}"))
                 continue
             seen[key] = line
             (preview.updates if find_person(clean.email) else preview.new).append(clean)
@@ -249,9 +245,7 @@ def get_trainer(email: str, field: str = "trainer") -> Trainer:
         else None
     )
     if trainer is None:
-        raise NotFound(
-            f"{validate.clean_text(email)!r} is not a registered trainer", field=field
-        )
+        raise NotFound(f"{validate.clean_text(email)!r} is not a registered trainer", field=field)
     return trainer
 
 
@@ -280,4 +274,3 @@ def people_query(search: str = "", *, active_only: bool = False) -> peewee.Model
     if active_only:
         query = query.where(Person.active == True)  # noqa: E712
     return query
-

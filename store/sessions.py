@@ -246,7 +246,7 @@ def check_trainer_free(
     )
     if clash is not None:
         raise RuleViolation(
-            f"{trainer.person.email} already delivers \"{clash.title}\" (session {clash.id}) "
+            f'{trainer.person.email} already delivers "{clash.title}" (session {clash.id}) '
             f"on {describe_when(clash.start, clash.end)}, which overlaps",
             field="trainer",
         )
@@ -270,9 +270,7 @@ def create_sessions(
     """Create a session, or one per occurrence of `repeat` in one new series."""
     zone = zone or current_settings().zone
     clean = clean_session(data, zone)
-    starts = (
-        occurrences(clean.day, clean.start_time, zone, repeat) if repeat else [clean.start]
-    )
+    starts = occurrences(clean.day, clean.start_time, zone, repeat) if repeat else [clean.start]
     created: list[Session] = []
     with write_transaction():
         series = None
@@ -370,6 +368,23 @@ def count_occupying(session: Session) -> int:
     )
 
 
+def _edit_state(session: Session) -> dict[str, Any]:
+    """The fields of a session an edit compares, to tell what changed."""
+    return {
+        "title": session.title,
+        "description": session.description,
+        "start": session.start,
+        "duration_minutes": session.duration_minutes,
+        "location": session.location,
+        "online_url": session.online_url,
+        "trainer": session.trainer_id,
+        "max_attendees": session.max_attendees,
+        "expiry_months": session.expiry_months,
+        "notes": session.notes,
+        "course": session.course_id,
+    }
+
+
 def edit_session(
     session_id: int | str, changes: dict[str, Any], *, zone: ZoneInfo | None = None
 ) -> EditResult:
@@ -388,7 +403,9 @@ def edit_session(
     with write_transaction():
         session = _locked_session(session_id)
         if session.cancelled_at is not None:
-            raise RuleViolation(f"session {session.id} is cancelled and cannot be edited", "session")
+            raise RuleViolation(
+                f"session {session.id} is cancelled and cannot be edited", "session"
+            )
         current = session_input_of(session, zone)
         merged = dict(changes)
         if changes.get("online_url") or changes.get("generate_link"):
@@ -410,24 +427,14 @@ def edit_session(
         if clean.trainer is not None:
             _lock_trainer(clean.trainer)
             check_trainer_free(clean.trainer, clean.start, end, exclude=[session.id])
-        before = {
-            "title": session.title,
-            "description": session.description,
-            "start": session.start,
-            "duration_minutes": session.duration_minutes,
-            "location": session.location,
-            "online_url": session.online_url,
-            "trainer": session.trainer_id,
-            "max_attendees": session.max_attendees,
-            "expiry_months": session.expiry_months,
-            "notes": session.notes,
-            "course": session.course_id,
-        }
+        before = _edit_state(session)
         old_trainer = session.trainer
         old_visibility = rules_of(session)
         old_materials = [
             (m.name, m.url)
-            for m in Material.select().where(Material.session == session).order_by(Material.position)
+            for m in Material.select()
+            .where(Material.session == session)
+            .order_by(Material.position)
         ]
         session.title = clean.title
         session.description = clean.description
@@ -442,19 +449,7 @@ def edit_session(
         session.expiry_months = clean.expiry_months
         session.notes = clean.notes
         session.course = _course_for(clean.course)
-        after = {
-            "title": session.title,
-            "description": session.description,
-            "start": session.start,
-            "duration_minutes": session.duration_minutes,
-            "location": session.location,
-            "online_url": session.online_url,
-            "trainer": session.trainer_id,
-            "max_attendees": session.max_attendees,
-            "expiry_months": session.expiry_months,
-            "notes": session.notes,
-            "course": session.course_id,
-        }
+        after = _edit_state(session)
         result = EditResult(session=session, changed=[k for k in before if before[k] != after[k]])
         if clean.visibility != old_visibility:
             result.changed.append("visibility")
@@ -475,7 +470,10 @@ def edit_session(
             )
             for enrolment in attendees:
                 notify.enqueue(
-                    "update", session, enrolment.person, enrolment=enrolment,
+                    "update",
+                    session,
+                    enrolment.person,
+                    enrolment=enrolment,
                     extra={"changed": result.changed},
                 )
             if session.trainer_id and "trainer" not in result.changed:
@@ -529,7 +527,10 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
         )
         for enrolment in affected:
             notify.enqueue(
-                "cancellation", session, enrolment.person, enrolment=enrolment,
+                "cancellation",
+                session,
+                enrolment.person,
+                enrolment=enrolment,
                 extra={"reason": text, "was": enrolment.status},
             )
         if session.trainer_id:

@@ -23,9 +23,7 @@ def clean_multiline(value: str | None) -> str:
     """Like `clean_text` but keeps newlines and tabs."""
     if value is None:
         return ""
-    return "".join(
-        ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
-    ).strip()
+    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
 
 
 def required_text(value: str | None, field: str, max_length: int = 200) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import peewee
 
@@ -63,7 +63,7 @@ def visible_to(person: Person) -> peewee.Expression:
     return condition
 
 
-def replace_rules(session: Session, rules: dict[str, Iterable[str]]) -> None:
+def replace_rules(session: Session, rules: Mapping[str, Iterable[str]]) -> None:
     """Store the session's visibility sets, replacing what was there."""
     SessionVisibility.delete().where(SessionVisibility.session == session).execute()
     rows = []

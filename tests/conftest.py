@@ -11,6 +11,9 @@ import pytest
 from store.db import close_database, database, open_database
 from store.settings import Settings, load_settings, use_settings
 
+# The real PostgreSQL, Dovecot and SMTP servers (session fixtures).
+pytest_plugins = ["tests.servers"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -34,7 +37,7 @@ def settings() -> Iterator[Settings]:
         organizer_name="Training Team",
     )
     use_settings(value)
-    yield value
+    return value
 
 
 @pytest.fixture

@@ -39,8 +39,11 @@ class RollcallApp(App[None]):
             start = datetime.fromisoformat(row["start"]).astimezone(zone)
             cap = "∞" if row["max_attendees"] is None else str(row["max_attendees"])
             table.add_row(
-                f"{start:%a %d %b}", f"{start:%H:%M}", row["title"],
-                f"{row['enrolled']}/{cap}", row["status"],
+                f"{start:%a %d %b}",
+                f"{start:%H:%M}",
+                row["title"],
+                f"{row['enrolled']}/{cap}",
+                row["status"],
             )
 
 

@@ -90,7 +90,9 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--as", "as_email", metavar="EMAIL", help="Open the app as this learner.")
 @click.version_option(package_name="rollcall")
 @click.pass_context
-def main(ctx: click.Context, db_url: str | None, config_path: str | None, as_email: str | None) -> None:
+def main(
+    ctx: click.Context, db_url: str | None, config_path: str | None, as_email: str | None
+) -> None:
     """rollcall: run instructor-led training from the terminal.
 
     With no command, opens the app.

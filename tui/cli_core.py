@@ -106,14 +106,19 @@ def init(ctx: Context) -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Add demo data even if the database has data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) if the database has data.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @pass_ctx
 @handle_errors
-def demo(ctx: Context, force: bool, seed: int) -> None:
+def demo(ctx: Context, force: bool, if_empty: bool, seed: int) -> None:
     """Fill the database with realistic sample data."""
     from store.demo import fill_demo
+    from store.models import Person
 
     ctx.open()
+    if if_empty and Person.select().exists():
+        click.echo("the database already has data; demo data not added")
+        return
     summary = fill_demo(seed=seed, force=force)
     click.echo(
         f"demo data added: {summary['people']} people, {summary['trainers']} trainers, "
@@ -265,15 +270,26 @@ def session() -> None:
 @click.option("--until", metavar="YYYY-MM-DD")
 @pass_ctx
 @handle_errors
-def session_add(ctx: Context, as_json: bool, repeat: str | None, count: int | None,
-                until: str | None, **options: Any) -> None:
+def session_add(
+    ctx: Context,
+    /,
+    as_json: bool,
+    repeat: str | None,
+    count: int | None,
+    until: str | None,
+    **options: Any,
+) -> None:
     """Add a session (or a recurring series with --repeat)."""
     from store.recurrence import Repeat
     from store.sessions import SessionInput, create_sessions
     from store.validate import parse_date
 
-    for name, flag in (("title", "--title"), ("date", "--date"), ("start", "--start"),
-                       ("duration", "--duration")):
+    for name, flag in (
+        ("title", "--title"),
+        ("date", "--date"),
+        ("start", "--start"),
+        ("duration", "--duration"),
+    ):
         if options.get(name) is None:
             raise click.UsageError(f"Missing option '{flag}'.")
     ctx.open()
@@ -358,8 +374,9 @@ def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
 @click.option("--unlimited", is_flag=True, help="Remove the capacity limit.")
 @pass_ctx
 @handle_errors
-def session_edit(ctx: Context, session_id: str, as_json: bool, unlimited: bool,
-                 **options: Any) -> None:
+def session_edit(
+    ctx: Context, /, session_id: str, as_json: bool, unlimited: bool, **options: Any
+) -> None:
     """Change a session; moving it sends updated invitations."""
     from store.serialize import session_dict
     from store.sessions import edit_session

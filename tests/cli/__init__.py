@@ -1,0 +1,1 @@
+"""Tests of the scripting interface, run as a subprocess."""

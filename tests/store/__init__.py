@@ -1,0 +1,1 @@
+"""Tests of the store: models, migrations and the domain rules."""
