@@ -79,6 +79,8 @@ class ReportsScreen(LearningScreen):
         self.report = report
         self.days = days
         self.rows: list[dict[str, Any]] = []
+        self.loaded: str | None = None
+        """The report whose rows are on screen."""
 
     def compose(self) -> ComposeResult:
         """The list of reports, and the chart and table of the chosen one."""
@@ -150,6 +152,7 @@ class ReportsScreen(LearningScreen):
         if event.name != self.report:
             return  # the admin moved on; a newer load is coming
         self.rows = event.rows
+        self.loaded = event.name
         table = self.query_one(DataTable)
         table.clear(columns=True)
         shown = event.rows[:SHOWN_ROWS]
