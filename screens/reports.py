@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from textual_plotext import PlotextPlot
 
 from screens.learning_common import FormDialog, LearningScreen, Refused, db_thread
 from store.errors import RollcallError
+from store.pathways import today
 
 SHOWN_ROWS = 500
 """Rows put in the table at once; the CSV export always has them all."""
@@ -34,6 +36,13 @@ CHARTS: dict[str, tuple[str, str, str]] = {
     "fill-rate-monthly": ("line", "month", "rate"),
 }
 """Reports a picture explains better than a table; the rest are tables only."""
+
+WINDOWS: tuple[tuple[str, int | None], ...] = (
+    ("last 12 months", 365),
+    ("last 3 months", 91),
+    ("all time", None),
+)
+"""Periods `p` cycles through; a year by default keeps every report quick to open."""
 
 CHART_TITLES = {"rate": "%", "response_rate": "% answered", "responses": "answers"}
 
@@ -54,6 +63,7 @@ class ReportsScreen(LearningScreen):
     BINDINGS = [
         Binding("x", "export", "Export CSV", id="report-export"),
         Binding("d", "days", "Days", id="report-days"),
+        Binding("p", "period", "Period", id="report-period"),
         Binding("r", "reload", "Reload", id="report-reload"),
         Binding("tab", "switch_focus", "Switch", id="report-switch", show=False),
     ]
@@ -79,6 +89,8 @@ class ReportsScreen(LearningScreen):
         self.report = report
         self.days = days
         self.rows: list[dict[str, Any]] = []
+        self.window = 0
+        """Index into `WINDOWS`."""
         self.loaded: str | None = None
         """The report whose rows are on screen."""
 
@@ -127,21 +139,33 @@ class ReportsScreen(LearningScreen):
         title = REPORTS[self.report][0]
         if self.report == "expiring":
             title += f" (next {self.days} days)"
+        else:
+            title += f" — sessions of the {WINDOWS[self.window][0]}"
         return f"[b]{escape(title)}[/b]" + ("  [dim]computing…[/dim]" if loading else "")
 
     def load(self) -> None:
         """Say the chosen report is being computed, and compute it in a thread."""
         self.query_one("#report-title", Static).update(self._title(True))
-        self.compute(self.report, self.days)
+        span = WINDOWS[self.window][1]
+        since = None if span is None else today() - timedelta(days=span)
+        self.compute(self.report, self.days, since)
+
+    def action_period(self) -> None:
+        """Cycle the period the reports cover: a year, three months, all time."""
+        self.window = (self.window + 1) % len(WINDOWS)
+        self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report-load")
-    def compute(self, name: str, days: int) -> None:
+    def compute(self, name: str, days: int, since: date | None) -> None:
         """Run one report; the rows come back in `Loaded`."""
         from store.reports import run_report
 
         with db_thread():
             try:
-                rows = run_report(name, days=days if name == "expiring" else None)
+                if name == "expiring":
+                    rows = run_report(name, days=days)
+                else:
+                    rows = run_report(name, since=since)
             except RollcallError as exc:
                 self.post_message(Refused(str(exc), exc.field))
                 return

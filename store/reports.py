@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date, time
 from typing import Any
@@ -66,8 +67,26 @@ def no_shows(
     """
     if by not in NO_SHOW_GROUPS:
         raise ValidationError(f"by must be one of {', '.join(NO_SHOW_GROUPS)}, got {by!r}", "by")
-    marked = peewee.fn.COUNT(Enrolment.id)
-    missed = _case_count(Enrolment.status == "no_show")
+    # Count per person or per session first: both fit a covering index on
+    # enrolment, so a million rows are read from the index alone; the few
+    # thousand groups are then joined to people or sessions and regrouped.
+    per = Enrolment.person if by in ("person", "department") else Enrolment.session
+    counts = (
+        Enrolment.select(
+            per.alias("key"),
+            peewee.fn.COUNT(Enrolment.id).alias("marked"),
+            _case_count(Enrolment.status == "no_show").alias("missed"),
+        )
+        .where(Enrolment.status.in_(("attended", "no_show")))
+        .group_by(per)
+    )
+    if since is not None or until is not None:
+        counts = counts.where(
+            Enrolment.session.in_(_window(Session.select(Session.id), since, until))
+        )
+    sub = counts.alias("c")
+    marked = peewee.fn.SUM(sub.c.marked)
+    missed = peewee.fn.SUM(sub.c.missed)
     keys: list[peewee.Node]
     if by == "person":
         keys = [Person.id, Person.email, Person.name, Person.department]
@@ -77,13 +96,13 @@ def no_shows(
         keys = [Session.course]
     else:
         keys = [Session.trainer]
-    query = Enrolment.select(*keys, marked.alias("marked"), missed.alias("missed")).join(
-        Session, on=(Enrolment.session == Session.id)
+    model, on = (Person, Person.id) if by in ("person", "department") else (Session, Session.id)
+    query = (
+        model.select(*keys, marked.alias("marked"), missed.alias("missed"))
+        .join(sub, on=(sub.c.key == on))
+        .group_by(*keys)
+        .having(marked >= min_marked)
     )
-    if by in ("person", "department"):
-        query = query.join(Person, on=(Enrolment.person == Person.id))
-    query = _window(query.where(Enrolment.status.in_(("attended", "no_show"))), since, until)
-    query = query.group_by(*keys).having(marked >= min_marked)
     raw = list(query.dicts())
     names = _names(by, raw)
     rows: list[Row] = []
@@ -147,17 +166,26 @@ def attendance_over_time(
 ) -> list[Row]:
     """Attendance rate per month (or week): of marked enrolments, the share attended."""
     bucket = _period_expr(Session.start, period)
-    marked = peewee.fn.COUNT(Enrolment.id)
-    came = _case_count(Enrolment.status == "attended")
-    query = (
+    # Per-session counts come from a covering index; then sessions group by period.
+    counts = (
         Enrolment.select(
-            bucket.alias("period"),
-            peewee.fn.COUNT(Enrolment.session.distinct()).alias("sessions"),
-            marked.alias("marked"),
-            came.alias("attended"),
+            Enrolment.session.alias("sid"),
+            peewee.fn.COUNT(Enrolment.id).alias("marked"),
+            _case_count(Enrolment.status == "attended").alias("came"),
         )
-        .join(Session, on=(Enrolment.session == Session.id))
-        .where(Enrolment.status.in_(("attended", "no_show")) & Session.cancelled_at.is_null())
+        .where(Enrolment.status.in_(("attended", "no_show")))
+        .group_by(Enrolment.session)
+        .alias("c")
+    )
+    query = (
+        Session.select(
+            bucket.alias("period"),
+            peewee.fn.COUNT(Session.id).alias("sessions"),
+            peewee.fn.SUM(counts.c.marked).alias("marked"),
+            peewee.fn.SUM(counts.c.came).alias("attended"),
+        )
+        .join(counts, on=(counts.c.sid == Session.id))
+        .where(Session.cancelled_at.is_null())
     )
     query = _window(query, since, until).group_by(bucket).order_by(bucket)
     rows = []
@@ -181,6 +209,9 @@ def _epoch_hours(start: peewee.Field, end: peewee.Field) -> peewee.Node:
     if is_postgres():
         span = peewee.NodeList((peewee.SQL("EPOCH FROM"), (end - start)))
         return peewee.fn.EXTRACT(span) / 3600.0
+    if sqlite3.sqlite_version_info >= (3, 38, 0):
+        # unixepoch() parses the stored text about twice as fast as julianday().
+        return (peewee.fn.unixepoch(end) - peewee.fn.unixepoch(start)) / 3600.0
     return (peewee.fn.julianday(end) - peewee.fn.julianday(start)) * 24.0
 
 

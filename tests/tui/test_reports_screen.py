@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from textual.app import App
@@ -30,7 +32,7 @@ def marked(sqlite_store: str) -> None:
     [session] = create_sessions(
         SessionInput(
             title="Fire Safety",
-            date="2026-09-07",
+            date=(datetime.now(ZoneInfo("Europe/London")).date() - timedelta(days=30)),
             start="10:00",
             duration_minutes=60,
             location="R1",
@@ -58,6 +60,11 @@ async def test_switch_reports_chart_and_export(tmp_path: Path) -> None:
     app = ReportsApp()
     async with app.run_test(size=(160, 50)) as pilot:
         await _settle(pilot)
+        assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
+        await pilot.press("p", "p")  # last 3 months, then all time
+        await _settle(pilot)
+        title = str(app.screen.query_one("#report-title").render())
+        assert "all time" in title
         assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
         assert not app.screen.query_one(PlotextPlot).has_class("hidden")
 
