@@ -61,10 +61,10 @@ async def test_switch_reports_chart_and_export(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 50)) as pilot:
         await _settle(pilot)
         assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
-        await pilot.press("p", "p")  # last 3 months, then all time
+        await pilot.press("p")  # all sessions -> the last 12 months
         await _settle(pilot)
         title = str(app.screen.query_one("#report-title").render())
-        assert "all time" in title
+        assert "last 12 months" in title
         assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
         assert not app.screen.query_one(PlotextPlot).has_class("hidden")
 
