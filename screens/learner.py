@@ -99,7 +99,8 @@ class LearnerScreen(LearningScreen):
 
         zone = current_settings().zone
         table = self.query_one(DataTable)
-        keep = self._current().session_id if self._current() else None
+        current = self._current()
+        keep = current.session_id if current is not None else None
         table.clear()
         self.rows = event.rows
         cursor = 0

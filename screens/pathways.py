@@ -251,7 +251,12 @@ class PathwaysScreen(LearningScreen):
             required=("name",),
         )
         pid = self.detail["id"]
-        self.app.push_screen(form, lambda v: v is not None and self.write("edit", {**v, "id": pid}))
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.write("edit", {**values, "id": pid})
+
+        self.app.push_screen(form, answered)
 
     def action_add_requirement(self) -> None:
         """Ask for the courses, sessions or e-learning item of a new step."""
@@ -269,9 +274,12 @@ class PathwaysScreen(LearningScreen):
             hint=REQUIREMENT_HINT,
         )
         pid = self.detail["id"]
-        self.app.push_screen(
-            form, lambda v: v is not None and self.write("require", {**v, "id": pid})
-        )
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.write("require", {**values, "id": pid})
+
+        self.app.push_screen(form, answered)
 
     def action_remove_requirement(self) -> None:
         """Remove the highlighted step after a confirmation."""
@@ -311,7 +319,12 @@ class PathwaysScreen(LearningScreen):
     def action_progress(self) -> None:
         """Ask for a person's email and show their progress."""
         form = FormDialog("A person's progress", [("email", "Email", "")], required=("email",))
-        self.app.push_screen(form, lambda v: v is not None and self.read_progress(v["email"]))
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.read_progress(values["email"])
+
+        self.app.push_screen(form, answered)
 
     # -- writing ---------------------------------------------------------------
 

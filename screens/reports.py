@@ -252,7 +252,12 @@ class ReportsScreen(LearningScreen):
         """Ask for a file name and write every row of the report as CSV."""
         default = str(Path.cwd() / f"rollcall-{self.report}.csv")
         form = FormDialog("Export as CSV", [("path", "File", default)], required=("path",))
-        self.app.push_screen(form, lambda v: v is not None and self.export(v["path"]))
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.export(values["path"])
+
+        self.app.push_screen(form, answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report-export")
     def export(self, path: str) -> None:

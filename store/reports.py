@@ -359,7 +359,7 @@ def fill_rate(
                 "rate": _rate(taken_n, places_n),
             }
         )
-    rows.sort(key=lambda x: x[by])
+    rows.sort(key=lambda x: str(x[by]))
     return rows
 
 
