@@ -221,23 +221,30 @@ def responses(
     """Invitation answers per course (or overall): rates and how long people took, in hours."""
     if by not in ("course", "overall"):
         raise ValidationError(f"by must be course or overall, got {by!r}", field="by")
+    # Sum per session from the (session, invited_at, responded_at, calendar)
+    # index alone, then add the sessions up per course. The hours are null when
+    # there was no answer, so SUM skips those rows without a CASE.
     hours = _epoch_hours(Enrolment.invited_at, Enrolment.responded_at)
-    answered = Enrolment.responded_at.is_null(False)
-    fields = [
-        peewee.fn.COUNT(Enrolment.id).alias("invited"),
-        _case_count(answered).alias("responded"),
-        _case_count(Enrolment.calendar == "accepted").alias("accepted"),
-        _case_count(Enrolment.calendar == "tentative").alias("tentative"),
-        _case_count(Enrolment.calendar == "declined").alias("declined"),
-        peewee.fn.AVG(peewee.Case(None, [(answered, hours)], None)).alias("avg_hours"),
-        peewee.fn.MAX(peewee.Case(None, [(answered, hours)], None)).alias("max_hours"),
-    ]
-    keys: list[peewee.Node] = [Session.course] if by == "course" else []
-    query = (
-        Enrolment.select(*keys, *fields)
-        .join(Session, on=(Enrolment.session == Session.id))
+    per_session = (
+        Enrolment.select(
+            Enrolment.session.alias("sid"),
+            peewee.fn.COUNT(Enrolment.id).alias("invited"),
+            peewee.fn.COUNT(Enrolment.responded_at).alias("responded"),
+            _case_count(Enrolment.calendar == "accepted").alias("accepted"),
+            _case_count(Enrolment.calendar == "tentative").alias("tentative"),
+            _case_count(Enrolment.calendar == "declined").alias("declined"),
+            peewee.fn.SUM(hours).alias("hours"),
+        )
         .where(Enrolment.invited_at.is_null(False))
+        .group_by(Enrolment.session)
+        .alias("r")
     )
+    keys: list[peewee.Node] = [Session.course] if by == "course" else []
+    totals = [
+        peewee.fn.SUM(getattr(per_session.c, name)).alias(name)
+        for name in ("invited", "responded", "accepted", "tentative", "declined", "hours")
+    ]
+    query = Session.select(*keys, *totals).join(per_session, on=(per_session.c.sid == Session.id))
     query = _window(query, since, until)
     if keys:
         query = query.group_by(*keys)
@@ -259,11 +266,8 @@ def responses(
                 "declined": int(r["declined"] or 0),
                 "no_answer": invited - responded,
                 "response_rate": _rate(responded, invited),
-                "avg_hours": round(float(r["avg_hours"]), 1)
-                if r["avg_hours"] is not None
-                else None,
-                "max_hours": round(float(r["max_hours"]), 1)
-                if r["max_hours"] is not None
+                "avg_hours": round(float(r["hours"]) / responded, 1)
+                if responded and r["hours"] is not None
                 else None,
             }
         )
@@ -283,19 +287,31 @@ RESPONSE_BUCKETS: tuple[tuple[str, float | None], ...] = (
 
 def response_times(*, since: date | None = None, until: date | None = None) -> list[Row]:
     """How long people took to answer invitations, counted in buckets (for a bar chart)."""
-    hours = _epoch_hours(Enrolment.invited_at, Enrolment.responded_at)
-    cases = []
+    inner = Enrolment.select(
+        _epoch_hours(Enrolment.invited_at, Enrolment.responded_at).alias("h")
+    ).where(Enrolment.invited_at.is_null(False) & Enrolment.responded_at.is_null(False))
+    if since is not None or until is not None:
+        inner = inner.where(
+            Enrolment.session.in_(_window(Session.select(Session.id), since, until))
+        )
+    if not is_postgres():
+        # LIMIT keeps SQLite from flattening the subquery, so each row's delay is
+        # computed once rather than once per bucket test.
+        inner = inner.limit(-1)
+    sub = inner.alias("d")
+    counts: dict[int, int] = {}
+    lower: float | None = None
+    columns = []
     for index, (_, upper) in enumerate(RESPONSE_BUCKETS):
+        condition = peewee.SQL("1 = 1")
+        if lower is not None:
+            condition = sub.c.h >= lower
         if upper is not None:
-            cases.append((hours < upper, index))
-    bucket = peewee.Case(None, cases, len(RESPONSE_BUCKETS) - 1)
-    query = (
-        Enrolment.select(bucket.alias("bucket"), peewee.fn.COUNT(Enrolment.id).alias("n"))
-        .join(Session, on=(Enrolment.session == Session.id))
-        .where(Enrolment.invited_at.is_null(False) & Enrolment.responded_at.is_null(False))
-    )
-    query = _window(query, since, until).group_by(bucket)
-    counts = {int(r["bucket"]): int(r["n"]) for r in query.dicts()}
+            condition = condition & (sub.c.h < upper)
+        columns.append(_case_count(condition).alias(f"b{index}"))
+        lower = upper
+    row = Enrolment.select(*columns).from_(sub).dicts().get()
+    counts = {i: int(row[f"b{i}"] or 0) for i in range(len(RESPONSE_BUCKETS))}
     return [
         {"bucket": label, "responses": counts.get(i, 0)}
         for i, (label, _) in enumerate(RESPONSE_BUCKETS)

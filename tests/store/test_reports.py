@@ -153,7 +153,6 @@ def test_invitation_responses_and_times(data: dict[str, Any]) -> None:
             "no_answer": 1,
             "response_rate": 66.7,
             "avg_hours": 16.0,
-            "max_hours": 30.0,
         }
     ]
     assert responses("overall")[0]["invited"] == 3
