@@ -183,7 +183,8 @@ def progress_text(rows: list[dict[str, Any]]) -> str:
         lines.append(f"[b]{escape(p['name'])}[/b]  {bar} {p['percent']}%")
         for r in p["requirements"]:
             mark = "[green]✓[/green]" if r["done"] else "[dim]·[/dim]"
-            kind = " (e-learning)" if r["kind"] == "elearning" else ""
+            elearning = r["kind"] == "elearning" and "e-learning" not in r["label"].lower()
+            kind = " (e-learning)" if elearning else ""
             mode = " (any one)" if r["mode"] == "any" else ""
             lines.append(f"  {mark} {escape(r['label'])}{kind}{mode}")
     return "\n".join(lines)
