@@ -118,6 +118,8 @@ class ReportsScreen(LearningScreen):
 
     @on(OptionList.OptionHighlighted)
     def _chosen(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index != event.option_list.highlighted:
+            return  # stale: the list's own first highlight, overtaken in on_mount
         name = event.option.id
         if name and name != self.report:
             self.report = name
