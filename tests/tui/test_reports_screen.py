@@ -108,3 +108,19 @@ async def test_days_switches_to_expiring_and_refuses_bad_input() -> None:
         await _settle(pilot)
         assert (screen.report, screen.days) == ("expiring", 60)
         assert screen.rows == []
+
+
+@pytest.mark.usefixtures("marked")
+async def test_opening_computes_only_the_chosen_report() -> None:
+    loaded: dict[int, str] = {}
+
+    def hook(message: object) -> None:
+        # A message is seen once per node it bubbles through; count each one once.
+        if isinstance(message, ReportsScreen.Loaded):
+            loaded[id(message)] = message.name
+
+    app = ReportsApp()
+    async with app.run_test(size=(160, 50), message_hook=hook) as pilot:
+        await _settle(pilot)
+        await _settle(pilot)
+    assert list(loaded.values()) == ["no-shows-course"]
