@@ -16,9 +16,16 @@ from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
-from screens.learning_common import FormDialog, LearningScreen, Refused, db_thread
+from screens.learning_common import (
+    ConfirmDialog,
+    FormDialog,
+    LearningScreen,
+    Refused,
+    db_thread,
+)
 from store.errors import RollcallError
 from store.pathways import today
+from store.reports import DAY_REPORTS
 
 SHOWN_ROWS = 200
 """Rows put in the table at once; the CSV export always has them all."""
@@ -64,6 +71,7 @@ class ReportsScreen(LearningScreen):
         Binding("x", "export", "Export CSV", id="report-export"),
         Binding("d", "days", "Days", id="report-days"),
         Binding("p", "period", "Period", id="report-period"),
+        Binding("b", "book_next", "Book next session", id="report-book-next"),
         Binding("r", "reload", "Reload", id="report-reload"),
         Binding("tab", "switch_focus", "Switch", id="report-switch", show=False),
     ]
@@ -75,6 +83,13 @@ class ReportsScreen(LearningScreen):
             super().__init__()
             self.name = name
             self.rows = rows
+
+    class Booked(Message):
+        """A person due for renewal was booked onto the next session of the course."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     class Exported(Message):
         """A CSV file was written."""
@@ -106,7 +121,7 @@ class ReportsScreen(LearningScreen):
             with Vertical(id="report-main"):
                 yield Static("", id="report-title")
                 yield PlotextPlot(id="report-chart")
-                yield DataTable(id="report-rows", zebra_stripes=True)
+                yield DataTable(id="report-rows", zebra_stripes=True, cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -139,7 +154,7 @@ class ReportsScreen(LearningScreen):
         from store.reports import REPORTS
 
         title = REPORTS[self.report][0]
-        if self.report == "expiring":
+        if self.report in DAY_REPORTS:
             title += f" (next {self.days} days)"
         else:
             label = WINDOWS[self.window][0]
@@ -165,7 +180,7 @@ class ReportsScreen(LearningScreen):
 
         with db_thread():
             try:
-                if name == "expiring":
+                if name in DAY_REPORTS:
                     rows = run_report(name, days=days)
                 else:
                     rows = run_report(name, since=since)
@@ -225,8 +240,66 @@ class ReportsScreen(LearningScreen):
         plt.title(CHART_TITLES.get(value_key, value_key))
         chart.refresh()
 
+    def _due_row(self) -> dict[str, Any] | None:
+        """The highlighted row when it is a course someone must renew."""
+        if self.loaded not in DAY_REPORTS:
+            return None
+        table = self.query_one(DataTable)
+        if not 0 <= table.cursor_row < min(len(self.rows), SHOWN_ROWS):
+            return None
+        row = self.rows[table.cursor_row]
+        return row if row.get("kind") == "course" else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer booking only on a course row of the expiring or due report."""
+        if action == "book_next":
+            return True if self._due_row() is not None else None
+        return True
+
+    @on(DataTable.RowHighlighted)
+    def _row_moved(self) -> None:
+        self.refresh_bindings()
+
+    def action_book_next(self) -> None:
+        """Book the highlighted person onto the next session of their course, after asking."""
+        row = self._due_row()
+        if row is None:
+            return
+        email, course = str(row["email"]), str(row["item"])
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.book_next(email, course)
+
+        question = f"Book {row['name']} ({email}) onto the next session of {course}?"
+        self.app.push_screen(ConfirmDialog(question, "Book"), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-book")
+    def book_next(self, email: str, course: str) -> None:
+        """Enrol in a thread; the report reloads to show the booking."""
+        from store.completions import book_next_session
+
+        with db_thread():
+            try:
+                session, result = book_next_session(email, course)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                return
+        if result.status == "waitlisted":
+            text = (
+                f"{email}: session {session.id} is full; waitlisted at {result.waitlist_position}"
+            )
+        else:
+            text = f"{email} enrolled on session {session.id}"
+        self.post_message(self.Booked(text))
+
+    @on(Booked)
+    def _booked(self, event: Booked) -> None:
+        self.notify(event.text)
+        self.load()
+
     def action_days(self) -> None:
-        """Change the window of the expiring report."""
+        """Change the window of the expiring and due reports."""
         form = FormDialog(
             "Completions expiring within how many days?",
             [("days", "Days", str(self.days))],
@@ -244,7 +317,7 @@ class ReportsScreen(LearningScreen):
         except RollcallError as exc:
             self.notify(str(exc), title="Refused", severity="error")
             return
-        if self.report != "expiring":
+        if self.report not in DAY_REPORTS:
             self.report = "expiring"
             options = self.query_one(OptionList)
             options.highlighted = options.get_option_index("expiring")

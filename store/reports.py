@@ -407,10 +407,17 @@ REPORTS: dict[str, tuple[str, Callable[..., list[Row]]]] = {
     "responses": ("Invitation responses by course", lambda **kw: responses("course", **kw)),
     "response-times": ("How long people take to answer", lambda **kw: response_times(**kw)),
     "expiring": ("Completions expiring soon", lambda **kw: expiring(**kw)),
+    "due": (
+        "Due for renewal (expired or expiring)",
+        lambda **kw: [r.as_dict() for r in due_for_renewal(**kw)],
+    ),
     "fill-rate": ("Fill rate by course", lambda **kw: fill_rate("course", **kw)),
     "fill-rate-monthly": ("Fill rate by month", lambda **kw: fill_rate("month", **kw)),
 }
 """Report name -> (title, function taking keyword filters); names are the CLI's."""
+
+DAY_REPORTS = ("expiring", "due")
+"""Reports over the next N days of expiry rather than a period of sessions."""
 
 
 def run_report(
@@ -426,8 +433,8 @@ def run_report(
             f"report must be one of {', '.join(REPORTS)}, got {name!r}", field="report"
         )
     fn = REPORTS[name][1]
-    if name == "expiring":
+    if name in DAY_REPORTS:
         return fn(days=30 if days is None else days)
     if days is not None:
-        raise ValidationError("--days applies only to the expiring report", field="days")
+        raise ValidationError("--days applies only to the expiring and due reports", "days")
     return fn(since=since, until=until)

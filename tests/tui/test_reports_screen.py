@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, OptionList
 from textual_plotext import PlotextPlot
 
 from screens.reports import ReportsScreen
-from store.models import Enrolment
+from store.models import Completion, Course, Enrolment, Person
 from store.people import PersonInput, add_person
 from store.sessions import SessionInput, create_sessions
 
@@ -124,3 +124,46 @@ async def test_opening_computes_only_the_chosen_report() -> None:
         await _settle(pilot)
         await _settle(pilot)
     assert list(loaded.values()) == ["no-shows-course"]
+
+
+class DueApp(App[None]):
+    """The reports screen opened on the renewals list."""
+
+    def on_mount(self) -> None:
+        """Open the screen under test."""
+        self.push_screen(ReportsScreen(report="due"))
+
+
+@pytest.mark.usefixtures("marked")
+async def test_book_someone_due_onto_the_next_session() -> None:
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    ann = Person.get(Person.email == "ann@example.org")
+    Completion.create(
+        person=ann,
+        course=Course.get(Course.title == "Fire Safety"),
+        completed_on=today - timedelta(days=360),
+        expires_on=today + timedelta(days=5),
+        source="attendance",
+    )
+    [coming] = create_sessions(
+        SessionInput(
+            title="Fire Safety",
+            date=today + timedelta(days=10),
+            start="10:00",
+            duration_minutes=60,
+            location="R1",
+        )
+    )
+    app = DueApp()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _settle(pilot)
+        assert [row[0] for row in _cells(app)] == ["ann@example.org"]
+        app.screen.query_one(DataTable).focus()
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press("y")
+        await _settle(pilot)
+        booked = Enrolment.get((Enrolment.session == coming.id) & (Enrolment.person == ann))
+        assert booked.status == "enrolled"
+        assert any(f"session {coming.id}" in n.message for n in app._notifications)
+        assert _cells(app)[0][-1] == str(coming.id)  # the list shows the booking now
