@@ -30,7 +30,13 @@ def _m001_initial(db: peewee.Database) -> None:
     db.create_tables(ALL_MODELS, safe=True)
 
 
-def _m002_report_indexes(db: peewee.Database) -> None:
+def _m002_inbound_log(db: peewee.Database) -> None:
+    from store.inbound import INBOUND_MODELS
+
+    db.create_tables(INBOUND_MODELS, safe=True)
+
+
+def _m003_report_indexes(db: peewee.Database) -> None:
     # Invitation reports read these four columns of a million enrolments; a
     # covering index spares reading the wide rows.
     db.execute_sql(
@@ -39,7 +45,7 @@ def _m002_report_indexes(db: peewee.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m001_initial, _m002_report_indexes]
+MIGRATIONS: list[Migration] = [_m001_initial, _m002_inbound_log, _m003_report_indexes]
 """Position + 1 is the version a migration produces; append, never reorder."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
