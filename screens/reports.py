@@ -181,7 +181,9 @@ class ReportsScreen(LearningScreen):
         with db_thread():
             try:
                 if name in DAY_REPORTS:
-                    rows = run_report(name, days=days)
+                    # Thousands may be due; the screen shows the most urgent, the
+                    # export recomputes them all.
+                    rows = run_report(name, days=days, limit=SHOWN_ROWS)
                 else:
                     rows = run_report(name, since=since)
             except RollcallError as exc:
@@ -330,16 +332,19 @@ class ReportsScreen(LearningScreen):
 
         def answered(values: dict[str, str] | None) -> None:
             if values is not None:
-                self.export(values["path"])
+                self.export(values["path"], self.loaded or self.report, self.days, self.rows)
 
         self.app.push_screen(form, answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report-export")
-    def export(self, path: str) -> None:
-        """Write the CSV in a thread (the rows may be many)."""
-        from store.reports import to_csv
+    def export(self, path: str, name: str, days: int, shown: list[dict[str, Any]]) -> None:
+        """Write the CSV in a thread; the capped lists are computed again in full."""
+        from store.reports import run_report, to_csv
 
-        rows = list(self.rows)
+        rows = list(shown)
+        if name in DAY_REPORTS:
+            with db_thread():
+                rows = run_report(name, days=days)
         target = Path(path).expanduser()
         try:
             target.write_text(to_csv(rows), encoding="utf-8")

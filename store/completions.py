@@ -259,12 +259,10 @@ def due_for_renewal(
         )
         if person_filter is not None:
             query = query.where(Completion.person == person_filter)
-        else:
-            # Only people with some completion in the window can be due: found through
-            # the expiry index, so the grouping reads a few rows, not every completion.
-            early = Completion.expires_on <= cutoff
-            if not include_expired:
-                early &= Completion.expires_on >= on
+        elif not include_expired:
+            # Only people with a completion expiring in the window can be listed: found
+            # through the expiry index, so the grouping reads a few rows, not all.
+            early = (Completion.expires_on <= cutoff) & (Completion.expires_on >= on)
             query = query.where(
                 Completion.person.in_(Completion.select(Completion.person).where(early))
             )

@@ -426,15 +426,20 @@ def run_report(
     days: int | None = None,
     since: date | None = None,
     until: date | None = None,
+    limit: int | None = None,
 ) -> list[Row]:
-    """Run a report by its CLI name with the filters it accepts."""
+    """Run a report by its CLI name with the filters it accepts.
+
+    `limit` caps the expiring and due lists (the most urgent first); the
+    other reports have a row per group and are never long.
+    """
     if name not in REPORTS:
         raise ValidationError(
             f"report must be one of {', '.join(REPORTS)}, got {name!r}", field="report"
         )
     fn = REPORTS[name][1]
     if name in DAY_REPORTS:
-        return fn(days=30 if days is None else days)
+        return fn(days=30 if days is None else days, limit=limit)
     if days is not None:
         raise ValidationError("--days applies only to the expiring and due reports", "days")
     return fn(since=since, until=until)
