@@ -703,7 +703,7 @@ def read_reply(
         if raw.lstrip()[:15].upper() == b"BEGIN:VCALENDAR":
             candidates = [(False, _decode_bytes(raw, "utf-8"), "")]
         elif (fast := _fast_read(raw)) is not None:
-            head = _headers(fast[0])  # type: ignore[arg-type]
+            head = _headers(fast[0])
             candidates = fast[1]
         else:
             msg = email.message_from_bytes(raw, policy=email.policy.compat32)
