@@ -104,10 +104,9 @@ def _event(
     kind = payload["kind"]
     start = _when(session["start"]).astimezone(zone)
     end = _when(session["end"]).astimezone(zone)
+    # The store raises the session's SEQUENCE for every change it mails (moves,
+    # cancellations, removals), so the snapshot already holds the value to send.
     sequence = int(session.get("sequence") or 0)
-    if method == CANCEL and kind in ("removal", "trainer_removal"):
-        # RFC 5546 3.2.5: a CANCEL raises SEQUENCE; the session's own counter did not move.
-        sequence += 1
 
     event = Event()
     event.add("uid", session["uid"])

@@ -308,6 +308,7 @@ def invite(
                 )
             targets = [found[e] for e in sorted(wanted, key=lambda k: found[k].id)]
         result = InviteResult(queued=0, invited=[], messaged=[])
+        facts = notify.session_snapshot(session)
         for enrolment in targets:
             calendar = with_calendar and enrolment.status == "enrolled"
             if text:
@@ -317,9 +318,12 @@ def invite(
                     enrolment.person,
                     enrolment=enrolment,
                     extra={"message": text, "subject": subject or "", "with_calendar": calendar},
+                    snapshot=facts,
                 )
             elif calendar:
-                notify.enqueue("invitation", session, enrolment.person, enrolment=enrolment)
+                notify.enqueue(
+                    "invitation", session, enrolment.person, enrolment=enrolment, snapshot=facts
+                )
             else:
                 continue
             result.queued += 1
