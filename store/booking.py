@@ -142,6 +142,11 @@ def book(
         if enrolment is None:
             enrolment = Enrolment.create(session=session, person=person, created_at=now, **fields)
         else:
+            if enrolment.calendar != "not_invited":
+                # Their calendar holds our CANCEL; a new REQUEST must outrank it.
+                session.sequence += 1
+                session.updated_at = now
+                session.save()
             Enrolment.update(created_at=now, **fields).where(Enrolment.id == enrolment.id).execute()
             enrolment = Enrolment.get_by_id(enrolment.id)
         add_note(enrolment, f"booked: {new_status}", author)
@@ -189,6 +194,12 @@ def _cancel_enrolment(
     add_note(enrolment, f"cancelled{': ' + reason if reason else ''}", author)
     if was == "waitlisted" and position is not None:
         _close_gap(session, position)
+    if enrolment.calendar != "not_invited":
+        # The removal CANCEL must outrank every REQUEST sent before it, and a
+        # later re-invitation must outrank the CANCEL (RFC 5546 2.1.4, U2).
+        session.sequence += 1
+        session.updated_at = now
+        session.save()
     notify.enqueue(
         "removal",
         session,

@@ -30,7 +30,32 @@ def _m001_initial(db: peewee.Database) -> None:
     db.create_tables(ALL_MODELS, safe=True)
 
 
-MIGRATIONS: list[Migration] = [_m001_initial]
+def _m002_inbound_log(db: peewee.Database) -> None:
+    from store.inbound import INBOUND_MODELS
+
+    db.create_tables(INBOUND_MODELS, safe=True)
+
+
+def _m003_report_indexes(db: peewee.Database) -> None:
+    # Invitation reports read these four columns of a million enrolments; a
+    # covering index spares reading the wide rows.
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS enrolment_session_response "
+        "ON enrolment (session_id, invited_at, responded_at, calendar)"
+    )
+    # The renewal list groups completions by person and course (or item) on
+    # their newest expiry; with the expiry in the index it never reads the rows.
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS completion_person_course_expiry "
+        "ON completion (person_id, course_id, expires_on)"
+    )
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS completion_person_item_expiry "
+        "ON completion (person_id, elearning_id, expires_on)"
+    )
+
+
+MIGRATIONS: list[Migration] = [_m001_initial, _m002_inbound_log, _m003_report_indexes]
 """Position + 1 is the version a migration produces; append, never reorder."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -76,8 +76,13 @@ def enqueue(
     *,
     enrolment: Enrolment | None = None,
     extra: dict[str, Any] | None = None,
+    snapshot: dict[str, Any] | None = None,
 ) -> Outbox | None:
-    """Write one message for `recipient` to the outbox (call inside the change's transaction)."""
+    """Write one message for `recipient` to the outbox (call inside the change's transaction).
+
+    Callers mailing many people about one session pass its `session_snapshot`
+    once as `snapshot` instead of having it rebuilt per recipient.
+    """
     if _suppressed.get():
         return None
     if kind not in KINDS:
@@ -86,7 +91,13 @@ def enqueue(
     domain = settings.organizer_email.rsplit("@", 1)[-1]
     payload: dict[str, Any] = {
         "kind": kind,
-        "session": session_snapshot(session) if session is not None else None,
+        "session": (
+            snapshot
+            if snapshot is not None
+            else session_snapshot(session)
+            if session is not None
+            else None
+        ),
         "recipient": {"email": recipient.email, "name": recipient.name},
         "organizer": {"email": settings.organizer_email, "name": settings.organizer_name},
         "timezone": settings.timezone,

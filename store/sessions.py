@@ -457,12 +457,13 @@ def edit_session(
             result.changed.append("materials")
         if not result.changed:
             return result
-        if result.significant:
+        if result.significant or "trainer" in result.changed:
             session.sequence += 1
         session.updated_at = utcnow()
         session.save()
         _write_details(session, clean)
         if result.significant:
+            facts = notify.session_snapshot(session)
             attendees = (
                 Enrolment.select()
                 .where((Enrolment.session == session) & (Enrolment.status == "enrolled"))
@@ -475,10 +476,15 @@ def edit_session(
                     enrolment.person,
                     enrolment=enrolment,
                     extra={"changed": result.changed},
+                    snapshot=facts,
                 )
             if session.trainer_id and "trainer" not in result.changed:
                 notify.enqueue(
-                    "update", session, session.trainer.person, extra={"changed": result.changed}
+                    "update",
+                    session,
+                    session.trainer.person,
+                    extra={"changed": result.changed},
+                    snapshot=facts,
                 )
         if "trainer" in result.changed:
             if old_trainer is not None:
@@ -525,6 +531,7 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
             .where((Enrolment.session == session) & Enrolment.status.in_(ACTIVE))
             .execute()
         )
+        facts = notify.session_snapshot(session)
         for enrolment in affected:
             notify.enqueue(
                 "cancellation",
@@ -532,9 +539,16 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
                 enrolment.person,
                 enrolment=enrolment,
                 extra={"reason": text, "was": enrolment.status},
+                snapshot=facts,
             )
         if session.trainer_id:
-            notify.enqueue("cancellation", session, session.trainer.person, extra={"reason": text})
+            notify.enqueue(
+                "cancellation",
+                session,
+                session.trainer.person,
+                extra={"reason": text},
+                snapshot=facts,
+            )
         return session
 
 

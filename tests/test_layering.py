@@ -11,7 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("module", ["store.booking", "store.sessions", "store.demo", "tui.cli"])
+@pytest.mark.parametrize(
+    "module",
+    ["store.booking", "store.sessions", "store.demo", "tui.cli", "mail.worker", "mail.sender"],
+)
 def test_importing_does_not_load_textual(module: str) -> None:
     code = (
         f"import importlib, sys; importlib.import_module({module!r}); "

@@ -123,4 +123,4 @@ def mail_group() -> None:
     """Mail: send the outbox, poll the mailbox, show both logs."""
 
 
-register("tui.cli_core")
+register("tui.cli_core", "tui.cli_inbound", "tui.cli_mail", "tui.cli_learning")

@@ -186,3 +186,29 @@ def test_unbook_without_booking_is_refused() -> None:
     person("a@example.org")
     with pytest.raises(RuleViolation):
         unbook(created.id, "a@example.org")
+
+
+def test_removing_an_invited_person_raises_the_sequence() -> None:
+    from store.models import Session
+
+    created = session(max_attendees=5)
+    person("a@example.org")
+    person("b@example.org")
+    book(created.id, "a@example.org")
+    book(created.id, "b@example.org")
+    unbook(created.id, "b@example.org")  # never invited: nothing to outrank
+    assert Session.get_by_id(created.id).sequence == 0
+    Enrolment.update(calendar="invited").execute()
+    unbook(created.id, "a@example.org")
+    assert Session.get_by_id(created.id).sequence == 1
+    removal = Outbox.select().where(Outbox.kind == "removal").order_by(Outbox.id.desc()).get()
+    assert '"sequence": 1' in removal.payload
+    # Booking again, the new invitation carries a SEQUENCE above the CANCEL's.
+    again = book(created.id, "a@example.org")
+    confirmation = (
+        Outbox.select()
+        .where(Outbox.enrolment == again.enrolment.id)
+        .order_by(Outbox.id.desc())
+        .get()
+    )
+    assert '"sequence": 2' in confirmation.payload

@@ -1,0 +1,42 @@
+"""The periodic jobs besides sending: the status clock report and due reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from store.clock import utcnow
+from store.models import Session
+from store.outbox import queue_reminders
+from store.sessions import STATUSES, status_condition
+
+
+@dataclass
+class TickReport:
+    """What one tick saw and did."""
+
+    reminders: int = 0
+    """Reminders queued in the outbox by this tick."""
+    sessions: dict[str, int] = field(default_factory=dict)
+    """Sessions per derived status at the tick's moment (status is derived, nothing stored)."""
+    at: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        """The `tick --json` document."""
+        return {"reminders": self.reminders, "sessions": self.sessions, "at": self.at}
+
+
+def tick(now: datetime | None = None, hours: int | None = None) -> TickReport:
+    """Run the clock once: queue reminders that are due and count sessions by status.
+
+    Session status follows the clock by itself (it is derived), so the clock
+    has nothing to store; reminders go out `hours` (default: the configured
+    ``reminder_hours``) before the start, once per enrolment.
+    """
+    now = now or utcnow()
+    report = TickReport(at=now.isoformat())
+    report.reminders = queue_reminders(now, hours)
+    report.sessions = {
+        status: Session.select().where(status_condition(status, now)).count() for status in STATUSES
+    }
+    return report

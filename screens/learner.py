@@ -1,0 +1,260 @@
+"""My calendar: the sessions a learner can see and book, their bookings and pathway progress."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from screens.learning_common import ConfirmDialog, LearningScreen, Refused, db_thread, progress_text
+from store.errors import RollcallError
+from store.learner_view import CalendarRow
+
+TYPE_LABELS = {"in_person": "in person", "online": "online"}
+
+
+class LearnerScreen(LearningScreen):
+    """A learner's "My calendar": book with `b`, cancel with `c`."""
+
+    DEFAULT_CSS = """
+    LearnerScreen #learner-title { height: 1; padding: 0 1; background: $boost; }
+    LearnerScreen #learner-body { height: 1fr; }
+    LearnerScreen #learner-sessions { width: 3fr; }
+    LearnerScreen #learner-side { width: 2fr; border-left: solid $primary; padding: 0 1; }
+    LearnerScreen #learner-detail { height: auto; margin-bottom: 1; }
+    LearnerScreen #learner-progress { height: auto; }
+    """
+    BINDING_GROUP_TITLE = "My calendar"
+    BINDINGS = [
+        Binding("b", "book", "Book", id="learner-book"),
+        Binding("c", "cancel_booking", "Cancel booking", id="learner-cancel"),
+        Binding("r", "reload", "Reload", id="learner-reload"),
+    ]
+
+    class Loaded(Message):
+        """The learner's calendar and progress were read."""
+
+        def __init__(
+            self, name: str, rows: list[CalendarRow], progress: list[dict[str, object]]
+        ) -> None:
+            super().__init__()
+            self.name = name
+            self.rows = rows
+            self.progress = progress
+
+    class Done(Message):
+        """A booking or cancellation went through."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, person_email: str) -> None:
+        super().__init__()
+        self.person_email = person_email
+        self.rows: list[CalendarRow] = []
+
+    def compose(self) -> ComposeResult:
+        """Title line, the session list, and a side panel with detail and progress."""
+        yield Static(f"My calendar — {escape(self.person_email)}", id="learner-title")
+        with Horizontal(id="learner-body"):
+            yield DataTable(id="learner-sessions", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="learner-side"):
+                yield Static("Loading…", id="learner-detail")
+                yield Static("", id="learner-progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Set up the columns and load."""
+        table = self.query_one(DataTable)
+        table.add_columns("Date", "Time", "Title", "Type", "Where", "Trainer", "Places", "Mine")
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="learner-load")
+    def load(self) -> None:
+        """Read the calendar and progress in a thread."""
+        from store.learner_view import my_calendar
+        from store.pathways import progress
+        from store.people import get_person
+
+        with db_thread():
+            try:
+                person = get_person(self.person_email)
+                rows = my_calendar(person)
+                state = progress(person)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                return
+            self.post_message(self.Loaded(person.name, rows, state))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        from store.settings import current_settings
+
+        zone = current_settings().zone
+        table = self.query_one(DataTable)
+        current = self._current()
+        keep = current.session_id if current is not None else None
+        table.clear()
+        self.rows = event.rows
+        cursor = 0
+        for index, r in enumerate(event.rows):
+            start = r.start.astimezone(zone)
+            where = r.location or ("online" if r.online_url else "")
+            places = Text(
+                r.places_text, style="bold red" if r.places_text == "Session full" else ""
+            )
+            mine = Text(
+                r.booking_text, style="bold green" if r.my_status == "enrolled" else "yellow"
+            )
+            title = Text(r.title, style="strike dim" if r.status == "cancelled" else "")
+            table.add_row(
+                f"{start:%a %d %b}",
+                f"{start:%H:%M}",
+                title,
+                TYPE_LABELS.get(r.type, r.type),
+                where,
+                r.trainer or "",
+                places,
+                mine,
+                key=str(r.session_id),
+            )
+            if r.session_id == keep:
+                cursor = index
+        self.query_one("#learner-title", Static).update(
+            f"My calendar — {escape(event.name)} ({escape(self.person_email)})"
+        )
+        if event.rows:
+            table.move_cursor(row=cursor)
+        self._show_detail()
+        self.query_one("#learner-progress", Static).update(
+            "[b]Learning pathways[/b]\n" + progress_text(event.progress)
+        )
+
+    def _current(self) -> CalendarRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        from store.settings import current_settings
+
+        detail = self.query_one("#learner-detail", Static)
+        r = self._current()
+        if r is None:
+            detail.update("No sessions open to you right now.")
+            return
+        zone = current_settings().zone
+        start, end = r.start.astimezone(zone), r.end.astimezone(zone)
+        lines = [
+            f"[b]{escape(r.title)}[/b]",
+            f"{start:%A %d %B %Y}, {start:%H:%M}–{end:%H:%M}",
+            f"{TYPE_LABELS.get(r.type, r.type).capitalize()}: "
+            + escape(r.location or r.online_url or "—"),
+            f"Trainer: {escape(r.trainer or '—')}",
+            f"Places: {r.places_text}" + (f" ({r.waitlisted} waiting)" if r.waitlisted else ""),
+        ]
+        if r.description:
+            lines += ["", escape(r.description)]
+        if r.materials:
+            lines += ["", "[b]Pre-read[/b]"]
+            lines += [f"  • {escape(name)}: {escape(url)}" for name, url in r.materials]
+        style = "green" if r.can_book else "yellow"
+        lines += ["", f"[{style}]{escape(r.reason)}[/{style}]"]
+        if r.can_book:
+            lines.append(
+                "Press b to book" + (" (joins the waitlist)" if "full" in r.reason else "")
+            )
+        if r.can_cancel:
+            lines.append("Press c to cancel your booking")
+        detail.update("\n".join(lines))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out book/cancel when the highlighted session does not allow them."""
+        if action in ("book", "cancel_booking"):
+            r = self._current()
+            allowed = r is not None and (r.can_book if action == "book" else r.can_cancel)
+            return True if allowed else None
+        return True
+
+    def action_reload(self) -> None:
+        """Read everything again."""
+        self.load()
+
+    def action_book(self) -> None:
+        """Book the highlighted session, or say why not."""
+        r = self._current()
+        if r is None:
+            return
+        if not r.can_book:
+            self.notify(r.reason, title="Cannot book", severity="warning")
+            return
+        self.book(r.session_id)
+
+    def action_cancel_booking(self) -> None:
+        """Cancel the learner's booking after a confirmation."""
+        r = self._current()
+        if r is None:
+            return
+        if not r.can_cancel:
+            self.notify("You have no booking here to cancel.", severity="warning")
+            return
+        what = "waitlist place" if r.my_status == "waitlisted" else "booking"
+        question = f"Cancel your {what} on {r.title}?"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.unbook(r.session_id)
+
+        self.app.push_screen(ConfirmDialog(question, "Cancel booking"), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="learner-write")
+    def book(self, session_id: int) -> None:
+        """Book (or join the waitlist) in a thread."""
+        from store.booking import book
+
+        with db_thread():
+            try:
+                result = book(session_id, self.person_email, author=self.person_email)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                self.post_message(self.Done(""))  # show the session as it is now
+                return
+        if result.status == "waitlisted":
+            text = (
+                f"The session is full: you are number {result.waitlist_position} on the waitlist."
+            )
+        else:
+            text = "Booked. A confirmation is on its way."
+        self.post_message(self.Done(text))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="learner-write")
+    def unbook(self, session_id: int) -> None:
+        """Cancel the booking in a thread."""
+        from store.booking import unbook
+
+        with db_thread():
+            try:
+                unbook(session_id, self.person_email, author=self.person_email)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                self.post_message(self.Done(""))
+                return
+        self.post_message(self.Done("Your booking is cancelled."))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        if event.text:
+            self.notify(event.text)
+        self.load()

@@ -1,0 +1,397 @@
+"""The pathway editor: pathways, their ordered requirements, and a person's progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from screens.learning_common import (
+    DIALOG_CSS,
+    ConfirmDialog,
+    FormDialog,
+    LearningScreen,
+    Refused,
+    db_thread,
+    progress_text,
+)
+from store.errors import RollcallError
+
+REQUIREMENT_HINT = (
+    "Either courses and/or session ids (comma-separated), or one e-learning item. "
+    "Mode: all (every one) or any (one of them). The label defaults from the names."
+)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class ProgressDialog(ModalScreen[None]):
+    """A person's progress on every pathway."""
+
+    DEFAULT_CSS = DIALOG_CSS + "ProgressDialog > Vertical { width: 80; }"
+    BINDINGS = [Binding("escape", "dismiss", "Close", id="pathway-progress-close")]
+
+    def __init__(self, email: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.email = email
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        """Title and the progress text."""
+        with Vertical():
+            yield Label(f"[b]Progress of {escape(self.email)}[/b]")
+            with VerticalScroll():
+                yield Static(progress_text(self.rows), id="progress-text")
+            yield Label("[dim]esc closes[/dim]")
+
+
+class PathwaysScreen(LearningScreen):
+    """List and edit pathways: `n` new, `e` edit, `a` add a requirement, `x` remove it,
+    `[`/`]` move it, `p` a person's progress, `delete` the pathway."""
+
+    DEFAULT_CSS = """
+    PathwaysScreen #pathways-body { height: 1fr; }
+    PathwaysScreen #pathway-list { width: 1fr; }
+    PathwaysScreen #pathway-side { width: 2fr; border-left: solid $primary; padding: 0 1; }
+    PathwaysScreen #pathway-about { height: auto; margin-bottom: 1; }
+    PathwaysScreen #requirement-list { height: 1fr; }
+    """
+    BINDING_GROUP_TITLE = "Pathways"
+    BINDINGS = [
+        Binding("n", "new_pathway", "New", id="pathway-new"),
+        Binding("e", "edit_pathway", "Edit", id="pathway-edit"),
+        Binding("a", "add_requirement", "Add step", id="pathway-require"),
+        Binding("x", "remove_requirement", "Remove step", id="pathway-unrequire"),
+        Binding("left_square_bracket", "move(-1)", "Step up", id="pathway-step-up"),
+        Binding("right_square_bracket", "move(1)", "Step down", id="pathway-step-down"),
+        Binding("p", "progress", "Progress", id="pathway-progress"),
+        Binding("delete", "delete_pathway", "Delete", id="pathway-delete", show=False),
+        Binding("tab", "switch_list", "Switch list", id="pathway-switch", show=False),
+        Binding("r", "reload", "Reload", id="pathway-reload", show=False),
+    ]
+
+    class Loaded(Message):
+        """Pathways and the selected one's detail were read."""
+
+        def __init__(
+            self,
+            pathways: list[dict[str, Any]],
+            details: list[dict[str, Any]],
+            pathway_id: int | None,
+        ) -> None:
+            super().__init__()
+            self.pathways = pathways
+            self.details = details
+            self.pathway_id = pathway_id
+
+    class Changed(Message):
+        """An edit went through; reload, keeping the selection on `pathway_id`."""
+
+        def __init__(self, text: str, pathway_id: int | None, step: int | None = None) -> None:
+            super().__init__()
+            self.text = text
+            self.pathway_id = pathway_id
+            self.step = step
+
+    class ProgressRead(Message):
+        """A person's progress was read."""
+
+        def __init__(self, email: str, rows: list[dict[str, Any]]) -> None:
+            super().__init__()
+            self.email = email
+            self.rows = rows
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pathways: list[dict[str, Any]] = []
+        self.detail: dict[str, Any] | None = None
+        self.details: dict[int, dict[str, Any]] = {}
+        self.selected: int | None = None
+        self._step_cursor: int | None = None
+
+    def compose(self) -> ComposeResult:
+        """Pathway list on the left, the selected pathway's steps on the right."""
+        with Horizontal(id="pathways-body"):
+            yield DataTable(id="pathway-list", cursor_type="row")
+            with Vertical(id="pathway-side"):
+                yield Static("", id="pathway-about")
+                yield DataTable(id="requirement-list", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, focus and the first load."""
+        self.query_one("#pathway-list", DataTable).add_columns("Pathway", "Steps")
+        self.query_one("#requirement-list", DataTable).add_columns("#", "Step", "Kind", "Mode")
+        self.query_one("#pathway-list", DataTable).focus()
+        self.load()
+
+    # -- reading ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pathways-load")
+    def load(self, pathway_id: int | None = None) -> None:
+        """Read every pathway with its steps (there are tens, not thousands)."""
+        from store.pathways import get_pathway, list_pathways, pathway_dict
+
+        with db_thread():
+            rows = list_pathways()
+            details = [pathway_dict(get_pathway(r["id"])) for r in rows]
+        self.post_message(self.Loaded(rows, details, pathway_id))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        self.pathways = event.pathways
+        self.details = {d["id"]: d for d in event.details}
+        wanted = event.pathway_id if event.pathway_id is not None else self.selected
+        if wanted not in self.details:
+            wanted = event.pathways[0]["id"] if event.pathways else None
+        self.selected = wanted
+        self.detail = self.details.get(wanted) if wanted is not None else None
+        table = self.query_one("#pathway-list", DataTable)
+        table.clear()
+        for row in event.pathways:
+            table.add_row(row["name"], str(row["requirements"]), key=str(row["id"]))
+        if self.selected is not None:
+            table.move_cursor(row=[r["id"] for r in self.pathways].index(self.selected))
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        about = self.query_one("#pathway-about", Static)
+        steps = self.query_one("#requirement-list", DataTable)
+        steps.clear()
+        if self.detail is None:
+            about.update("No pathways yet. Press n to create one.")
+            return
+        text = f"[b]{escape(self.detail['name'])}[/b]"
+        if self.detail["description"]:
+            text += f"\n{escape(self.detail['description'])}"
+        about.update(text)
+        for r in self.detail["requirements"]:
+            if r["kind"] == "elearning":
+                kind = f"e-learning: {r['elearning']}"
+            else:
+                parts = r["courses"] + [f"session {s}" for s in r["sessions"]]
+                kind = ", ".join(parts)
+            steps.add_row(str(r["position"]), r["label"], kind, r["mode"], key=str(r["id"]))
+        if self._step_cursor is not None and self.detail["requirements"]:
+            steps.move_cursor(row=min(self._step_cursor, len(self.detail["requirements"]) - 1))
+            self._step_cursor = None
+
+    @on(DataTable.RowHighlighted, "#pathway-list")
+    def _pathway_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one("#pathway-list", DataTable)
+        if event.cursor_row != table.cursor_row:
+            return  # stale: the list was refilled since
+        key = int(str(event.row_key.value)) if event.row_key.value is not None else None
+        if key is not None and key != self.selected and key in self.details:
+            self.selected = key
+            self.detail = self.details[key]
+            self._show_detail()
+
+    def _current_step(self) -> dict[str, Any] | None:
+        if self.detail is None or not self.detail["requirements"]:
+            return None
+        table = self.query_one("#requirement-list", DataTable)
+        rows = self.detail["requirements"]
+        if 0 <= table.cursor_row < len(rows):
+            return dict(rows[table.cursor_row])
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what needs a pathway or a step when there is none."""
+        if action in ("edit_pathway", "add_requirement", "delete_pathway"):
+            return True if self.detail is not None else None
+        if action in ("remove_requirement", "move"):
+            return True if self._current_step() is not None else None
+        return True
+
+    # -- actions ---------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        """Read everything again."""
+        self.load()
+
+    def action_switch_list(self) -> None:
+        """Move the focus between the pathway list and its steps."""
+        pathways = self.query_one("#pathway-list", DataTable)
+        steps = self.query_one("#requirement-list", DataTable)
+        (steps if pathways.has_focus else pathways).focus()
+
+    def action_new_pathway(self) -> None:
+        """Ask for a name and description, then create the pathway."""
+        form = FormDialog(
+            "New pathway",
+            [("name", "Name", ""), ("description", "Description", "")],
+            required=("name",),
+        )
+        self.app.push_screen(form, self._new_answered)
+
+    def _new_answered(self, values: dict[str, str] | None) -> None:
+        if values is not None:
+            self.write("add_pathway", values)
+
+    def action_edit_pathway(self) -> None:
+        """Rename the pathway or change its description."""
+        if self.detail is None:
+            return
+        form = FormDialog(
+            "Edit pathway",
+            [
+                ("name", "Name", self.detail["name"]),
+                ("description", "Description", self.detail["description"]),
+            ],
+            required=("name",),
+        )
+        pid = self.detail["id"]
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.write("edit", {**values, "id": pid})
+
+        self.app.push_screen(form, answered)
+
+    def action_add_requirement(self) -> None:
+        """Ask for the courses, sessions or e-learning item of a new step."""
+        if self.detail is None:
+            return
+        form = FormDialog(
+            "Add a step",
+            [
+                ("courses", "Courses (titles, comma-separated)", ""),
+                ("sessions", "Specific sessions (ids, comma-separated)", ""),
+                ("elearning", "Or one e-learning item", ""),
+                ("mode", "Mode (all or any)", "all"),
+                ("label", "Label (optional)", ""),
+            ],
+            hint=REQUIREMENT_HINT,
+        )
+        pid = self.detail["id"]
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.write("require", {**values, "id": pid})
+
+        self.app.push_screen(form, answered)
+
+    def action_remove_requirement(self) -> None:
+        """Remove the highlighted step after a confirmation."""
+        step = self._current_step()
+        if step is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.write("remove", {"step": step["id"]})
+
+        self.app.push_screen(
+            ConfirmDialog(f"Remove the step {step['label']!r}?", "Remove"), answered
+        )
+
+    def action_move(self, offset: int) -> None:
+        """Move the highlighted step up or down."""
+        step = self._current_step()
+        if step is not None:
+            self.write("move", {"step": step["id"], "offset": offset})
+
+    def action_delete_pathway(self) -> None:
+        """Delete the pathway (completions stay) after a confirmation."""
+        if self.detail is None:
+            return
+        pid, name = self.detail["id"], self.detail["name"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.write("delete", {"id": pid})
+
+        self.app.push_screen(
+            ConfirmDialog(f"Delete the pathway {name!r}? Completions are kept.", "Delete"),
+            answered,
+        )
+
+    def action_progress(self) -> None:
+        """Ask for a person's email and show their progress."""
+        form = FormDialog("A person's progress", [("email", "Email", "")], required=("email",))
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.read_progress(values["email"])
+
+        self.app.push_screen(form, answered)
+
+    # -- writing ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pathways-write")
+    def write(self, what: str, values: dict[str, Any]) -> None:
+        """Run one pathway rule in a thread; refusals come back as `Refused`."""
+        from store import pathways as rules
+
+        with db_thread():
+            try:
+                if what == "add_pathway":
+                    made = rules.add_pathway(values["name"], values["description"])
+                    changed = self.Changed(f"Pathway {made.name!r} created", made.id)
+                elif what == "edit":
+                    rules.edit_pathway(
+                        values["id"], name=values["name"], description=values["description"]
+                    )
+                    changed = self.Changed("Pathway saved", values["id"])
+                elif what == "require":
+                    step = rules.add_requirement(
+                        values["id"],
+                        courses=_split(values["courses"]),
+                        sessions=_split(values["sessions"]),
+                        elearning=values["elearning"].strip() or None,
+                        mode=values["mode"].strip().lower() or "all",
+                        label=values["label"].strip() or None,
+                    )
+                    changed = self.Changed(
+                        f"Step {step.position} added", values["id"], step.position - 1
+                    )
+                elif what == "remove":
+                    rules.remove_requirement(values["step"])
+                    changed = self.Changed("Step removed", None)
+                elif what == "move":
+                    position = rules.move_requirement(values["step"], values["offset"])
+                    changed = self.Changed("", None, position - 1)
+                elif what == "delete":
+                    rules.delete_pathway(values["id"])
+                    changed = self.Changed("Pathway deleted", None)
+                else:  # pragma: no cover - the actions above are the only callers
+                    raise ValueError(what)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                return
+        self.post_message(changed)
+
+    @on(Changed)
+    def _changed(self, event: Changed) -> None:
+        if event.text:
+            self.notify(event.text)
+        if event.step is not None:
+            self._step_cursor = event.step
+        self.load(event.pathway_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pathways-progress")
+    def read_progress(self, email: str) -> None:
+        """Read a person's progress in a thread."""
+        from store.pathways import progress
+
+        with db_thread():
+            try:
+                rows = progress(email)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                return
+        self.post_message(self.ProgressRead(email, rows))
+
+    @on(ProgressRead)
+    def _progress_read(self, event: ProgressRead) -> None:
+        self.app.push_screen(ProgressDialog(event.email, event.rows))

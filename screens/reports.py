@@ -1,0 +1,358 @@
+"""Reports: no-shows, attendance, responses, expiry and fill rate, with charts and CSV export."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+from textual_plotext import PlotextPlot
+
+from screens.learning_common import (
+    ConfirmDialog,
+    FormDialog,
+    LearningScreen,
+    Refused,
+    db_thread,
+)
+from store.errors import RollcallError
+from store.pathways import today
+from store.reports import DAY_REPORTS
+
+SHOWN_ROWS = 200
+"""Rows put in the table at once; the CSV export always has them all."""
+
+CHARTS: dict[str, tuple[str, str, str]] = {
+    # report name -> (chart kind, label column, value column)
+    "no-shows-course": ("bar", "course", "rate"),
+    "no-shows-department": ("bar", "department", "rate"),
+    "no-shows-trainer": ("bar", "trainer", "rate"),
+    "attendance": ("line", "period", "rate"),
+    "attendance-weekly": ("line", "period", "rate"),
+    "responses": ("bar", "course", "response_rate"),
+    "response-times": ("bar", "bucket", "responses"),
+    "fill-rate": ("bar", "course", "rate"),
+    "fill-rate-monthly": ("line", "month", "rate"),
+}
+"""Reports a picture explains better than a table; the rest are tables only."""
+
+WINDOWS: tuple[tuple[str, int | None], ...] = (
+    ("all time", None),
+    ("last 12 months", 365),
+    ("last 3 months", 91),
+)
+"""Periods `p` cycles through. All time first: its queries read covering indexes only."""
+
+CHART_TITLES = {"rate": "%", "response_rate": "% answered", "responses": "answers"}
+
+
+class ReportsScreen(LearningScreen):
+    """Pick a report on the left; its chart and rows show on the right. `x` exports CSV."""
+
+    DEFAULT_CSS = """
+    ReportsScreen #reports-body { height: 1fr; }
+    ReportsScreen #report-list { width: 34; }
+    ReportsScreen #report-main { width: 1fr; padding: 0 1; }
+    ReportsScreen #report-title { height: auto; }
+    ReportsScreen #report-chart { height: 14; }
+    ReportsScreen #report-chart.hidden { display: none; }
+    ReportsScreen #report-rows { height: 1fr; }
+    """
+    BINDING_GROUP_TITLE = "Reports"
+    BINDINGS = [
+        Binding("x", "export", "Export CSV", id="report-export"),
+        Binding("d", "days", "Days", id="report-days"),
+        Binding("p", "period", "Period", id="report-period"),
+        Binding("b", "book_next", "Book next session", id="report-book-next"),
+        Binding("r", "reload", "Reload", id="report-reload"),
+        Binding("tab", "switch_focus", "Switch", id="report-switch", show=False),
+    ]
+
+    class Loaded(Message):
+        """A report's rows were computed."""
+
+        def __init__(self, name: str, rows: list[dict[str, Any]]) -> None:
+            super().__init__()
+            self.name = name
+            self.rows = rows
+
+    class Booked(Message):
+        """A person due for renewal was booked onto the next session of the course."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Exported(Message):
+        """A CSV file was written."""
+
+        def __init__(self, path: str, count: int) -> None:
+            super().__init__()
+            self.path = path
+            self.count = count
+
+    def __init__(self, report: str = "no-shows-course", days: int = 30) -> None:
+        super().__init__()
+        self.report = report
+        self.days = days
+        self.rows: list[dict[str, Any]] = []
+        self.window = 0
+        """Index into `WINDOWS`."""
+        self.loaded: str | None = None
+        """The report whose rows are on screen."""
+
+    def compose(self) -> ComposeResult:
+        """The list of reports, and the chart and table of the chosen one."""
+        from store.reports import REPORTS
+
+        with Horizontal(id="reports-body"):
+            yield OptionList(
+                *[Option(title, id=name) for name, (title, _) in REPORTS.items()],
+                id="report-list",
+            )
+            with Vertical(id="report-main"):
+                yield Static("", id="report-title")
+                yield PlotextPlot(id="report-chart")
+                yield DataTable(id="report-rows", zebra_stripes=True, cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Highlight the first report and load it."""
+        options = self.query_one(OptionList)
+        options.highlighted = options.get_option_index(self.report)
+        options.focus()
+        self.load()
+
+    @on(OptionList.OptionHighlighted)
+    def _chosen(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index != event.option_list.highlighted:
+            return  # stale: the list's own first highlight, overtaken in on_mount
+        name = event.option.id
+        if name and name != self.report:
+            self.report = name
+            self.load()
+
+    def action_reload(self) -> None:
+        """Compute the report again."""
+        self.load()
+
+    def action_switch_focus(self) -> None:
+        """Move between the report list and the rows."""
+        options = self.query_one(OptionList)
+        table = self.query_one(DataTable)
+        (table if options.has_focus else options).focus()
+
+    def _title(self, loading: bool = False) -> str:
+        from store.reports import REPORTS
+
+        title = REPORTS[self.report][0]
+        if self.report in DAY_REPORTS:
+            title += f" (next {self.days} days)"
+        else:
+            label = WINDOWS[self.window][0]
+            title += " — all sessions" if self.window == 0 else f" — sessions of the {label}"
+        return f"[b]{escape(title)}[/b]" + ("  [dim]computing…[/dim]" if loading else "")
+
+    def load(self) -> None:
+        """Say the chosen report is being computed, and compute it in a thread."""
+        self.query_one("#report-title", Static).update(self._title(True))
+        span = WINDOWS[self.window][1]
+        since = None if span is None else today() - timedelta(days=span)
+        self.compute(self.report, self.days, since)
+
+    def action_period(self) -> None:
+        """Cycle the period the reports cover: a year, three months, all time."""
+        self.window = (self.window + 1) % len(WINDOWS)
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-load")
+    def compute(self, name: str, days: int, since: date | None) -> None:
+        """Run one report; the rows come back in `Loaded`."""
+        from store.reports import run_report
+
+        with db_thread():
+            try:
+                if name in DAY_REPORTS:
+                    # Thousands may be due; the screen shows the most urgent, the
+                    # export recomputes them all.
+                    rows = run_report(name, days=days, limit=SHOWN_ROWS)
+                else:
+                    rows = run_report(name, since=since)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                return
+        self.post_message(self.Loaded(name, rows))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        if event.name != self.report:
+            return  # the admin moved on; a newer load is coming
+        self.rows = event.rows
+        self.loaded = event.name
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        shown = event.rows[:SHOWN_ROWS]
+        if shown:
+            table.add_columns(*[key.replace("_", " ") for key in shown[0]])
+            for row in shown:
+                table.add_row(*["" if v is None else str(v) for v in row.values()])
+        note = ""
+        if len(event.rows) > SHOWN_ROWS:
+            note = f"\n[dim]showing {SHOWN_ROWS} of {len(event.rows)} rows; x exports all[/dim]"
+        elif not event.rows:
+            note = "\n[dim]no data yet[/dim]"
+        self.query_one("#report-title", Static).update(self._title() + note)
+        self._chart(event.name, event.rows)
+
+    def _chart(self, name: str, rows: list[dict[str, Any]]) -> None:
+        chart = self.query_one(PlotextPlot)
+        spec = CHARTS.get(name)
+        chart.set_class(spec is None or not rows, "hidden")
+        if spec is None or not rows:
+            return
+        kind, label_key, value_key = spec
+        points = [(str(r[label_key]), r[value_key]) for r in rows if r[value_key] is not None]
+        if kind == "bar":
+            # The worst (highest) first, at most 15 bars so labels stay readable.
+            if name != "response-times":
+                points = sorted(points, key=lambda p: -float(p[1]))[:15]
+        else:
+            points = points[-36:]
+        plt = chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        labels = [p[0] for p in points]
+        values = [float(p[1]) for p in points]
+        if kind == "bar":
+            plt.bar(labels, values)
+        else:
+            plt.plot(list(range(len(values))), values, marker="braille")
+            step = max(1, len(labels) // 8)
+            plt.xticks(list(range(0, len(labels), step)), labels[::step])
+        if value_key in ("rate", "response_rate"):
+            plt.ylim(0, 100)
+        plt.title(CHART_TITLES.get(value_key, value_key))
+        chart.refresh()
+
+    def _due_row(self) -> dict[str, Any] | None:
+        """The highlighted row when it is a course someone must renew."""
+        if self.loaded not in DAY_REPORTS:
+            return None
+        table = self.query_one(DataTable)
+        if not 0 <= table.cursor_row < min(len(self.rows), SHOWN_ROWS):
+            return None
+        row = self.rows[table.cursor_row]
+        return row if row.get("kind") == "course" else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer booking only on a course row of the expiring or due report."""
+        if action == "book_next":
+            return True if self._due_row() is not None else None
+        return True
+
+    @on(DataTable.RowHighlighted)
+    def _row_moved(self) -> None:
+        self.refresh_bindings()
+
+    def action_book_next(self) -> None:
+        """Book the highlighted person onto the next session of their course, after asking."""
+        row = self._due_row()
+        if row is None:
+            return
+        email, course = str(row["email"]), str(row["item"])
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.book_next(email, course)
+
+        question = f"Book {row['name']} ({email}) onto the next session of {course}?"
+        self.app.push_screen(ConfirmDialog(question, "Book"), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-book")
+    def book_next(self, email: str, course: str) -> None:
+        """Enrol in a thread; the report reloads to show the booking."""
+        from store.completions import book_next_session
+
+        with db_thread():
+            try:
+                session, result = book_next_session(email, course)
+            except RollcallError as exc:
+                self.post_message(Refused(str(exc), exc.field))
+                return
+        if result.status == "waitlisted":
+            text = (
+                f"{email}: session {session.id} is full; waitlisted at {result.waitlist_position}"
+            )
+        else:
+            text = f"{email} enrolled on session {session.id}"
+        self.post_message(self.Booked(text))
+
+    @on(Booked)
+    def _booked(self, event: Booked) -> None:
+        self.notify(event.text)
+        self.load()
+
+    def action_days(self) -> None:
+        """Change the window of the expiring and due reports."""
+        form = FormDialog(
+            "Completions expiring within how many days?",
+            [("days", "Days", str(self.days))],
+            required=("days",),
+        )
+        self.app.push_screen(form, self._days_answered)
+
+    def _days_answered(self, values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        from store.validate import positive_int
+
+        try:
+            self.days = positive_int(values["days"], "days", allow_zero=True)
+        except RollcallError as exc:
+            self.notify(str(exc), title="Refused", severity="error")
+            return
+        if self.report not in DAY_REPORTS:
+            self.report = "expiring"
+            options = self.query_one(OptionList)
+            options.highlighted = options.get_option_index("expiring")
+        self.load()
+
+    def action_export(self) -> None:
+        """Ask for a file name and write every row of the report as CSV."""
+        default = str(Path.cwd() / f"rollcall-{self.report}.csv")
+        form = FormDialog("Export as CSV", [("path", "File", default)], required=("path",))
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.export(values["path"], self.loaded or self.report, self.days, self.rows)
+
+        self.app.push_screen(form, answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-export")
+    def export(self, path: str, name: str, days: int, shown: list[dict[str, Any]]) -> None:
+        """Write the CSV in a thread; the capped lists are computed again in full."""
+        from store.reports import run_report, to_csv
+
+        rows = list(shown)
+        if name in DAY_REPORTS:
+            with db_thread():
+                rows = run_report(name, days=days)
+        target = Path(path).expanduser()
+        try:
+            target.write_text(to_csv(rows), encoding="utf-8")
+        except OSError as exc:
+            self.post_message(Refused(f"file: cannot write {target}: {exc}", "file"))
+            return
+        self.post_message(self.Exported(str(target), len(rows)))
+
+    @on(Exported)
+    def _exported(self, event: Exported) -> None:
+        self.notify(f"Wrote {event.count} rows to {event.path}")

@@ -1,0 +1,172 @@
+"""A learner's "My calendar": open sessions and own bookings, and why each can be booked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from store.clock import utcnow
+from store.learner import available_query
+from store.models import Enrolment, Material, Person, Session, Trainer
+from store.sessions import counts_for, session_status
+from store.visibility import can_see
+
+DEFAULT_LIMIT = 300
+"""How many open sessions the view lists at once (the nearest first)."""
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    """One session as the learner sees it."""
+
+    session_id: int
+    title: str
+    description: str
+    start: datetime
+    end: datetime
+    type: str
+    location: str | None
+    online_url: str | None
+    trainer: str | None
+    max_attendees: int | None
+    enrolled: int
+    waitlisted: int
+    status: str
+    cancel_reason: str | None
+    my_status: str | None
+    """enrolled | waitlisted | attended | no_show, or None when not booked."""
+    my_position: int | None
+    can_book: bool
+    can_cancel: bool
+    reason: str
+    """Why it cannot be booked (or what booking would do), for the detail panel."""
+    materials: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def places_left(self) -> int | None:
+        """Free places, or None when unlimited."""
+        if self.max_attendees is None:
+            return None
+        return max(0, self.max_attendees - self.enrolled)
+
+    @property
+    def places_text(self) -> str:
+        """ "Session full", "3 places left" or "Open"."""
+        left = self.places_left
+        if left is None:
+            return "Open"
+        if left == 0 or self.waitlisted:
+            return "Session full"
+        return f"{left} place{'s' if left != 1 else ''} left"
+
+    @property
+    def booking_text(self) -> str:
+        """The learner's own booking in words."""
+        if self.my_status == "waitlisted":
+            return f"Waitlist #{self.my_position}"
+        return {
+            "enrolled": "Booked",
+            "attended": "Attended",
+            "no_show": "No-show",
+        }.get(self.my_status or "", "")
+
+
+def _trainer_names(trainer_ids: set[int]) -> dict[int, str]:
+    if not trainer_ids:
+        return {}
+    query = (
+        Trainer.select(Trainer.id, Person.name)
+        .join(Person, on=(Trainer.person == Person.id))
+        .where(Trainer.id.in_(trainer_ids))
+        .tuples()
+    )
+    return dict(query)
+
+
+def my_calendar(
+    person: Person, *, now: datetime | None = None, limit: int = DEFAULT_LIMIT
+) -> list[CalendarRow]:
+    """The person's own upcoming (and just-past) bookings and the open sessions they can see.
+
+    Invisible sessions never appear unless the person is booked on one (an admin
+    enrolled them), and then only as their booking, with the reason it is closed.
+    """
+    now = now or utcnow()
+    open_sessions = list(available_query(person, now).limit(limit))
+    mine = list(
+        Enrolment.select(Enrolment, Session)
+        .join(Session)
+        .where(
+            (Enrolment.person == person)
+            & Enrolment.status.in_(("enrolled", "waitlisted", "attended", "no_show"))
+            & (Session.end >= now.replace(hour=0, minute=0, second=0, microsecond=0))
+        )
+        .order_by(Session.start)
+        .limit(limit)
+    )
+    sessions = {s.id: s for s in open_sessions}
+    booking = {e.session.id: e for e in mine}
+    for e in mine:
+        sessions.setdefault(e.session.id, e.session)
+    ids = list(sessions)
+    counts = counts_for(ids)
+    trainers = _trainer_names({s.trainer_id for s in sessions.values() if s.trainer_id})
+    materials: dict[int, list[tuple[str, str]]] = {}
+    if ids:
+        for m in (
+            Material.select()
+            .where(Material.session.in_(ids))
+            .order_by(Material.session, Material.position)
+        ):
+            materials.setdefault(m.session_id, []).append((m.name, m.url))
+    rows = []
+    for s in sorted(sessions.values(), key=lambda x: (x.start, x.id)):
+        c = counts.get(s.id, {})
+        e = booking.get(s.id)
+        status = session_status(s, now)
+        my_status = e.status if e else None
+        full = s.max_attendees is not None and (
+            c.get("enrolled", 0) >= s.max_attendees or c.get("waitlisted", 0) > 0
+        )
+        can_book = False
+        if status == "cancelled":
+            reason = f"Cancelled: {s.cancel_reason or 'no reason given'}"
+        elif status != "scheduled":
+            reason = "Already started or over: it can no longer be booked"
+        elif my_status == "enrolled":
+            reason = "You are booked on this session"
+        elif my_status == "waitlisted":
+            reason = f"You are number {e.waitlist_position if e else '?'} on the waitlist"
+        elif e is None and s.id not in {o.id for o in open_sessions} and not can_see(person, s):
+            reason = "Not open to you (role, department or location)"
+        elif full:
+            can_book = True
+            reason = "Session full: booking puts you on the waitlist"
+        else:
+            can_book = True
+            reason = "Open for booking"
+        rows.append(
+            CalendarRow(
+                session_id=s.id,
+                title=s.title,
+                description=s.description,
+                start=s.start,
+                end=s.end,
+                type=s.type,
+                location=s.location,
+                online_url=s.online_url,
+                trainer=trainers.get(s.trainer_id) if s.trainer_id else None,
+                max_attendees=s.max_attendees,
+                enrolled=c.get("enrolled", 0),
+                waitlisted=c.get("waitlisted", 0),
+                status=status,
+                cancel_reason=s.cancel_reason,
+                my_status=my_status,
+                my_position=e.waitlist_position if e else None,
+                can_book=can_book,
+                can_cancel=status == "scheduled" and my_status in ("enrolled", "waitlisted"),
+                reason=reason,
+                materials=materials.get(s.id, []),
+            )
+        )
+    return rows

@@ -1,0 +1,529 @@
+"""Apply calendar replies to enrolments (SPEC §2, iTIP notes P1-P8), logging every message."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from store.booking import cancel_enrolment_for_decline
+from store.clock import utcnow
+from store.db import database, is_postgres, write_transaction
+from store.inbound import InboundMessage, MailboxState
+from store.models import Enrolment, Session
+from store.replydata import (
+    CALENDAR_PROBLEMS,
+    NOT_CALENDAR,
+    ReadMessage,
+    ReplyAttendee,
+    ReplyItem,
+    normalize_address,
+)
+from store.serialize import iso
+from store.settings import Settings, current_settings
+
+PARTSTAT_STATES = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
+"""Answers that change the Calendar column."""
+
+UNKNOWN_EVENT = "unknown event"
+NOT_ATTENDEE = "sender is not the attendee"
+OLDER = "older than the reply already applied"
+SAME = "same as the reply already applied"
+DUPLICATE = "duplicate message (this Message-ID was already handled)"
+COUNTER = "counter proposal recorded, not applied"
+DECLINECOUNTER = "decline of a counter proposal recorded, not applied"
+EARLIER_TIME = "answers an earlier date/time of the session, recorded, not applied"
+
+
+@dataclass(frozen=True)
+class ImapPosition:
+    """Where a message sits on the server, so it is handled once across restarts."""
+
+    mailbox: str
+    """The `MailboxState` key (``user@host/folder``)."""
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class Handled:
+    """The log entry for a message and whether this call created it."""
+
+    entry: InboundMessage
+    new: bool
+
+
+@dataclass
+class _Decision:
+    outcome: str
+    reason: str | None = None
+    session_id: int | None = None
+    email: str | None = None
+    calendar: str | None = None
+
+
+def message_key(message: ReadMessage, raw: bytes | None = None) -> str:
+    """The Message-ID, or a stable stand-in derived from the content when it has none."""
+    if message.message_id:
+        return message.message_id[:255]
+    digest = hashlib.sha256(raw or b"").hexdigest()[:40]
+    return f"<no-message-id-{digest}@rollcall.invalid>"
+
+
+def apply_reply(
+    message: ReadMessage,
+    *,
+    raw: bytes | None = None,
+    position: ImapPosition | None = None,
+    received_at: datetime | None = None,
+    settings: Settings | None = None,
+) -> Handled:
+    """Apply one read message to the store in one transaction and log it.
+
+    A message already logged at the same IMAP position is not handled again
+    (`Handled.new` is False); one whose Message-ID was already handled is
+    logged as a duplicate and changes nothing.
+    """
+    settings = settings or current_settings()
+    now = utcnow()
+    received_at = received_at or now
+    key = message_key(message, raw)
+    with write_transaction():
+        # One query answers both "handled at this position?" and "seen this Message-ID?".
+        # The hot path writes its SQL by hand: building it with Peewee cost more than running it.
+        if position is not None:
+            seen = _q(
+                f"SELECT id, folder, imap_uidvalidity, imap_uid FROM {_T_INBOUND} "
+                "WHERE message_id = ? OR (folder = ? AND imap_uidvalidity = ? AND imap_uid = ?)",
+                (key, position.folder, position.uidvalidity, position.uid),
+            ).fetchall()
+        else:
+            seen = _q(
+                f"SELECT id, folder, imap_uidvalidity, imap_uid FROM {_T_INBOUND} "
+                "WHERE message_id = ?",
+                (key,),
+            ).fetchall()
+        if position is not None:
+            for entry_id, folder, uidvalidity, uid in seen:
+                if (folder, uidvalidity, uid) == (
+                    position.folder,
+                    position.uidvalidity,
+                    position.uid,
+                ):
+                    _advance(position, now)
+                    return Handled(InboundMessage.get_by_id(entry_id), new=False)
+        item = message.items[0] if message.items else None
+        if seen:
+            decision = _Decision("ignored", DUPLICATE)
+        else:
+            decision = _decide(message, item, settings, received_at, now)
+        carried_calendar = bool(message.items) or message.problem in CALENDAR_PROBLEMS
+        entry = InboundMessage(
+            message_id=key,
+            from_address=(message.from_address or "")[:320],
+            subject=message.subject[:300],
+            received_at=received_at,
+            outcome=decision.outcome,
+            reason=decision.reason,
+            session=decision.session_id,
+            email=decision.email,
+            calendar=decision.calendar,
+            comment=item.comment if item else None,
+            method=(message.method or None) and message.method[:32],
+            sequence=item.sequence if item else None,
+            dtstamp=item.dtstamp if item else None,
+            raw_size=message.size,
+            folder=position.folder if position else None,
+            imap_uidvalidity=position.uidvalidity if position else None,
+            imap_uid=position.uid if position else None,
+            move_pending=position is not None and carried_calendar,
+        )
+        entry.id = _insert_entry(entry)
+        if position is not None:
+            _advance(position, now)
+    return Handled(entry, new=True)
+
+
+def _q(sql: str, params: tuple[Any, ...] | list[Any]) -> Any:
+    """Run hand-written SQL with ``?`` placeholders on either backend."""
+    db = database.obj
+    return db.execute_sql(sql.replace("?", db.param), tuple(params))
+
+
+_T_INBOUND = '"inbound_message"'
+_INBOUND_COLUMNS = [
+    "message_id",
+    "from_address",
+    "subject",
+    "received_at",
+    "outcome",
+    "reason",
+    "session_id",
+    "email",
+    "calendar",
+    "comment",
+    "method",
+    "sequence",
+    "dtstamp",
+    "raw_size",
+    "folder",
+    "imap_uidvalidity",
+    "imap_uid",
+    "move_pending",
+]
+
+
+def _insert_entry(entry: InboundMessage) -> int:
+    values = []
+    for column in _INBOUND_COLUMNS:
+        field = InboundMessage._meta.columns[column]
+        values.append(field.db_value(entry.__data__.get(field.name)))
+    sql = (
+        f"INSERT INTO {_T_INBOUND} ({', '.join(_INBOUND_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in values)})"
+    )
+    if is_postgres():
+        return int(_q(sql + " RETURNING id", values).fetchone()[0])
+    return int(_q(sql, values).lastrowid)
+
+
+def _advance(position: ImapPosition, now: datetime) -> None:
+    """Move the folder's read position past `position.uid` (same transaction as the log)."""
+    cursor = _q(
+        'UPDATE "mailbox_state" SET last_uid = CASE WHEN last_uid < ? THEN ? ELSE last_uid END, '
+        "updated_at = ? WHERE mailbox = ? AND uidvalidity = ?",
+        (
+            position.uid,
+            position.uid,
+            MailboxState.updated_at.db_value(now),
+            position.mailbox,
+            position.uidvalidity,
+        ),
+    )
+    if cursor.rowcount:
+        return
+    state = MailboxState.get_or_none(MailboxState.mailbox == position.mailbox)
+    if state is None:
+        MailboxState.create(
+            mailbox=position.mailbox,
+            uidvalidity=position.uidvalidity,
+            last_uid=position.uid,
+            updated_at=now,
+        )
+    else:
+        state.uidvalidity, state.last_uid, state.updated_at = (
+            position.uidvalidity,
+            position.uid,
+            now,
+        )
+        state.save()
+
+
+@dataclass
+class _SessionRow:
+    id: int
+    sequence: int
+    start: datetime
+    cancelled_at: datetime | None
+
+
+@dataclass
+class _EnrolmentRow:
+    id: int
+    status: str
+    calendar: str
+    response_sequence: int | None
+    response_dtstamp: datetime | None
+    email: str
+
+
+def _session_row(uid: str) -> _SessionRow | None:
+    row = _q(
+        'SELECT id, sequence, start, cancelled_at FROM "session" WHERE uid = ?', (uid,)
+    ).fetchone()
+    if row is None:
+        return None
+    return _SessionRow(
+        row[0],
+        row[1],
+        Session.start.python_value(row[2]),
+        Session.cancelled_at.python_value(row[3]),
+    )
+
+
+def _decide(
+    message: ReadMessage,
+    item: ReplyItem | None,
+    settings: Settings,
+    received_at: datetime,
+    now: datetime,
+) -> _Decision:
+    if message.problem and (item is None or message.problem != NOT_CALENDAR):
+        return _Decision("ignored", message.problem)
+    if item is None:
+        return _Decision("ignored", NOT_CALENDAR)
+    method = item.method
+    session = _session_row(item.uid)
+    sid = session.id if session is not None else None
+    first = item.attendee
+    if method in ("COUNTER", "DECLINECOUNTER"):
+        reason = COUNTER if method == "COUNTER" else DECLINECOUNTER
+        email = _first_address(first)
+        return _Decision("recorded", reason, sid, email, _state_name(first))
+    if method == "REFRESH":
+        return _Decision("ignored", "refresh request, not a reply", sid)
+    if method != "REPLY":
+        return _Decision("ignored", NOT_CALENDAR, sid)
+    if session is None:
+        return _Decision("ignored", UNKNOWN_EVENT, None, _first_address(first), _state_name(first))
+    if (
+        item.recurrence_id
+        and item.recurrence_start is not None
+        and item.recurrence_start != session.start
+    ):
+        # Sessions do not recur: a reply naming another occurrence is not about this one.
+        return _Decision("ignored", f"answers another occurrence ({item.recurrence_id})", sid)
+    organizer = normalize_address(item.organizer)
+    if organizer and organizer != normalize_address(settings.organizer_email):
+        return _Decision("ignored", f"organizer {organizer} is not this mailbox", sid)
+    if not item.attendees:
+        return _Decision("ignored", "no attendee in the reply", sid)
+    senders = {a for a in (message.from_address, message.sender_address) if a}
+    chosen, enrolment = _match(session, item.attendees, senders)
+    if chosen is None or enrolment is None:
+        return _Decision(
+            "ignored",
+            "attendee is not on this session",
+            sid,
+            _first_address(first),
+            _state_name(first),
+        )
+    email = normalize_address(enrolment.email)
+    answer = _state_name(chosen)
+    decision = _Decision("ignored", None, sid, email, answer)
+    if enrolment.calendar == "not_invited":
+        decision.reason = "attendee was not invited"
+        return decision
+    if not _sender_ok(chosen, senders, settings):
+        decision.reason = NOT_ATTENDEE
+        return decision
+    if session.cancelled_at is not None:
+        decision.reason = "session is cancelled"
+        return decision
+    if enrolment.status == "cancelled":
+        decision.reason = "enrolment is cancelled"
+        return decision
+    partstat = chosen.partstat or ""
+    if partstat == "DELEGATED":
+        to = f" to {chosen.delegated_to}" if chosen.delegated_to else ""
+        decision.outcome, decision.reason = "recorded", f"delegated{to}, not applied"
+        return decision
+    state = PARTSTAT_STATES.get(partstat)
+    if state is None:
+        decision.reason = (
+            "the reply carries no answer (NEEDS-ACTION)"
+            if partstat == "NEEDS-ACTION"
+            else f"unknown answer {partstat or '(none)'}"
+        )
+        return decision
+    dtstamp = item.dtstamp or message.date or received_at
+    sequence = item.sequence
+    if enrolment.response_dtstamp is not None:
+        stored = (enrolment.response_sequence or 0, enrolment.response_dtstamp)
+        if (sequence, dtstamp) < stored:
+            decision.reason = OLDER
+            return decision
+        if (sequence, dtstamp) == stored and state == enrolment.calendar:
+            decision.reason = SAME
+            return decision
+    note = None
+    if sequence < session.sequence:
+        if item.dtstart is not None and item.dtstart != session.start:
+            decision.outcome, decision.reason = "recorded", EARLIER_TIME
+            return decision
+        if item.dtstart is None:
+            note = f"answers version {sequence} of the session (now {session.sequence})"
+    # A reply's DTSTAMP is when the learner answered; a clock far ahead is not trusted.
+    responded = dtstamp if dtstamp <= now + timedelta(hours=1) else received_at
+    _q(
+        'UPDATE "enrolment" SET calendar = ?, responded_at = ?, response_comment = ?, '
+        "response_sequence = ?, response_dtstamp = ?, updated_at = ? WHERE id = ?",
+        (
+            state,
+            Enrolment.responded_at.db_value(responded),
+            item.comment,
+            sequence,
+            Enrolment.response_dtstamp.db_value(dtstamp),
+            Enrolment.updated_at.db_value(now),
+            enrolment.id,
+        ),
+    )
+    decision.outcome, decision.reason = "applied", note
+    if (
+        state == "declined"
+        and settings.decline_cancels
+        and enrolment.status
+        in (
+            "enrolled",
+            "waitlisted",
+        )
+    ):
+        cancel_enrolment_for_decline(enrolment.id)
+        decision.reason = "; ".join(filter(None, [note, "enrolment cancelled (decline cancels)"]))
+    return decision
+
+
+def _first_address(attendee: ReplyAttendee | None) -> str | None:
+    if attendee is None:
+        return None
+    found = attendee.addresses()
+    return found[0][:320] if found else None
+
+
+def _state_name(attendee: ReplyAttendee | None) -> str | None:
+    if attendee is None or not attendee.partstat:
+        return None
+    return PARTSTAT_STATES.get(attendee.partstat, attendee.partstat.lower()[:16])
+
+
+def _match(
+    session: _SessionRow, attendees: tuple[ReplyAttendee, ...], senders: set[str]
+) -> tuple[ReplyAttendee | None, _EnrolmentRow | None]:
+    """The attendee that is a person enrolled on `session` (the sender's one first), locked."""
+    wanted = sorted({addr for a in attendees for addr in a.addresses()})
+    if not wanted:
+        return None, None
+    sql = (
+        "SELECT e.id, e.status, e.calendar, e.response_sequence, e.response_dtstamp, p.email "
+        'FROM "enrolment" AS e JOIN "person" AS p ON p.id = e.person_id '
+        f"WHERE e.session_id = ? AND LOWER(p.email) IN ({', '.join('?' for _ in wanted)}) "
+        "ORDER BY e.id"
+    )
+    if is_postgres():
+        sql += " FOR UPDATE OF e"
+    by_address: dict[str, _EnrolmentRow] = {}
+    for values in _q(sql, [session.id, *wanted]).fetchall():
+        row = _EnrolmentRow(
+            values[0],
+            values[1],
+            values[2],
+            values[3],
+            Enrolment.response_dtstamp.python_value(values[4]),
+            values[5],
+        )
+        address = normalize_address(row.email)
+        # Several enrolments of one person: the live one counts.
+        if address not in by_address or row.status != "cancelled":
+            by_address[address] = row
+    ordered = sorted(attendees, key=lambda a: not (set(a.addresses()) & senders))
+    for attendee in ordered:
+        for addr in attendee.addresses():
+            if addr in by_address:
+                return attendee, by_address[addr]
+    return None, None
+
+
+def _sender_ok(attendee: ReplyAttendee, senders: set[str], settings: Settings) -> bool:
+    """P3: From/Sender is the attendee, its SENT-BY, or the same name in an alias domain."""
+    addresses = set(attendee.addresses())
+    if addresses & senders:
+        return True
+    if attendee.sent_by and attendee.sent_by in senders:
+        return True
+    aliases = {d.strip().lower().lstrip("@") for d in settings.alias_domains if d.strip()}
+    if aliases:
+        locals_ = {a.rpartition("@")[0] for a in addresses if "@" in a}
+        for sender in senders:
+            local, _, domain = sender.rpartition("@")
+            if domain in aliases and local in locals_:
+                return True
+    return False
+
+
+# --------------------------------------------------------------------------- reading the log
+
+
+def inbound_log(limit: int = 100, offset: int = 0) -> list[InboundMessage]:
+    """Logged messages, newest first."""
+    return list(
+        InboundMessage.select()
+        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+        .limit(max(0, limit))
+        .offset(max(0, offset))
+    )
+
+
+def inbound_count() -> int:
+    """How many messages the log holds."""
+    return int(InboundMessage.select().count())
+
+
+def inbound_dict(entry: InboundMessage) -> dict[str, Any]:
+    """A log entry in the contract's shape (CLI.md `mail inbound`), plus a few extra fields.
+
+    The contract knows "applied" and "ignored"; "recorded" entries (counter
+    proposals, delegations) show as "ignored" with ``"recorded": true``.
+    """
+    return {
+        "message_id": entry.message_id,
+        "from": entry.from_address,
+        "received_at": iso(entry.received_at),
+        "outcome": "applied" if entry.outcome == "applied" else "ignored",
+        "reason": entry.reason,
+        "session_id": entry.session_id,
+        "email": entry.email,
+        "calendar": entry.calendar,
+        "recorded": entry.outcome == "recorded",
+        "method": entry.method,
+        "comment": entry.comment,
+    }
+
+
+# --------------------------------------------------------------------------- poller bookkeeping
+
+
+def read_position(mailbox: str) -> tuple[int, int] | None:
+    """The stored (UIDVALIDITY, last handled UID) of a mailbox key, if any."""
+    state = MailboxState.get_or_none(MailboxState.mailbox == mailbox)
+    return (state.uidvalidity, state.last_uid) if state else None
+
+
+def reset_position(mailbox: str, uidvalidity: int) -> None:
+    """Start a folder over after its UIDVALIDITY changed (Message-IDs still guard repeats)."""
+    with write_transaction():
+        updated = (
+            MailboxState.update(uidvalidity=uidvalidity, last_uid=0, updated_at=utcnow())
+            .where(MailboxState.mailbox == mailbox)
+            .execute()
+        )
+        if not updated:
+            MailboxState.create(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=0)
+
+
+def pending_moves(folder: str, uidvalidity: int) -> list[int]:
+    """UIDs handled in `folder` that still have to go to the processed folder."""
+    query = InboundMessage.select(InboundMessage.imap_uid).where(
+        (InboundMessage.folder == folder)
+        & (InboundMessage.imap_uidvalidity == uidvalidity)
+        & (InboundMessage.move_pending == True)  # noqa: E712 - SQL comparison
+    )
+    return [uid for (uid,) in query.order_by(InboundMessage.imap_uid).tuples()]
+
+
+def mark_moved(folder: str, uidvalidity: int, uids: list[int]) -> None:
+    """Record that these UIDs left `folder`."""
+    if not uids:
+        return
+    with write_transaction():
+        for start in range(0, len(uids), 500):
+            (
+                InboundMessage.update(move_pending=False)
+                .where(
+                    (InboundMessage.folder == folder)
+                    & (InboundMessage.imap_uidvalidity == uidvalidity)
+                    & (InboundMessage.imap_uid.in_(uids[start : start + 500]))
+                )
+                .execute()
+            )

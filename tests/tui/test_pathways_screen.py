@@ -1,0 +1,113 @@
+"""Pilot tests of the pathway editor: create, add, reorder and remove steps, see progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, Input, Static
+
+from screens.learning_common import FormDialog
+from screens.pathways import PathwaysScreen, ProgressDialog
+from store.models import Course, Pathway, PathwayRequirement
+from store.pathways import pathway_dict
+from store.people import PersonInput, add_person
+
+
+class PathwaysApp(App[None]):
+    """A bare app that shows only the pathway editor."""
+
+    def on_mount(self) -> None:
+        """Open the screen under test."""
+        self.push_screen(PathwaysScreen())
+
+
+@pytest.fixture
+def courses(sqlite_store: str) -> None:
+    """Two courses and a person."""
+    Course.create(title="Fire Safety")
+    Course.create(title="First Aid")
+    add_person(PersonInput(email="ann@example.org", name="Ann"))
+
+
+async def _settle(pilot: Any) -> None:
+    for _ in range(2):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def _fill(pilot: Any, values: dict[str, str]) -> None:
+    await pilot.pause()
+    form = pilot.app.screen
+    assert isinstance(form, FormDialog)
+    for key, text in values.items():
+        form.query_one(f"#field-{key}", Input).value = text
+    await pilot.press("enter")
+    await _settle(pilot)
+
+
+@pytest.mark.usefixtures("courses")
+async def test_create_pathway_add_reorder_and_remove_steps() -> None:
+    app = PathwaysApp()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("n")
+        await _fill(pilot, {"name": "New Starter", "description": "Basics"})
+        pathway = Pathway.get(Pathway.name == "New Starter")
+
+        await pilot.press("a")
+        await _fill(pilot, {"courses": "Fire Safety, First Aid", "mode": "any"})
+        await pilot.press("a")
+        await _fill(pilot, {"elearning": "Induction"})
+        labels = [r["label"] for r in pathway_dict(pathway)["requirements"]]
+        assert labels == ["Fire Safety or First Aid", "Induction"]
+        steps = app.screen.query_one("#requirement-list", DataTable)
+        assert steps.row_count == 2
+
+        # An unknown course is refused with its field named, and nothing is added.
+        await pilot.press("a")
+        await _fill(pilot, {"courses": "Juggling"})
+        assert any("course" in n.message for n in app._notifications)
+        assert PathwayRequirement.select().count() == 2
+
+        await pilot.press("tab", "down", "left_square_bracket")
+        await _settle(pilot)
+        labels = [r["label"] for r in pathway_dict(pathway)["requirements"]]
+        assert labels == ["Induction", "Fire Safety or First Aid"]
+        assert steps.cursor_row == 0
+
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y")
+        await _settle(pilot)
+        assert [r["label"] for r in pathway_dict(pathway)["requirements"]] == [
+            "Fire Safety or First Aid"
+        ]
+        assert steps.row_count == 1
+
+
+@pytest.mark.usefixtures("courses")
+async def test_edit_pathway_and_show_progress() -> None:
+    Pathway.create(name="Safety")
+    app = PathwaysApp()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("e")
+        await _fill(pilot, {"name": "Safety First", "description": "Everyone"})
+        assert Pathway.get().name == "Safety First"
+        about = str(app.screen.query_one("#pathway-about", Static).render())
+        assert "Safety First" in about
+        await pilot.press("a")
+        await _fill(pilot, {"courses": "Fire Safety"})
+        await pilot.press("p")
+        await _fill(pilot, {"email": "ann@example.org"})
+        assert isinstance(app.screen, ProgressDialog)
+        text = str(app.screen.query_one("#progress-text", Static).render())
+        assert "Safety First" in text
+        assert "0%" in text
+        await pilot.press("escape")
+        await pilot.press("p")
+        await _fill(pilot, {"email": "nobody@example.org"})
+        assert isinstance(app.screen, PathwaysScreen)
+        assert any("nobody@example.org" in n.message for n in app._notifications)

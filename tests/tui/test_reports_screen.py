@@ -1,0 +1,169 @@
+"""Pilot tests of the reports screen: switching reports, the chart, CSV export."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, Input, OptionList
+from textual_plotext import PlotextPlot
+
+from screens.reports import ReportsScreen
+from store.models import Completion, Course, Enrolment, Person
+from store.people import PersonInput, add_person
+from store.sessions import SessionInput, create_sessions
+
+
+class ReportsApp(App[None]):
+    """A bare app that shows only the reports screen."""
+
+    def on_mount(self) -> None:
+        """Open the screen under test."""
+        self.push_screen(ReportsScreen())
+
+
+@pytest.fixture
+def marked(sqlite_store: str) -> None:
+    """One past Fire Safety session: Ann attended, Bob did not come."""
+    [session] = create_sessions(
+        SessionInput(
+            title="Fire Safety",
+            date=(datetime.now(ZoneInfo("Europe/London")).date() - timedelta(days=30)),
+            start="10:00",
+            duration_minutes=60,
+            location="R1",
+            max_attendees=4,
+        )
+    )
+    for email, status in (("ann@example.org", "attended"), ("bob@example.org", "no_show")):
+        person = add_person(PersonInput(email=email, name=email[:3], department="Sales"))
+        Enrolment.create(session=session, person=person, status=status)
+
+
+async def _settle(pilot: Any) -> None:
+    for _ in range(2):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def _cells(app: App[None]) -> list[list[str]]:
+    table = app.screen.query_one(DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.mark.usefixtures("marked")
+async def test_switch_reports_chart_and_export(tmp_path: Path) -> None:
+    app = ReportsApp()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _settle(pilot)
+        assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
+        await pilot.press("p")  # all sessions -> the last 12 months
+        await _settle(pilot)
+        title = str(app.screen.query_one("#report-title").render())
+        assert "last 12 months" in title
+        assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
+        assert not app.screen.query_one(PlotextPlot).has_class("hidden")
+
+        options = app.screen.query_one(OptionList)
+        options.highlighted = options.get_option_index("no-shows")
+        await _settle(pilot)
+        assert [row[0] for row in _cells(app)] == ["bob@example.org", "ann@example.org"]
+        assert app.screen.query_one(PlotextPlot).has_class("hidden")  # a table, no chart
+
+        await pilot.press("x")
+        await pilot.pause()
+        target = tmp_path / "no-shows.csv"
+        app.screen.query_one("#field-path", Input).value = str(target)
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert target.read_text().splitlines() == [
+            "email,name,department,marked,attended,no_shows,rate",
+            "bob@example.org,bob,Sales,1,0,1,100.0",
+            "ann@example.org,ann,Sales,1,1,0,0.0",
+        ]
+
+
+@pytest.mark.usefixtures("marked")
+async def test_days_switches_to_expiring_and_refuses_bad_input() -> None:
+    app = ReportsApp()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        app.screen.query_one("#field-days", Input).value = "-2"
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert any("days" in n.message for n in app._notifications)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        assert screen.report == "no-shows-course"
+        await pilot.press("d")
+        await pilot.pause()
+        app.screen.query_one("#field-days", Input).value = "60"
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert (screen.report, screen.days) == ("expiring", 60)
+        assert screen.rows == []
+
+
+@pytest.mark.usefixtures("marked")
+async def test_opening_computes_only_the_chosen_report() -> None:
+    loaded: dict[int, str] = {}
+
+    def hook(message: object) -> None:
+        # A message is seen once per node it bubbles through; count each one once.
+        if isinstance(message, ReportsScreen.Loaded):
+            loaded[id(message)] = message.name
+
+    app = ReportsApp()
+    async with app.run_test(size=(160, 50), message_hook=hook) as pilot:
+        await _settle(pilot)
+        await _settle(pilot)
+    assert list(loaded.values()) == ["no-shows-course"]
+
+
+class DueApp(App[None]):
+    """The reports screen opened on the renewals list."""
+
+    def on_mount(self) -> None:
+        """Open the screen under test."""
+        self.push_screen(ReportsScreen(report="due"))
+
+
+@pytest.mark.usefixtures("marked")
+async def test_book_someone_due_onto_the_next_session() -> None:
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    ann = Person.get(Person.email == "ann@example.org")
+    Completion.create(
+        person=ann,
+        course=Course.get(Course.title == "Fire Safety"),
+        completed_on=today - timedelta(days=360),
+        expires_on=today + timedelta(days=5),
+        source="attendance",
+    )
+    [coming] = create_sessions(
+        SessionInput(
+            title="Fire Safety",
+            date=today + timedelta(days=10),
+            start="10:00",
+            duration_minutes=60,
+            location="R1",
+        )
+    )
+    app = DueApp()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _settle(pilot)
+        assert [row[0] for row in _cells(app)] == ["ann@example.org"]
+        app.screen.query_one(DataTable).focus()
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press("y")
+        await _settle(pilot)
+        booked = Enrolment.get((Enrolment.session == coming.id) & (Enrolment.person == ann))
+        assert booked.status == "enrolled"
+        assert any(f"session {coming.id}" in n.message for n in app._notifications)
+        assert _cells(app)[0][-1] == str(coming.id)  # the list shows the booking now
