@@ -410,7 +410,10 @@ class SessionScreen(RollcallScreen):
         """Edit the session."""
         from screens.session_form import SessionForm
 
-        self.app.push_screen(SessionForm(self.session_id), lambda _: self.load())
+        def saved(_: int | None) -> None:
+            self.load()
+
+        self.app.push_screen(SessionForm(self.session_id), saved)
 
     def action_cancel_session(self) -> None:
         """Cancel the session (asks for the reason)."""

@@ -86,7 +86,8 @@ class TrainersScreen(RollcallScreen):
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
         table = self.query_one(DataTable)
-        key = self.current().email if self.current() else None
+        current = self.current()
+        key = current.email if current else None
         table.clear()
         self.rows = {}
         for t in event.trainers:

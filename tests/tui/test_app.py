@@ -62,3 +62,26 @@ async def test_light_theme_and_missing_areas_left_out(app: RollcallApp, data: Da
         for area in AREAS:
             module = area.target.split(":")[0]
             assert (area in app.areas) == (importlib.util.find_spec(module) is not None)
+
+
+async def test_plugged_in_areas_open_from_their_keys(
+    app: RollcallApp, data: Data, settings: Settings
+) -> None:
+    import importlib.util
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for area in app.areas[3:]:
+            assert area.key is not None
+            await pilot.press(area.key)
+            await settle(pilot)
+            assert type(app.screen).__name__ == area.target.split(":")[1]
+        await pilot.press("1")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    if importlib.util.find_spec("screens.learner") is None:
+        return
+    learner = make_app(settings, as_email="ann.adams@example.org")
+    async with learner.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert type(learner.screen).__name__ == "LearnerScreen"
