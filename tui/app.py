@@ -1,52 +1,186 @@
-"""The Textual application: wiring of screens, bindings and background jobs."""
+"""The Textual application: wiring of screens, bindings, settings and background work."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer, Header
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
-from store.settings import Settings
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker
+
+from screens.base import report_worker_failure
+from store.settings import Settings, use_settings
+from tui.commands import RollcallCommands
+from tui.messages import DataChanged, StatusUpdate
+
+STYLES = Path(__file__).parent / "styles"
+
+
+@dataclass(frozen=True)
+class Area:
+    """A top-level area of the app: one mode, one screen class, one key.
+
+    Other packages add theirs to `AREAS` (or call `register_area`); an area whose
+    module is missing is left out, so screens can land one by one.
+    """
+
+    name: str
+    """Mode name, also used by ``switch_area('name')``."""
+    title: str
+    """Shown in the footer, the help and the command palette (``screen: Title``)."""
+    target: str
+    """``module:ScreenClass``; the class is built with no arguments."""
+    key: str | None = None
+    """Key that switches to the area from anywhere."""
+
+
+AREAS: list[Area] = [
+    Area("sessions", "Sessions", "screens.home:HomeScreen", "1"),
+    Area("people", "People", "screens.people:PeopleScreen", "2"),
+    Area("trainers", "Trainers", "screens.trainers:TrainersScreen", "3"),
+    Area("pathways", "Pathways", "screens.pathways:PathwaysScreen", "4"),
+    Area("reports", "Reports", "screens.reports:ReportsScreen", "5"),
+    Area("mail", "Mail", "screens.mail:MailScreen", "6"),
+]
+"""Every area the admin can switch to, in key order."""
+
+
+def register_area(area: Area) -> None:
+    """Add (or replace) an area before the app starts."""
+    AREAS[:] = [a for a in AREAS if a.name != area.name] + [area]
+
+
+def _available(target: str) -> bool:
+    module = target.split(":", 1)[0]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _factory(target: str) -> Callable[[], Screen[None]]:
+    def build() -> Screen[None]:
+        module, name = target.split(":", 1)
+        screen_class = getattr(importlib.import_module(module), name)
+        screen: Screen[None] = screen_class()
+        return screen
+
+    return build
 
 
 class RollcallApp(App[None]):
-    """rollcall's terminal app."""
+    """rollcall's terminal app for admins (and, with `as_email`, a learner's own view)."""
 
     TITLE = "rollcall"
-    BINDINGS = [("q", "quit", "Quit")]
+    CSS_PATH = [STYLES / "global.tcss", STYLES / "screens.tcss"]
+    COMMANDS = App.COMMANDS | {RollcallCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-anywhere"),
+        Binding("f2", "toggle_dark", "Theme", show=False, id="theme-toggle"),
+    ]
+
+    status_text: reactive[str] = reactive("ready")
+    """Last news from background work, shown by every screen's status line."""
+    status_error: reactive[bool] = reactive(False)
+    """True when `status_text` reports a failure."""
 
     def __init__(self, settings: Settings, as_email: str | None = None) -> None:
         super().__init__()
         self.settings = settings
+        """The settings in force (time zone, keymap, mail)."""
         self.as_email = as_email
-
-    def compose(self) -> ComposeResult:
-        """Header, the session list and the footer."""
-        yield Header()
-        yield DataTable(id="sessions", cursor_type="row")
-        yield Footer()
+        """The learner whose view to open, or None for the admin app."""
+        use_settings(settings)
+        self.areas = [a for a in AREAS if _available(a.target)]
+        """The areas whose screens are installed."""
+        for area in self.areas:
+            self.add_mode(area.name, _factory(area.target))
+            if area.key:
+                self.bind(
+                    area.key, f"switch_area('{area.name}')", description=area.title, show=False
+                )
+        if settings.keymap:
+            self.set_keymap(dict(settings.keymap))
 
     def on_mount(self) -> None:
-        """Fill the list with the first page of sessions."""
-        from store.serialize import sessions_dicts
-        from store.sessions import sessions_query
+        """Open the learner view or the sessions list."""
+        if self.as_email is None:
+            self.switch_mode("sessions")
+            return
+        if _available("screens.learner:LearnerScreen"):
+            module = importlib.import_module("screens.learner")
+            self.push_screen(module.LearnerScreen(self.as_email))
+            return
+        from screens.dialogs import NoticeModal
 
-        table = self.query_one(DataTable)
-        table.add_columns("Date", "Time", "Title", "Booked", "Status")
-        zone = self.settings.zone
-        for row in sessions_dicts(list(sessions_query().limit(200))):
-            from datetime import datetime
-
-            start = datetime.fromisoformat(row["start"]).astimezone(zone)
-            cap = "∞" if row["max_attendees"] is None else str(row["max_attendees"])
-            table.add_row(
-                f"{start:%a %d %b}",
-                f"{start:%H:%M}",
-                row["title"],
-                f"{row['enrolled']}/{cap}",
-                row["status"],
+        self.switch_mode("sessions")
+        self.push_screen(
+            NoticeModal(
+                f"The learner view is not available in this installation, so "
+                f"{self.as_email} cannot be shown their calendar. Opening the admin app.",
+                "Learner view not available",
             )
+        )
+
+    def action_switch_area(self, name: str) -> None:
+        """Go to a top-level area."""
+        if name in {a.name for a in self.areas}:
+            self.switch_mode(name)
+
+    def action_help(self) -> None:
+        """Show the keys of the current screen."""
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        own: list[tuple[str, str]] = []
+        widget: list[tuple[str, str]] = []
+        for info in self.screen.active_bindings.values():
+            binding = info.binding
+            if not binding.description or not info.enabled:
+                continue
+            # The screen's own keys first; the focused widget's movement keys after.
+            target = own if info.node in (self.screen, self) else widget
+            target.append((self.get_key_display(binding), binding.description))
+        keys = own + [(a.key or "", f"go to {a.title}") for a in self.areas if a.key] + widget
+        title = getattr(self.screen, "BINDING_GROUP_TITLE", None) or self.screen.__class__.__name__
+        self.push_screen(HelpScreen(title, keys))
+
+    def action_toggle_dark(self) -> None:
+        """Switch between a light and a dark theme."""
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    @on(StatusUpdate)
+    def _status(self, event: StatusUpdate) -> None:
+        self.status_text = event.text
+        self.status_error = event.error
+
+    @on(DataChanged)
+    def _data_changed(self, event: DataChanged) -> None:
+        # Screens waiting in other modes refresh when they are shown again.
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if screen is not self.screen:
+                    screen.post_message(DataChanged(event.what))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Report failures of the app's own workers (screens report theirs)."""
+        report_worker_failure(self.screen, event)
+
+
+def make_app(settings: Settings, as_email: str | None = None) -> RollcallApp:
+    """Build the app; the CLI and the tests share this factory."""
+    return RollcallApp(settings, as_email=as_email)
 
 
 def run_app(settings: Settings, as_email: str | None = None) -> None:
     """Open the app on the already opened database."""
-    RollcallApp(settings, as_email=as_email).run()
+    make_app(settings, as_email).run()

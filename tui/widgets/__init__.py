@@ -1,0 +1,1 @@
+"""Reusable widgets: the paged table, the status line and the form pickers."""

@@ -1,0 +1,212 @@
+"""Benchmark of the admin app on 100,000 sessions and 1,000,000 enrolments in SQLite.
+
+Run: ``.venv/bin/python bench/bench_tui.py [--db PATH] [--write]``. The data set is
+built once with bulk inserts (kept at PATH for the next run); the figures are printed
+and, with ``--write``, appended to ``bench/RESULTS.md`` under "TUI".
+"""
+
+# ruff: noqa: ASYNC110 - the benchmark polls the screen state it is timing
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+SESSIONS = 100_000
+ENROLMENTS = 1_000_000
+PEOPLE = 20_000
+BIG = 500
+"""Attendees of the one big session the page benchmark opens."""
+SEARCH = "safety 12"
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TITLES = [
+    "Fire Safety",
+    "First Aid at Work",
+    "Data Protection Essentials",
+    "Giving Feedback",
+    "Budgeting for Managers",
+    "Customer Conversations",
+    "Secure Coding",
+    "Interviewing Well",
+    "Excel Clinic",
+    "Presenting with Confidence",
+    "Time Management",
+    "Coaching Basics",
+]
+
+
+def build(path: Path) -> float:
+    """Create the data set with bulk inserts; returns seconds taken."""
+    from store.db import database, open_database
+    from store.models import Course, Enrolment, Person, Session, Trainer, UTCDateTimeField
+
+    started = time.perf_counter()
+    open_database(str(path))
+    stamp = UTCDateTimeField().db_value
+    db = database.obj
+    with db.atomic():
+        for start in range(0, PEOPLE, 1000):
+            Person.insert_many(
+                [
+                    {
+                        "email": f"person{i}@example.org",
+                        "name": f"Person {i:05d}",
+                        "department": f"Dept {i % 12}",
+                        "job_role": "Associate",
+                        "location": "London",
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                    for i in range(start, start + 1000)
+                ]
+            ).execute()
+        Trainer.insert_many([{"person": i + 1, "created_at": NOW} for i in range(50)]).execute()
+        courses = [Course.create(title=t).id for t in TITLES]
+        first = NOW - timedelta(days=1800)
+        rows = []
+        for i in range(SESSIONS):
+            start = first + timedelta(minutes=53 * i)
+            rows.append(
+                (
+                    f"{TITLES[i % len(TITLES)]} {i}",
+                    "",
+                    courses[i % len(courses)],
+                    stamp(start),
+                    stamp(start + timedelta(minutes=60)),
+                    60,
+                    "in_person",
+                    f"Room {i % 9}",
+                    (i % 50) + 1,
+                    12 if i else None,
+                    f"bench-{i}@example.org",
+                    0,
+                    stamp(NOW),
+                    stamp(NOW),
+                    "",
+                )
+            )
+        db.connection().executemany(
+            "INSERT INTO session (title, description, course_id, start, end, duration_minutes,"
+            " type, location, trainer_id, max_attendees, uid, sequence, created_at,"
+            " updated_at, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        per = (ENROLMENTS - BIG) // (SESSIONS - 1)
+        enrolments = []
+        now = stamp(NOW)
+        for p in range(BIG):
+            enrolments.append((1, p + 1, "enrolled", "accepted", now, now))
+        for s in range(2, SESSIONS + 1):
+            for k in range(per):
+                person = (s * 7 + k * 997) % PEOPLE + 1
+                enrolments.append((s, person, "enrolled", "invited", now, now))
+        db.connection().executemany(
+            "INSERT INTO enrolment (session_id, person_id, status, calendar, created_at,"
+            " updated_at) VALUES (?,?,?,?,?,?)",
+            enrolments,
+        )
+    assert Session.select().count() == SESSIONS
+    assert Enrolment.select().count() >= ENROLMENTS - SESSIONS
+    return time.perf_counter() - started
+
+
+async def measure(path: Path) -> dict[str, float]:
+    """Open the app on the data set and time what the admin waits for."""
+    from textual.widgets import DataTable
+
+    from screens.home import HomeScreen
+    from screens.session import SessionScreen
+    from store.db import open_database
+    from store.settings import load_settings
+    from tui.app import make_app
+    from tui.widgets.paged_table import PagedTable
+
+    settings = load_settings(environ={"ROLLCALL_TIMEZONE": "Europe/London"}, db=str(path))
+    figures: dict[str, float] = {}
+    opened = time.perf_counter()
+    open_database(str(path))
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not (
+            isinstance(app.screen, HomeScreen) and app.screen.query_one(PagedTable).row_count
+        ):
+            await asyncio.sleep(0.005)  # noqa: ASYNC110 - polling is the measurement
+        figures["home first rows after opening the database (s)"] = time.perf_counter() - opened
+        home = app.screen
+        figures["rows in the list"] = home.query_one(PagedTable).total
+        await pilot.press("slash")
+        pressed = time.perf_counter()
+        await pilot.press("left")  # moves the input cursor: no query, no redraw of the list
+        figures["harness: a key that does no work (s)"] = time.perf_counter() - pressed
+        worst = 0.0
+        for key in SEARCH:
+            pressed = time.perf_counter()
+            await pilot.press("space" if key == " " else key)
+            while home.shown_generation != home.generation:
+                await asyncio.sleep(0.002)  # noqa: ASYNC110 - polling is the measurement
+            took = time.perf_counter() - pressed
+            worst = max(worst, took)
+        figures[f"slowest search keystroke, {len(SEARCH)} typed (s)"] = worst
+        figures[f"rows matching {SEARCH!r}"] = home.query_one(PagedTable).total
+        await pilot.press("enter")
+        pressed = time.perf_counter()
+        await pilot.press("end")
+        while home.query_one(PagedTable).absolute_row != home.query_one(PagedTable).total - 1:
+            await asyncio.sleep(0.002)  # noqa: ASYNC110 - polling is the measurement
+        figures["jump to the last matching row (s)"] = time.perf_counter() - pressed
+        opened_page = time.perf_counter()
+        app.push_screen(SessionScreen(1))
+        while not (
+            isinstance(app.screen, SessionScreen)
+            and app.screen.is_mounted
+            and app.screen.query("#attendees")
+            and app.screen.query_one("#attendees", DataTable).row_count == BIG
+        ):
+            await asyncio.sleep(0.002)  # noqa: ASYNC110 - polling is the measurement
+        await pilot.pause()
+        figures[f"session page with {BIG} attendees (s)"] = time.perf_counter() - opened_page
+        pressed = time.perf_counter()
+        await pilot.press("escape")
+        figures["back to the list (s)"] = time.perf_counter() - pressed
+    figures["peak memory (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
+def main() -> None:
+    """Build (once) and measure; print, and append to RESULTS.md with --write."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="/tmp/rollcall-bench-tui.db")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    path = Path(args.db)
+    built = None
+    if not path.exists():
+        built = build(path)
+        from store.db import close_database
+
+        close_database()
+    figures = asyncio.run(measure(path))
+    lines = []
+    if built is not None:
+        lines.append(f"- data set built with bulk inserts in {built:.1f} s")
+    for name, value in figures.items():
+        is_count = name.startswith("rows")
+        lines.append(f"- {name}: {value:,.0f}" if is_count else f"- {name}: {value:.3f}")
+    print("\n".join(lines))
+    if args.write:
+        results = Path(__file__).parent / "RESULTS.md"
+        head = "" if results.exists() else "# Benchmarks\n"
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        with results.open("a", encoding="utf-8") as out:
+            out.write(
+                f"{head}\n## TUI\n\n{SESSIONS:,} sessions, {ENROLMENTS:,} enrolments, "
+                f"{PEOPLE:,} people in SQLite (WAL); Textual headless at 120x40; {stamp}; "
+                "2 shared cores.\n\n" + "\n".join(lines) + "\n"
+            )
+
+
+if __name__ == "__main__":
+    main()

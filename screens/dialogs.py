@@ -1,0 +1,128 @@
+"""Small modals: confirm, ask for a reason or a note, and the "not available" notice."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static
+
+from screens.base import RollcallModal
+
+
+class ConfirmModal(RollcallModal[bool]):
+    """Ask a yes/no question; dismisses with True for yes."""
+
+    BINDINGS = [
+        Binding("escape", "answer(False)", "No", id="confirm-no"),
+        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
+    ]
+
+    def __init__(self, question: str, yes: str = "Yes", *, danger: bool = False) -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        """The question and two buttons."""
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(
+                    f"{self.yes} (y)", id="yes", variant="error" if self.danger else "primary"
+                )
+                yield Button("No (esc)", id="no")
+
+    def on_mount(self) -> None:
+        """Focus "No" so a stray enter does nothing harmful."""
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, value: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class TextModal(RollcallModal[str | None]):
+    """Ask for one line of text (a cancellation reason, a note); None when abandoned."""
+
+    BINDINGS = [Binding("escape", "abandon", "Back", id="text-abandon")]
+
+    def __init__(
+        self, prompt: str, *, placeholder: str = "", required: bool = True, value: str = ""
+    ) -> None:
+        super().__init__()
+        self.prompt = prompt
+        self.placeholder = placeholder
+        self.required = required
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        """Prompt, input, error line, buttons."""
+        with Vertical(classes="dialog"):
+            yield Label(self.prompt, classes="dialog-text")
+            yield Input(self.value, placeholder=self.placeholder, id="text")
+            yield Label("", id="text-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK (enter)", id="ok", variant="primary")
+                yield Button("Back (esc)", id="back")
+
+    def on_mount(self) -> None:
+        """Start typing at once."""
+        self.query_one(Input).focus()
+
+    def action_abandon(self) -> None:
+        """Close without a value."""
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def _submit(self) -> None:
+        text = self.query_one(Input).value.strip()
+        if self.required and not text:
+            error = self.query_one("#text-error", Label)
+            error.update("This is required.")
+            error.add_class("-shown")
+            return
+        self.dismiss(text)
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss(None)
+
+
+class NoticeModal(RollcallModal[None]):
+    """A message with one button."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="notice-close")]
+
+    def __init__(self, text: str, title: str = "") -> None:
+        super().__init__()
+        self.text = text
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        """Title, text, OK."""
+        with Vertical(classes="dialog"):
+            if self.title_text:
+                yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.text, classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        """Focus OK."""
+        self.query_one(Button).focus()
+
+    def action_close(self) -> None:
+        """Close."""
+        self.dismiss(None)
+
+    @on(Button.Pressed)
+    def _ok(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,439 @@
+"""Calendar management: every session, filtered and searched, paged from the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.worker import get_current_worker
+
+from screens.base import RollcallScreen, db_thread
+from store.clock import utcnow
+from store.errors import RollcallError
+from store.queries import (
+    SessionPage,
+    SessionRow,
+    TrainerChoice,
+    first_upcoming_index,
+    index_of_session,
+    session_page,
+    trainer_choices,
+)
+from tui.messages import DataChanged, RuleRefused
+from tui.widgets.paged_table import Cell, PagedTable
+from tui.widgets.status_line import StatusLine
+
+STATUS_LABELS = {
+    "scheduled": "scheduled",
+    "in_progress": "in progress",
+    "completed": "completed",
+    "cancelled": "cancelled",
+}
+TYPE_LABELS = {"in_person": "in person", "online": "online"}
+
+
+class HomeScreen(RollcallScreen):
+    """All sessions with date, time, title, type, trainer, places, waitlist and status."""
+
+    BINDING_GROUP_TITLE = "Sessions"
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="sessions-search"),
+        Binding("n", "new", "New", id="session-new"),
+        Binding("e", "edit", "Edit", id="session-edit"),
+        Binding("c", "cancel_session", "Cancel", id="session-cancel"),
+        Binding("d", "delete", "Delete", id="session-delete"),
+        Binding("t", "focus_trainer", "Trainer", id="sessions-trainer-filter", show=False),
+        Binding("s", "focus_status", "Status", id="sessions-status-filter", show=False),
+        Binding("r", "reload", "Reload", id="sessions-reload", show=False),
+        Binding("escape", "clear", "Clear", id="sessions-clear", show=False),
+        Binding("q", "app.quit", "Quit", id="quit"),
+    ]
+
+    class PageLoaded(Message):
+        """A window of the list, read for one filter state (`generation`)."""
+
+        def __init__(self, page: SessionPage, cursor: int, generation: int) -> None:
+            super().__init__()
+            self.page = page
+            self.cursor = cursor
+            self.generation = generation
+
+    class TrainersLoaded(Message):
+        """The trainers for the filter."""
+
+        def __init__(self, trainers: list[TrainerChoice]) -> None:
+            super().__init__()
+            self.trainers = trainers
+
+    class Done(Message):
+        """A rule ran; reload and say so."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = 0
+        """Bumped on every new read; answers to older reads are dropped."""
+        self.shown_generation = 0
+        """The read whose rows are on screen (benchmarks and tests wait for it)."""
+        self.rows: dict[str, SessionRow] = {}
+        self.stale = False
+
+    def compose(self) -> ComposeResult:
+        """Header, filter bar, the list, info and status lines, footer."""
+        yield Header()
+        with Horizontal(id="filters"):
+            yield Input(placeholder="/ search title, place, description", id="search")
+            yield Select[int]([], prompt="All trainers", id="trainer-filter", allow_blank=True)
+            yield Select[str](
+                [(label, key) for key, label in STATUS_LABELS.items()],
+                prompt="Any status",
+                id="status-filter",
+            )
+        yield PagedTable(id="sessions")
+        with Horizontal(classes="info-bar"):
+            yield Label("loading…", id="position")
+            yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then the first window around today, then the trainers."""
+        self._columns()
+        self.load(None, upcoming=True)
+        self.load_trainers()
+        self.query_one(PagedTable).focus()
+
+    def on_screen_resume(self) -> None:
+        """Reload if another screen changed sessions while this one was hidden."""
+        if self.stale:
+            self.stale = False
+            self.reload()
+
+    @on(DataChanged)
+    def _changed(self, event: DataChanged) -> None:
+        if event.what == "sessions":
+            self.stale = True
+
+    # Loading ------------------------------------------------------------
+
+    def _filters(self) -> dict[str, Any]:
+        trainer = self.query_one("#trainer-filter", Select).value
+        status = self.query_one("#status-filter", Select).value
+        return {
+            "search": self.query_one("#search", Input).value,
+            "trainer_id": trainer if isinstance(trainer, int) else None,
+            "status": status if isinstance(status, str) else None,
+        }
+
+    def load(
+        self, cursor: int | None, *, upcoming: bool = False, session_id: int | None = None
+    ) -> None:
+        """Read the window around absolute row `cursor` (or today, or a session)."""
+        self.generation += 1
+        size = self.query_one(PagedTable).page_size
+        self._load(self.generation, self._filters(), cursor, upcoming, session_id, size)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sessions-load")
+    def _load(
+        self,
+        generation: int,
+        filters: dict[str, Any],
+        cursor: int | None,
+        upcoming: bool,
+        session_id: int | None,
+        size: int,
+    ) -> None:
+        now = utcnow()
+        with db_thread():
+            if session_id is not None:
+                found = index_of_session(session_id, now=now, **filters)
+                cursor = found if found is not None else cursor
+            if upcoming and not any(filters.values()):
+                cursor = first_upcoming_index(now)
+            cursor = cursor or 0
+            page = session_page(offset=max(0, cursor - size // 3), limit=size, now=now, **filters)
+            if page.total and cursor >= page.total:
+                cursor = page.total - 1
+                page = session_page(
+                    offset=max(0, cursor - size // 3), limit=size, now=now, **filters
+                )
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.PageLoaded(page, cursor, generation))
+
+    @on(PageLoaded)
+    def _show(self, event: PageLoaded) -> None:
+        if event.generation != self.generation:
+            return
+        self.shown_generation = event.generation
+        table = self.query_one(PagedTable)
+        self.rows = {str(r.id): r for r in event.page.rows}
+        now = utcnow()
+        table.show_page(
+            event.page.offset,
+            [(str(r.id), self._cells(r, now)) for r in event.page.rows],
+            event.page.total,
+            event.cursor,
+        )
+        self._position()
+
+    @on(PagedTable.PageWanted)
+    def _page_wanted(self, event: PagedTable.PageWanted) -> None:
+        self.load(event.index)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sessions-trainers")
+    def load_trainers(self) -> None:
+        """Read the trainers for the filter."""
+        with db_thread():
+            trainers = trainer_choices(active_only=False)
+        self.post_message(self.TrainersLoaded(trainers))
+
+    @on(TrainersLoaded)
+    def _trainers(self, event: TrainersLoaded) -> None:
+        select = self.query_one("#trainer-filter", Select)
+        current = select.value
+        select.set_options([(t.name, t.id) for t in event.trainers])
+        if isinstance(current, int) and any(t.id == current for t in event.trainers):
+            select.value = current
+
+    def reload(self) -> None:
+        """Read the current window again, keeping the cursor on its session."""
+        table = self.query_one(PagedTable)
+        key = self.current_id()
+        self.load(table.absolute_row, session_id=key)
+
+    # Rendering ------------------------------------------------------------
+
+    def _columns(self) -> None:
+        table = self.query_one(PagedTable)
+        table.clear(columns=True)
+        wide = self.app.size.width >= 110
+        table.add_column("Date", key="date", width=15 if wide else 9)
+        table.add_column("Time", key="time", width=5)
+        table.add_column("Title", key="title", width=32 if wide else 14)
+        table.add_column("Type", key="type", width=9 if wide else 6)
+        table.add_column("Trainer", key="trainer", width=16 if wide else 8)
+        table.add_column("Booked", key="booked", width=10 if wide else 8)
+        table.add_column("Wait", key="wait", width=4)
+        table.add_column("Status", key="status", width=11 if wide else 9)
+        self.wide = wide
+
+    def _cells(self, row: SessionRow, now: datetime) -> list[Cell]:
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        start = row.start.astimezone(zone)
+        past = row.end <= now or row.status in ("completed", "cancelled")
+        style = "dim" if past else ""
+        if row.status == "cancelled":
+            style = "dim strike"
+        cap = "∞" if row.max_attendees is None else str(row.max_attendees)
+        booked = Text(f"{row.taken}/{cap}", style=style)
+        if row.full:
+            booked.append(" full" if self.wide else "●", style="bold" if not past else "")
+        kind = TYPE_LABELS.get(row.type, row.type)
+        trainer = row.trainer if self.wide else (row.trainer.split(" ")[0] if row.trainer else "")
+        return [
+            Text(f"{start:%a %d %b %Y}" if self.wide else f"{start:%d %b %y}", style=style),
+            Text(f"{start:%H:%M}", style=style),
+            Text(row.title, style=style),
+            Text(kind if self.wide else kind.replace("in person", "room"), style=style),
+            Text(trainer or "—", style=style),
+            booked,
+            Text(str(row.waitlisted) if row.waitlisted else "", style=style),
+            Text(STATUS_LABELS.get(row.status, row.status), style=style),
+        ]
+
+    def on_resize(self) -> None:
+        """Switch between the narrow and the wide columns."""
+        if getattr(self, "wide", None) is None:
+            return
+        if (self.app.size.width >= 110) != self.wide:
+            table = self.query_one(PagedTable)
+            cursor, offset, total = table.absolute_row, table.window_start, table.total
+            self._columns()
+            now = utcnow()
+            table.show_page(
+                offset, [(k, self._cells(r, now)) for k, r in self.rows.items()], total, cursor
+            )
+
+    def _position(self) -> None:
+        table = self.query_one(PagedTable)
+        text = table.position_text()
+        filters = self._filters()
+        if any(filters.values()):
+            text += " (filtered)"
+        self.query_one("#position", Label).update(text)
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _highlighted(self) -> None:
+        self._position()
+
+    # Actions ------------------------------------------------------------
+
+    def current_id(self) -> int | None:
+        """The id of the highlighted session, if any."""
+        table = self.query_one(PagedTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key else None
+
+    def current_row(self) -> SessionRow | None:
+        """The highlighted session's row."""
+        sid = self.current_id()
+        return self.rows.get(str(sid)) if sid is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out session keys when no session is highlighted."""
+        if action in ("edit", "cancel_session", "delete"):
+            row = self.current_row() if self.is_mounted else None
+            if row is None:
+                return None
+            if action in ("edit", "cancel_session") and row.status == "cancelled":
+                return None
+        return True
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.query_one("#search", Input).focus()
+
+    def action_focus_trainer(self) -> None:
+        """Focus the trainer filter."""
+        self.query_one("#trainer-filter", Select).focus()
+
+    def action_focus_status(self) -> None:
+        """Focus the status filter."""
+        self.query_one("#status-filter", Select).focus()
+
+    def action_reload(self) -> None:
+        """Read the list again."""
+        self.reload()
+        self.load_trainers()
+
+    def action_clear(self) -> None:
+        """Escape: leave the search box, or clear the search and filters."""
+        search = self.query_one("#search", Input)
+        table = self.query_one(PagedTable)
+        if self.focused is not table:
+            table.focus()
+            return
+        if any(self._filters().values()):
+            search.value = ""
+            self.query_one("#trainer-filter", Select).clear()
+            self.query_one("#status-filter", Select).clear()
+            self.load(None, upcoming=True)
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        self.load(0)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.query_one(PagedTable).focus()
+
+    @on(Select.Changed)
+    def _filter_changed(self) -> None:
+        if self.is_mounted:
+            self.load(0)
+
+    @on(DataTable.RowSelected, "#sessions")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.open_session(int(event.row_key.value))
+
+    def open_session(self, session_id: int) -> None:
+        """Show the session page."""
+        from screens.session import SessionScreen
+
+        self.app.push_screen(SessionScreen(session_id), lambda _: self.reload())
+
+    def action_new(self) -> None:
+        """Open the form for a new session."""
+        from screens.session_form import SessionForm
+
+        self.app.push_screen(SessionForm(), self._saved)
+
+    def action_edit(self) -> None:
+        """Open the form on the highlighted session."""
+        from screens.session_form import SessionForm
+
+        sid = self.current_id()
+        if sid is not None:
+            self.app.push_screen(SessionForm(sid), self._saved)
+
+    def _saved(self, session_id: int | None) -> None:
+        if session_id is not None:
+            self.load(self.query_one(PagedTable).absolute_row, session_id=session_id)
+            self.load_trainers()
+
+    def action_cancel_session(self) -> None:
+        """Cancel the highlighted session; asks for the reason."""
+        from screens.dialogs import TextModal
+
+        row = self.current_row()
+        if row is None:
+            return
+
+        def reason_given(reason: str | None) -> None:
+            if reason:
+                self._cancel(row.id, reason)
+
+        self.app.push_screen(
+            TextModal(
+                f"Cancel “{row.title}”? Everyone booked is told, with this reason:",
+                placeholder="reason (required)",
+            ),
+            reason_given,
+        )
+
+    @work(thread=True, exit_on_error=False, group="sessions-write")
+    def _cancel(self, session_id: int, reason: str) -> None:
+        from store.sessions import cancel_session
+
+        try:
+            with db_thread():
+                cancel_session(session_id, reason)
+        except RollcallError as exc:
+            self.post_message(RuleRefused(exc.message, exc.field))
+            return
+        self.post_message(self.Done(f"Session {session_id} cancelled"))
+
+    def action_delete(self) -> None:
+        """Delete the highlighted session (the rule refuses one with enrolments)."""
+        from screens.dialogs import ConfirmModal
+
+        row = self.current_row()
+        if row is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(row.id)
+
+        self.app.push_screen(
+            ConfirmModal(f"Delete “{row.title}” for good?", "Delete", danger=True), answered
+        )
+
+    @work(thread=True, exit_on_error=False, group="sessions-write")
+    def _delete(self, session_id: int) -> None:
+        from store.sessions import delete_session
+
+        try:
+            with db_thread():
+                delete_session(session_id)
+        except RollcallError as exc:
+            self.post_message(RuleRefused(exc.message, exc.field))
+            return
+        self.post_message(self.Done(f"Session {session_id} deleted"))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        self.notify(event.text)
+        self.reload()

@@ -1,0 +1,436 @@
+"""People: list, search, add, edit, deactivate, and import from CSV with a preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+
+from screens.base import RollcallModal, RollcallScreen, db_thread
+from store.errors import RollcallError
+from store.people import PersonInput
+from store.queries import PersonRow, people_page
+from tui.messages import RuleRefused
+from tui.widgets.paged_table import PagedTable
+from tui.widgets.pickers import FieldInput
+from tui.widgets.status_line import StatusLine
+
+
+class PeopleScreen(RollcallScreen):
+    """Everyone who can book training."""
+
+    BINDING_GROUP_TITLE = "People"
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="people-search"),
+        Binding("n", "new", "New", id="person-new"),
+        Binding("e,enter", "edit", "Edit", id="person-edit"),
+        Binding("d", "toggle_active", "(De)activate", id="person-deactivate"),
+        Binding("i", "import_csv", "Import CSV", id="people-import"),
+        Binding("escape", "clear", "Clear", show=False, id="people-clear"),
+    ]
+
+    class Loaded(Message):
+        """A window of people."""
+
+        def __init__(self, rows: list[PersonRow], offset: int, total: int, cursor: int) -> None:
+            super().__init__()
+            self.rows = rows
+            self.offset = offset
+            self.total = total
+            self.cursor = cursor
+
+    class Done(Message):
+        """A rule ran."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, PersonRow] = {}
+
+    def compose(self) -> ComposeResult:
+        """Search, list, info, footer."""
+        yield Header()
+        yield Input(placeholder="/ search name, email, department", id="people-search-box")
+        yield PagedTable(id="people", page_size=200)
+        with Horizontal(classes="info-bar"):
+            yield Label("", id="people-position")
+            yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns and the first window."""
+        table = self.query_one(PagedTable)
+        table.add_column("Name", key="name", width=22)
+        table.add_column("Email", key="email", width=30)
+        table.add_column("Department", key="department", width=12)
+        table.add_column("Role", key="role", width=11)
+        table.add_column("Location", key="location", width=11)
+        table.add_column("", key="flags", width=9)
+        table.focus()
+        self.load(0)
+
+    def on_screen_resume(self) -> None:
+        """Pick up changes made elsewhere."""
+        if self.is_mounted and self.rows:
+            self.load(self.query_one(PagedTable).absolute_row)
+
+    def load(self, cursor: int) -> None:
+        """Read the window around `cursor`."""
+        table = self.query_one(PagedTable)
+        self._load(self.query_one(Input).value, cursor, table.page_size)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="people-load")
+    def _load(self, search: str, cursor: int, size: int) -> None:
+        offset = max(0, cursor - size // 3)
+        with db_thread():
+            rows, total = people_page(search, offset=offset, limit=size)
+        self.post_message(self.Loaded(rows, offset, total, cursor))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        self.rows = {str(r.id): r for r in event.rows}
+        table = self.query_one(PagedTable)
+        table.show_page(
+            event.offset, [(str(r.id), _cells(r)) for r in event.rows], event.total, event.cursor
+        )
+        self._position()
+
+    @on(PagedTable.PageWanted)
+    def _wanted(self, event: PagedTable.PageWanted) -> None:
+        self.load(event.index)
+
+    @on(DataTable.RowHighlighted)
+    def _position(self) -> None:
+        self.query_one("#people-position", Label).update(self.query_one(PagedTable).position_text())
+
+    def current(self) -> PersonRow | None:
+        """The highlighted person."""
+        table = self.query_one(PagedTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(key or "")
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.query_one(Input).focus()
+
+    def action_clear(self) -> None:
+        """Leave the search box, or clear the search."""
+        table = self.query_one(PagedTable)
+        if self.focused is not table:
+            table.focus()
+        elif self.query_one(Input).value:
+            self.query_one(Input).value = ""
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self.load(0)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.query_one(PagedTable).focus()
+
+    def action_new(self) -> None:
+        """Add a person."""
+        self.app.push_screen(PersonForm(None), self._saved)
+
+    def action_edit(self) -> None:
+        """Edit the highlighted person."""
+        row = self.current()
+        if row is not None:
+            self.app.push_screen(PersonForm(row), self._saved)
+
+    def _saved(self, saved: bool | None) -> None:
+        if saved:
+            self.load(self.query_one(PagedTable).absolute_row)
+
+    def action_toggle_active(self) -> None:
+        """Deactivate (or reactivate) the highlighted person."""
+        row = self.current()
+        if row is not None:
+            self._toggle(row.id, not row.active, row.name)
+
+    @work(thread=True, exit_on_error=False, group="people-write")
+    def _toggle(self, person_id: int, active: bool, name: str) -> None:
+        from store.people import set_person_active
+
+        try:
+            with db_thread():
+                set_person_active(person_id, active)
+        except RollcallError as exc:
+            self.post_message(RuleRefused(exc.message, exc.field))
+            return
+        self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        self.notify(event.text)
+        self.load(self.query_one(PagedTable).absolute_row)
+
+    def action_import_csv(self) -> None:
+        """Import people from a CSV file, after a preview."""
+        self.app.push_screen(ImportModal(), self._saved)
+
+
+def _cells(r: PersonRow) -> list[str | Text]:
+    style = "" if r.active else "dim"
+    flags = []
+    if r.trainer:
+        flags.append("trainer")
+    if not r.active:
+        flags.append("inactive")
+    return [
+        Text(r.name, style=style),
+        Text(r.email, style=style),
+        Text(r.department, style=style),
+        Text(r.role, style=style),
+        Text(r.location, style=style),
+        Text(" ".join(flags), style=style),
+    ]
+
+
+PERSON_FIELDS = ("email", "name", "department", "role", "location", "notes")
+
+
+class PersonForm(RollcallModal[bool]):
+    """Add or edit a person; errors next to the field."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="person-save"),
+        Binding("escape", "abandon", "Back", id="person-abandon"),
+    ]
+
+    class Rejected(Message):
+        """The rule refused."""
+
+        def __init__(self, message: str, field: str | None) -> None:
+            super().__init__()
+            self.message = message
+            self.field = field
+
+    class Saved(Message):
+        """The rule accepted."""
+
+    def __init__(self, person: PersonRow | None) -> None:
+        super().__init__()
+        self.person = person
+
+    def compose(self) -> ComposeResult:
+        """One input per field."""
+        p = self.person
+        values = {
+            "email": p.email if p else "",
+            "name": p.name if p else "",
+            "department": p.department if p else "",
+            "role": p.role if p else "",
+            "location": p.location if p else "",
+            "notes": "",
+        }
+        with Vertical(classes="dialog", id="person-form"):
+            yield Label("New person" if p is None else f"Edit {p.name}", id="form-title")
+            with VerticalScroll():
+                for name in PERSON_FIELDS:
+                    if name == "notes" and p is not None:
+                        continue
+                    yield Label(name.capitalize(), classes="field-label")
+                    yield FieldInput(values[name], id=name)
+                    yield Label("", id=f"error-{name}", classes="field-error")
+                yield Label("", id="error-general", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Back (esc)", id="back")
+
+    def on_mount(self) -> None:
+        """Start at the first field."""
+        self.query_one(Input).focus()
+
+    def action_save(self) -> None:
+        """Hand the fields to the rule."""
+        for label in self.query(".field-error").results(Label):
+            label.update("")
+            label.remove_class("-shown")
+        data = {
+            name: self.query_one(f"#{name}", Input).value
+            for name in PERSON_FIELDS
+            if self.query(f"#{name}")
+        }
+        self.save(PersonInput(**data))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="person-save")
+    def save(self, data: PersonInput) -> None:
+        """Add or update through the rules."""
+        from store.people import add_person, update_person
+
+        try:
+            with db_thread():
+                if self.person is None:
+                    add_person(data)
+                else:
+                    from store.models import Person
+
+                    existing = Person.get_by_id(self.person.id)
+                    update_person(self.person.id, _with_notes(data, existing.notes))
+        except RollcallError as exc:
+            self.post_message(self.Rejected(exc.message, exc.field))
+            return
+        self.post_message(self.Saved())
+
+    @on(Saved)
+    def _saved(self) -> None:
+        self.app.notify("Person saved")
+        self.dismiss(True)
+
+    @on(Rejected)
+    def _rejected(self, event: Rejected) -> None:
+        name = (
+            event.field
+            if event.field in PERSON_FIELDS and self.query(f"#{event.field}")
+            else "general"
+        )
+        error = self.query_one(f"#error-{name}", Label)
+        error.update(f"⚠ {event.message}")
+        error.add_class("-shown")
+        if name != "general":
+            self.query_one(f"#{name}", Input).focus()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss(False)
+
+    def action_abandon(self) -> None:
+        """Back without saving."""
+        self.dismiss(False)
+
+
+def _with_notes(data: PersonInput, notes: str) -> PersonInput:
+    from dataclasses import replace
+
+    return replace(data, notes=notes)
+
+
+class ImportModal(RollcallModal[bool]):
+    """Read a CSV file, show what it would do and its errors by line, then import."""
+
+    BINDINGS = [Binding("escape", "abandon", "Back", id="import-abandon")]
+
+    class Previewed(Message):
+        """The preview of a file (or why it could not be read)."""
+
+        def __init__(self, text: str, summary: Any, error: str | None) -> None:
+            super().__init__()
+            self.text = text
+            self.summary = summary
+            self.error = error
+
+    class Imported(Message):
+        """The import went through."""
+
+        def __init__(self, added: int, updated: int) -> None:
+            super().__init__()
+            self.added = added
+            self.updated = updated
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.csv_text: str | None = None
+
+    def compose(self) -> ComposeResult:
+        """Path, preview, buttons."""
+        with Vertical(classes="dialog", id="import-box"):
+            yield Label("Import people from CSV (email,name,department,role,location)")
+            yield Input(placeholder="path/to/people.csv, enter to preview", id="path")
+            with VerticalScroll(id="preview-box"):
+                yield Static("", id="preview")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Import", id="import", variant="primary", disabled=True)
+                yield Button("Back (esc)", id="back")
+
+    def on_mount(self) -> None:
+        """Start with the path."""
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted, "#path")
+    def _path(self, event: Input.Submitted) -> None:
+        self.preview(event.value.strip())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="import-preview")
+    def preview(self, path: str) -> None:
+        """Read and check the file without writing anything."""
+        from store.people import preview_people_csv, read_csv_file
+
+        try:
+            text = read_csv_file(path)
+            with db_thread():
+                summary = preview_people_csv(text)
+        except RollcallError as exc:
+            self.post_message(self.Previewed("", None, exc.message))
+            return
+        self.post_message(self.Previewed(text, summary, None))
+
+    @on(Previewed)
+    def _previewed(self, event: Previewed) -> None:
+        out = Text()
+        button = self.query_one("#import", Button)
+        if event.error:
+            out.append(event.error, style="bold")
+            self.csv_text = None
+            button.disabled = True
+        else:
+            s = event.summary
+            out.append(f"{len(s.new)} new, {len(s.updates)} updated, {len(s.errors)} error(s)\n")
+            for line, message in s.errors:
+                out.append(f"line {line}: {message}\n", style="bold")
+            for p in s.new[:50]:
+                out.append(f"+ {p.name} <{p.email}> {p.department}\n")
+            for p in s.updates[:50]:
+                out.append(f"~ {p.name} <{p.email}> {p.department}\n")
+            self.csv_text = event.text if s.ok and (s.new or s.updates) else None
+            button.disabled = self.csv_text is None
+            if s.errors:
+                out.append("Fix the errors and preview again; nothing is imported.", style="bold")
+        self.query_one("#preview", Static).update(out)
+
+    @on(Button.Pressed, "#import")
+    def _import_pressed(self) -> None:
+        if self.csv_text:
+            self.run_import(self.csv_text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="import-run")
+    def run_import(self, text: str) -> None:
+        """Import every row or none."""
+        from store.people import import_people_csv
+
+        try:
+            with db_thread():
+                result = import_people_csv(text)
+        except RollcallError as exc:
+            self.post_message(self.Previewed("", None, exc.message))
+            return
+        self.post_message(self.Imported(len(result.new), len(result.updates)))
+
+    @on(Imported)
+    def _imported(self, event: Imported) -> None:
+        self.app.notify(f"Imported: {event.added} added, {event.updated} updated")
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss(False)
+
+    def action_abandon(self) -> None:
+        """Back without importing."""
+        self.dismiss(False)

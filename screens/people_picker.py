@@ -1,0 +1,92 @@
+"""Pick a person to add to a session: search by name, email or department."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Label
+
+from screens.base import RollcallModal, db_thread
+from store.queries import PersonRow, people_to_add
+
+
+class PeoplePicker(RollcallModal[str | None]):
+    """Type to narrow, enter to choose; dismisses with the chosen email."""
+
+    BINDINGS = [
+        Binding("escape", "abandon", "Back", id="picker-abandon"),
+        Binding("down", "to_list", "List", show=False, id="picker-to-list"),
+    ]
+
+    class Found(Message):
+        """People matching the search."""
+
+        def __init__(self, people: list[PersonRow]) -> None:
+            super().__init__()
+            self.people = people
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__()
+        self.session_id = session_id
+
+    def compose(self) -> ComposeResult:
+        """Search box and matches."""
+        with Vertical(classes="dialog", id="picker"):
+            yield Label("Add a person: type a name, email or department; enter to add")
+            yield Input(placeholder="search", id="picker-search")
+            yield DataTable(id="picker-list", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns and the first matches."""
+        table = self.query_one(DataTable)
+        table.add_column("Name", key="name", width=22)
+        table.add_column("Email", key="email", width=30)
+        table.add_column("Department", key="department", width=14)
+        self.query_one(Input).focus()
+        self.search("")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="picker-search")
+    def search(self, text: str) -> None:
+        """Find people not on the session yet."""
+        with db_thread():
+            people = people_to_add(self.session_id, text)
+        self.post_message(self.Found(people))
+
+    @on(Found)
+    def _found(self, event: Found) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for p in event.people:
+            table.add_row(p.name, p.email, p.department, key=p.email)
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        self.search(event.value)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count == 1:
+            self._choose(table)
+        else:
+            table.focus()
+
+    def action_to_list(self) -> None:
+        """Move from the search box to the list."""
+        self.query_one(DataTable).focus()
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(event.row_key.value)
+
+    def _choose(self, table: DataTable[str]) -> None:
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self.dismiss(key)
+
+    def action_abandon(self) -> None:
+        """Back without choosing."""
+        self.dismiss(None)

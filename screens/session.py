@@ -1,0 +1,521 @@
+"""The session page: details, materials, the register, the waitlist, live updates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.worker import get_current_worker
+
+from screens.base import RollcallScreen, db_thread
+from store.errors import RollcallError
+from store.queries import AttendeeRow, SessionDetail, session_detail, session_stamp
+from tui.messages import DataChanged, RuleRefused
+from tui.widgets.status_line import StatusLine
+
+CALENDAR_ICONS = {
+    "not_invited": "—",
+    "invited": "✉",
+    "accepted": "✓",
+    "tentative": "?",
+    "declined": "✗",
+}
+STATUS_TEXT = {
+    "enrolled": "enrolled",
+    "attended": "attended",
+    "no_show": "no-show",
+    "waitlisted": "waitlisted",
+}
+POLL_SECONDS = 1.5
+"""How often the page checks whether the session or its people changed."""
+
+
+class AttendeeTable(DataTable[str | Text]):
+    """The register; hovering a row shows its calendar response as a tooltip."""
+
+    def __init__(self, describe: Callable[[str], str], *, id: str) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self._describe = describe
+        self._tip: str | None = None
+
+    def watch_hover_coordinate(self, old: Coordinate, value: Coordinate) -> None:
+        """Show the hovered row's response details as the tooltip."""
+        super().watch_hover_coordinate(old, value)
+        try:
+            key = self.coordinate_to_cell_key(Coordinate(value.row, 0)).row_key.value
+        except Exception:  # noqa: BLE001 - hovering the header or an empty table
+            key = None
+        tip = self._describe(key) if key else None
+        # Setting the tooltip re-announces the hover; only set it when it changes.
+        if tip != self._tip:
+            self._tip = tip
+            self.tooltip = tip
+
+
+class SessionScreen(RollcallScreen):
+    """One session: who is on it, how they answered, and the register."""
+
+    BINDING_GROUP_TITLE = "Session"
+    BINDINGS = [
+        Binding("a", "mark('attended')", "Attended", id="register-attended"),
+        Binding("n", "mark('no-show')", "No-show", id="register-no-show"),
+        Binding("u", "unmark", "Unmark", id="register-unmark", show=False),
+        Binding("p", "promote", "Promote", id="waitlist-promote"),
+        Binding("plus,i", "add_people", "Add", id="session-add-people", key_display="+"),
+        Binding("x", "remove", "Remove", id="session-remove-person"),
+        Binding("o", "note", "Note", id="enrolment-note"),
+        Binding("f", "finalise", "Finalise", id="session-finalise"),
+        Binding("e", "edit", "Edit", id="session-page-edit", show=False),
+        Binding("c", "cancel_session", "Cancel session", id="session-page-cancel", show=False),
+        Binding("r", "reload", "Reload", id="session-reload", show=False),
+        Binding("escape", "back", "Back", id="session-back"),
+    ]
+
+    class Loaded(Message):
+        """The session as read now."""
+
+        def __init__(self, detail: SessionDetail | None) -> None:
+            super().__init__()
+            self.detail = detail
+
+    class Changed(Message):
+        """The stamp moved: something changed in the database."""
+
+    class Done(Message):
+        """A rule succeeded; what to say."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.detail: SessionDetail | None = None
+        self.by_key: dict[str, AttendeeRow] = {}
+        self.stamp: tuple[str, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        """Details, attendees with a detail line, the waitlist, status and footer."""
+        yield Header()
+        yield Static("loading…", id="details")
+        with Vertical(id="people"):
+            yield Label("Attendees", id="attendees-title", classes="section-title")
+            yield AttendeeTable(self.describe, id="attendees")
+            yield Static("", id="detail-line")
+            yield Label("Waitlist", id="waitlist-title", classes="section-title")
+            yield AttendeeTable(self.describe, id="waitlist")
+        with Horizontal(classes="info-bar"):
+            yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, the first read, and the change poll."""
+        attendees = self.query_one("#attendees", AttendeeTable)
+        attendees.add_column("Name", key="name", width=22)
+        attendees.add_column("Department", key="department", width=12)
+        attendees.add_column("Status", key="status", width=10)
+        attendees.add_column("Cal", key="calendar", width=3)
+        attendees.add_column("Responded", key="responded", width=12)
+        attendees.add_column("Notes", key="notes", width=5)
+        waiting = self.query_one("#waitlist", AttendeeTable)
+        waiting.add_column("#", key="position", width=3)
+        waiting.add_column("Name", key="name", width=22)
+        waiting.add_column("Department", key="department", width=12)
+        waiting.add_column("Cal", key="calendar", width=3)
+        waiting.add_column("Replied", key="replied", width=12)
+        attendees.focus()
+        self.load()
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    # Reading ------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session-load")
+    def load(self) -> None:
+        """Read the session and its people."""
+        with db_thread():
+            detail = session_detail(self.session_id)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(detail))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session-poll")
+    def poll(self) -> None:
+        """Compare a cheap fingerprint of the session with the one on screen."""
+        if self.stamp is None:
+            return
+        with db_thread():
+            stamp = session_stamp(self.session_id)
+        if stamp != self.stamp:
+            self.post_message(self.Changed())
+
+    @on(Changed)
+    def _changed(self) -> None:
+        self.load()
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        if event.detail is None:
+            self.notify(f"Session {self.session_id} no longer exists", severity="error")
+            self.dismiss(None)
+            return
+        self.detail = event.detail
+        self.stamp = event.detail.stamp
+        self.by_key = {
+            str(r.enrolment_id): r for r in event.detail.attendees + event.detail.waitlist
+        }
+        self._details(event.detail)
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        attendees = self.query_one("#attendees", AttendeeTable)
+        _fill(
+            attendees,
+            [(str(r.enrolment_id), _attendee_cells(r, zone)) for r in event.detail.attendees],
+        )
+        waiting = self.query_one("#waitlist", AttendeeTable)
+        _fill(
+            waiting, [(str(r.enrolment_id), _waiting_cells(r, zone)) for r in event.detail.waitlist]
+        )
+        cap = "unlimited" if event.detail.max_attendees is None else str(event.detail.max_attendees)
+        self.query_one("#attendees-title", Label).update(f"Attendees {event.detail.taken}/{cap}")
+        self.query_one("#waitlist-title", Label).update(f"Waitlist ({len(event.detail.waitlist)})")
+        waiting.display = bool(event.detail.waitlist)
+        self._detail_line()
+        self.refresh_bindings()
+
+    def _details(self, d: SessionDetail) -> None:
+        from store.sessions import describe_when
+
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        where = d.location if d.type == "in_person" else (d.online_url or "online")
+        cap = "unlimited" if d.max_attendees is None else f"{d.max_attendees} places"
+        text = Text()
+        text.append(f"{d.title}", style="bold")
+        text.append(f"  #{d.id}  {d.status.replace('_', ' ')}", style="dim")
+        if d.finalised:
+            text.append("  register finalised", style="dim")
+        text.append(f"\n{describe_when(d.start, d.end, zone)} · {where}")
+        text.append(f"\nTrainer {d.trainer or '—'} · {cap}")
+        if d.expiry_months:
+            text.append(f" · expires after {d.expiry_months} months")
+        rules = [
+            f"{name}: {', '.join(values)}"
+            for name, values in (
+                ("roles", d.visibility.get("role", [])),
+                ("departments", d.visibility.get("department", [])),
+                ("locations", d.visibility.get("location", [])),
+            )
+            if values
+        ]
+        text.append(f" · for {'; '.join(rules) if rules else 'everyone'}")
+        if d.cancel_reason:
+            text.append(f"\nCancelled: {d.cancel_reason}", style="bold")
+        if d.materials:
+            text.append("\nMaterials: " + " · ".join(f"{n} <{u}>" for n, u in d.materials))
+        self.query_one("#details", Static).update(text)
+
+    def describe(self, key: str) -> str:
+        """The calendar response of one enrolment, for the detail line and tooltip."""
+        row = self.by_key.get(key)
+        if row is None:
+            return ""
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        parts = [f"{row.name} <{row.email}>", STATUS_TEXT.get(row.status, row.status)]
+        icon = CALENDAR_ICONS.get(row.calendar, "?")
+        if row.calendar == "not_invited":
+            parts.append(f"{icon} not invited")
+        elif row.calendar == "invited":
+            when = _when(row.invited_at, zone)
+            parts.append(f"{icon} invited {when}, no answer yet" if when else f"{icon} invited")
+        else:
+            parts.append(f"{icon} {row.calendar} {_when(row.responded_at, zone)}".rstrip())
+        if row.comment:
+            parts.append(f"“{row.comment}”")
+        if row.waitlist_position:
+            parts.append(f"waitlist #{row.waitlist_position}")
+        if row.notes:
+            parts.append(f"{row.notes} note(s)")
+        return " · ".join(parts)
+
+    def _detail_line(self) -> None:
+        table = self._active_table()
+        key = _cursor_key(table)
+        self.query_one("#detail-line", Static).update(self.describe(key) if key else "")
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._detail_line()
+        self.refresh_bindings()
+
+    def _active_table(self) -> AttendeeTable:
+        waiting = self.query_one("#waitlist", AttendeeTable)
+        if self.focused is waiting:
+            return waiting
+        return self.query_one("#attendees", AttendeeTable)
+
+    def _current(self) -> AttendeeRow | None:
+        key = _cursor_key(self._active_table())
+        return self.by_key.get(key) if key else None
+
+    # Actions ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what does not apply to the highlighted row or the session."""
+        d = self.detail
+        if d is None:
+            return True if action in ("back", "reload") else None
+        closed = d.status == "cancelled" or d.finalised
+        if action in ("mark", "unmark", "finalise"):
+            return None if closed or d.status == "scheduled" else True
+        if action == "promote":
+            return True if d.waitlist and not closed else None
+        if action in ("add_people", "cancel_session", "edit"):
+            return None if closed or d.status == "completed" else True
+        return True
+
+    def action_back(self) -> None:
+        """Back to the list."""
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        """Read again now."""
+        self.load()
+
+    def action_mark(self, outcome: str) -> None:
+        """Mark the highlighted attendee and move to the next row."""
+        from store.attendance import mark
+
+        table = self.query_one("#attendees", AttendeeTable)
+        row = self.by_key.get(_cursor_key(table) or "")
+        if row is None or row.status == "waitlisted":
+            return
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1, animate=False)
+        self._rule(
+            "mark",
+            lambda: mark(self.session_id, row.email, outcome),
+            f"{row.name}: {outcome}",
+        )
+
+    def action_unmark(self) -> None:
+        """Take back the highlighted attendee's mark."""
+        from store.attendance import unmark
+
+        row = self._current()
+        if row is not None and row.status in ("attended", "no_show"):
+            self._rule(
+                "unmark", lambda: unmark(self.session_id, row.email), f"{row.name}: unmarked"
+            )
+
+    def action_promote(self) -> None:
+        """Give a place to the highlighted waitlisted person (or the first in line)."""
+        from store.booking import promote
+
+        row = self._current()
+        if row is None or row.status != "waitlisted":
+            row = self.detail.waitlist[0] if self.detail and self.detail.waitlist else None
+        if row is not None:
+            self._rule(
+                "promote", lambda: promote(self.session_id, row.email), f"{row.name} promoted"
+            )
+
+    def action_add_people(self) -> None:
+        """Search people and put the chosen one on the session."""
+        from screens.people_picker import PeoplePicker
+
+        def chosen(email: str | None) -> None:
+            from store.booking import enrol
+
+            if email:
+                self._rule(
+                    "enrol",
+                    lambda: enrol(self.session_id, email),
+                    f"{email} added",
+                    describe=lambda r: (
+                        f"{email}: {r.status}"
+                        + (f" #{r.waitlist_position}" if r.waitlist_position else "")
+                    ),
+                )
+
+        self.app.push_screen(PeoplePicker(self.session_id), chosen)
+
+    def action_remove(self) -> None:
+        """Take the highlighted person off the session (they are told)."""
+        from screens.dialogs import TextModal
+        from store.booking import unbook
+
+        row = self._current()
+        if row is None or row.status not in ("enrolled", "waitlisted"):
+            return
+
+        def reason(text: str | None) -> None:
+            if text is not None:
+                self._rule(
+                    "unbook",
+                    lambda: unbook(self.session_id, row.email, author="admin", reason=text),
+                    f"{row.name} removed",
+                )
+
+        self.app.push_screen(
+            TextModal(f"Remove {row.name} from this session? Reason (optional):", required=False),
+            reason,
+        )
+
+    def action_note(self) -> None:
+        """Add a note to the highlighted person's enrolment log."""
+        from screens.dialogs import TextModal
+
+        row = self._current()
+        if row is None:
+            return
+
+        def write(text: str | None) -> None:
+            if text:
+                self._note(row.enrolment_id, text)
+
+        self.app.push_screen(TextModal(f"Note for {row.name}:", placeholder="note"), write)
+
+    @work(thread=True, exit_on_error=False, group="session-write")
+    def _note(self, enrolment_id: int, text: str) -> None:
+        from store.booking import add_note
+        from store.db import write_transaction
+        from store.models import Enrolment
+
+        with db_thread(), write_transaction():
+            add_note(Enrolment.get_by_id(enrolment_id), text, "admin")
+        self.post_message(self.Done("Note added"))
+
+    def action_finalise(self) -> None:
+        """Close the register (asks first)."""
+        from screens.dialogs import ConfirmModal
+        from store.attendance import finalise
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._rule("finalise", lambda: finalise(self.session_id), "Register finalised")
+
+        self.app.push_screen(
+            ConfirmModal("Finalise the register? Marks can no longer change.", "Finalise"),
+            answered,
+        )
+
+    def action_edit(self) -> None:
+        """Edit the session."""
+        from screens.session_form import SessionForm
+
+        def saved(_: int | None) -> None:
+            self.load()
+
+        self.app.push_screen(SessionForm(self.session_id), saved)
+
+    def action_cancel_session(self) -> None:
+        """Cancel the session (asks for the reason)."""
+        from screens.dialogs import TextModal
+        from store.sessions import cancel_session
+
+        def given(reason: str | None) -> None:
+            if reason:
+                self._rule(
+                    "cancel", lambda: cancel_session(self.session_id, reason), "Session cancelled"
+                )
+
+        self.app.push_screen(TextModal("Reason for cancelling (everyone is told):"), given)
+
+    @work(thread=True, exit_on_error=False, group="session-write")
+    def _rule(
+        self,
+        name: str,
+        call: Callable[[], Any],
+        text: str,
+        describe: Callable[[Any], str] | None = None,
+    ) -> None:
+        """Run one rule in a worker; the page reloads on success, says why on refusal."""
+        try:
+            with db_thread():
+                result = call()
+        except RollcallError as exc:
+            self.post_message(RuleRefused(exc.message, exc.field))
+            self.post_message(self.Changed())
+            return
+        self.post_message(self.Done(describe(result) if describe else text))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        self.notify(event.text, timeout=3)
+        self.app.post_message(DataChanged("sessions"))
+        self.load()
+
+
+def _when(value: datetime | None, zone: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value.astimezone(zone):%d %b %H:%M}"
+
+
+def _attendee_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
+    style = {"attended": "bold", "no_show": "dim"}.get(r.status, "")
+    return [
+        Text(r.name, style=style),
+        r.department,
+        Text(STATUS_TEXT.get(r.status, r.status), style=style),
+        CALENDAR_ICONS.get(r.calendar, "?"),
+        _when(r.responded_at, zone),
+        str(r.notes) if r.notes else "",
+    ]
+
+
+def _waiting_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
+    return [
+        str(r.waitlist_position or ""),
+        r.name,
+        r.department,
+        CALENDAR_ICONS.get(r.calendar, "?"),
+        _when(r.responded_at, zone),
+    ]
+
+
+def _cursor_key(table: DataTable[Any]) -> str | None:
+    if not table.row_count:
+        return None
+    try:
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+    except Exception:  # noqa: BLE001 - the cursor can briefly point past a shrunk table
+        return None
+    return key
+
+
+def _fill(table: DataTable[Any], rows: list[tuple[str, list[Any]]]) -> None:
+    """Show `rows`, updating cells in place when the same people are listed.
+
+    Rebuilding only when the set of rows changed keeps the cursor (and the
+    admin's place in a long register) where it was.
+    """
+    keys = [key for key, _ in rows]
+    current = [row.key.value for row in table.ordered_rows]
+    if keys == current:
+        columns = list(table.columns)
+        for key, cells in rows:
+            old = table.get_row(key)
+            for column, new, before in zip(columns, cells, old, strict=False):
+                if str(new) != str(before) or (
+                    isinstance(new, Text) and isinstance(before, Text) and new.style != before.style
+                ):
+                    table.update_cell(key, column, new)
+        return
+    cursor_key = _cursor_key(table)
+    row_index = table.cursor_row
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if not table.row_count:
+        return
+    if cursor_key in keys:
+        row_index = keys.index(cursor_key)
+    table.move_cursor(row=min(row_index, table.row_count - 1), animate=False)

@@ -1,0 +1,276 @@
+"""Trainers: who may deliver sessions; register, edit, deactivate."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label
+
+from screens.base import RollcallModal, RollcallScreen, db_thread
+from store.errors import RollcallError
+from store.queries import PersonRow, TrainerChoice, trainer_choices
+from tui.messages import RuleRefused
+from tui.widgets.pickers import FieldInput
+from tui.widgets.status_line import StatusLine
+
+
+class TrainersScreen(RollcallScreen):
+    """Registered trainers with their coming sessions."""
+
+    BINDING_GROUP_TITLE = "Trainers"
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="trainers-search"),
+        Binding("n", "new", "New", id="trainer-new"),
+        Binding("e,enter", "edit", "Edit", id="trainer-edit"),
+        Binding("d", "toggle_active", "(De)activate", id="trainer-deactivate"),
+        Binding("escape", "clear", "Clear", show=False, id="trainers-clear"),
+    ]
+
+    class Loaded(Message):
+        """Trainers matching the search."""
+
+        def __init__(self, trainers: list[TrainerChoice]) -> None:
+            super().__init__()
+            self.trainers = trainers
+
+    class Done(Message):
+        """A rule ran."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, TrainerChoice] = {}
+
+    def compose(self) -> ComposeResult:
+        """Search, list, footer."""
+        yield Header()
+        yield Input(placeholder="/ search name or email", id="trainers-search-box")
+        yield DataTable(id="trainers", cursor_type="row")
+        with Horizontal(classes="info-bar"):
+            yield Label("", id="trainers-count")
+            yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns and the list."""
+        table = self.query_one(DataTable)
+        table.add_column("Name", key="name", width=22)
+        table.add_column("Email", key="email", width=30)
+        table.add_column("Coming", key="upcoming", width=6)
+        table.add_column("", key="active", width=9)
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        """Pick up changes made elsewhere."""
+        if self.is_mounted:
+            self.load()
+
+    def load(self) -> None:
+        """Read the trainers."""
+        self._load(self.query_one(Input).value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="trainers-load")
+    def _load(self, search: str) -> None:
+        with db_thread():
+            trainers = trainer_choices(active_only=False, search=search)
+        self.post_message(self.Loaded(trainers))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        table = self.query_one(DataTable)
+        current = self.current()
+        key = current.email if current else None
+        table.clear()
+        self.rows = {}
+        for t in event.trainers:
+            style = "" if t.active else "dim"
+            self.rows[t.email] = t
+            table.add_row(
+                Text(t.name, style=style),
+                Text(t.email, style=style),
+                Text(str(t.upcoming), style=style),
+                Text("" if t.active else "inactive", style=style),
+                key=t.email,
+            )
+        if key in self.rows:
+            table.move_cursor(row=list(self.rows).index(key), animate=False)
+        self.query_one("#trainers-count", Label).update(f"{len(event.trainers)} trainer(s)")
+
+    def current(self) -> TrainerChoice | None:
+        """The highlighted trainer."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(key or "")
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.query_one(Input).focus()
+
+    def action_clear(self) -> None:
+        """Leave the search box, or clear it."""
+        table = self.query_one(DataTable)
+        if self.focused is not table:
+            table.focus()
+        elif self.query_one(Input).value:
+            self.query_one(Input).value = ""
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self.load()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_new(self) -> None:
+        """Register a trainer (a known person, or a new one)."""
+        self.app.push_screen(TrainerForm(), lambda saved: self.load() if saved else None)
+
+    def action_edit(self) -> None:
+        """Edit the trainer's person details."""
+        row = self.current()
+        if row is not None:
+            self._open_person(row.email)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="trainers-person")
+    def _open_person(self, email: str) -> None:
+        from store.queries import people_page
+
+        with db_thread():
+            rows, _ = people_page(email, limit=5)
+        match = [r for r in rows if r.email.lower() == email.lower()]
+        if match:
+            self.post_message(self.PersonFound(match[0]))
+
+    class PersonFound(Message):
+        """The trainer's person row, to edit."""
+
+        def __init__(self, row: PersonRow) -> None:
+            super().__init__()
+            self.row = row
+
+    @on(PersonFound)
+    def _edit_person(self, event: PersonFound) -> None:
+        from screens.people import PersonForm
+
+        self.app.push_screen(PersonForm(event.row), lambda saved: self.load() if saved else None)
+
+    def action_toggle_active(self) -> None:
+        """Deactivate (or reactivate) the highlighted trainer."""
+        row = self.current()
+        if row is not None:
+            self._toggle(row.id, not row.active, row.name)
+
+    @work(thread=True, exit_on_error=False, group="trainers-write")
+    def _toggle(self, trainer_id: int, active: bool, name: str) -> None:
+        from store.people import set_trainer_active
+
+        try:
+            with db_thread():
+                set_trainer_active(trainer_id, active)
+        except RollcallError as exc:
+            self.post_message(RuleRefused(exc.message, exc.field))
+            return
+        self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        self.notify(event.text)
+        self.load()
+
+
+class TrainerForm(RollcallModal[bool]):
+    """Register a trainer by email; a name creates the person when they are new."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="trainer-save"),
+        Binding("escape", "abandon", "Back", id="trainer-abandon"),
+    ]
+
+    class Rejected(Message):
+        """The rule refused."""
+
+        def __init__(self, message: str, field: str | None) -> None:
+            super().__init__()
+            self.message = message
+            self.field = field
+
+    class Saved(Message):
+        """Registered."""
+
+    def compose(self) -> ComposeResult:
+        """Email and name."""
+        with Vertical(classes="dialog"):
+            yield Label("Register a trainer", id="form-title")
+            yield Label("Email", classes="field-label")
+            yield FieldInput(id="email")
+            yield Label("", id="error-email", classes="field-error")
+            yield Label("Name (only for someone new)", classes="field-label")
+            yield FieldInput(id="name")
+            yield Label("", id="error-name", classes="field-error")
+            yield Label("", id="error-general", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Back (esc)", id="back")
+
+    def on_mount(self) -> None:
+        """Start with the email."""
+        self.query_one("#email", Input).focus()
+
+    def action_save(self) -> None:
+        """Register through the rule."""
+        for label in self.query(".field-error").results(Label):
+            label.update("")
+            label.remove_class("-shown")
+        self.save(self.query_one("#email", Input).value, self.query_one("#name", Input).value)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="trainer-save")
+    def save(self, email: str, name: str) -> None:
+        """Call `add_trainer`."""
+        from store.people import add_trainer
+
+        try:
+            with db_thread():
+                add_trainer(email, name or None)
+        except RollcallError as exc:
+            self.post_message(self.Rejected(exc.message, exc.field))
+            return
+        self.post_message(self.Saved())
+
+    @on(Saved)
+    def _saved(self) -> None:
+        self.app.notify("Trainer registered")
+        self.dismiss(True)
+
+    @on(Rejected)
+    def _rejected(self, event: Rejected) -> None:
+        name = event.field if event.field in ("email", "name") else "general"
+        error = self.query_one(f"#error-{name}", Label)
+        error.update(f"⚠ {event.message}")
+        error.add_class("-shown")
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.dismiss(False)
+
+    def action_abandon(self) -> None:
+        """Back without saving."""
+        self.dismiss(False)

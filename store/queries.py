@@ -1,0 +1,439 @@
+"""Read-only queries shaped for screens: pages of rows, change stamps and pick lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee
+
+from store import validate
+from store.clock import utcnow
+from store.models import (
+    Enrolment,
+    EnrolmentNote,
+    Material,
+    Person,
+    Session,
+    Trainer,
+)
+from store.sessions import counts_for, session_status, status_condition
+from store.visibility import rules_of
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One line of the calendar list."""
+
+    id: int
+    title: str
+    start: datetime
+    end: datetime
+    type: str
+    trainer: str
+    max_attendees: int | None
+    taken: int
+    waitlisted: int
+    status: str
+
+    @property
+    def full(self) -> bool:
+        """True when every place is taken."""
+        return self.max_attendees is not None and self.taken >= self.max_attendees
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    """A window of the calendar list and how many rows match in all."""
+
+    offset: int
+    rows: list[SessionRow]
+    total: int
+
+
+def _filtered_sessions(
+    status: str | None, trainer_id: int | None, search: str | None, now: datetime
+) -> peewee.ModelSelect:
+    query = Session.select(Session.id)
+    if status:
+        query = query.where(status_condition(status, now))
+    if trainer_id:
+        query = query.where(Session.trainer == trainer_id)
+    text = validate.clean_text(search)
+    if text:
+        query = query.where(
+            Session.title.contains(text)
+            | Session.location.contains(text)
+            | Session.description.contains(text)
+        )
+    return query
+
+
+def session_page(
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    status: str | None = None,
+    trainer_id: int | None = None,
+    search: str | None = None,
+    now: datetime | None = None,
+) -> SessionPage:
+    """Sessions in start order from `offset`, with counts, trainer name and status.
+
+    Only `limit` rows are read, so the cost stays flat however many sessions exist.
+    """
+    now = now or utcnow()
+    base = _filtered_sessions(status, trainer_id, search, now)
+    total = base.count()
+    offset = max(0, min(offset, max(0, total - 1)))
+    trainer_person = Person.alias("trainer_person")
+    query = (
+        base.select(
+            Session.id,
+            Session.title,
+            Session.start,
+            Session.end,
+            Session.type,
+            Session.max_attendees,
+            Session.cancelled_at,
+            Session.finalised_at,
+            trainer_person.name.alias("trainer_name"),
+        )
+        .join(Trainer, peewee.JOIN.LEFT_OUTER, on=(Session.trainer == Trainer.id))
+        .join(trainer_person, peewee.JOIN.LEFT_OUTER, on=(Trainer.person == trainer_person.id))
+        .order_by(Session.start, Session.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    sessions = list(query.objects())
+    counts = counts_for([s.id for s in sessions])
+    rows = []
+    for s in sessions:
+        c = counts[s.id]
+        rows.append(
+            SessionRow(
+                id=s.id,
+                title=s.title,
+                start=s.start,
+                end=s.end,
+                type=s.type,
+                trainer=getattr(s, "trainer_name", None) or "",
+                max_attendees=s.max_attendees,
+                taken=c.get("enrolled", 0) + c.get("attended", 0) + c.get("no_show", 0),
+                waitlisted=c.get("waitlisted", 0),
+                status=session_status(s, now),
+            )
+        )
+    return SessionPage(offset=offset, rows=rows, total=total)
+
+
+def index_of_session(
+    session_id: int,
+    *,
+    status: str | None = None,
+    trainer_id: int | None = None,
+    search: str | None = None,
+    now: datetime | None = None,
+) -> int | None:
+    """The row number of a session in the filtered list (None when filtered out)."""
+    now = now or utcnow()
+    target = Session.get_or_none(Session.id == session_id)
+    if target is None:
+        return None
+    base = _filtered_sessions(status, trainer_id, search, now)
+    if not base.where(Session.id == session_id).exists():
+        return None
+    before = base.where(
+        (Session.start < target.start)
+        | ((Session.start == target.start) & (Session.id < target.id))
+    )
+    return int(before.count())
+
+
+def first_upcoming_index(now: datetime | None = None) -> int:
+    """Row number of the first session that has not ended (where the home list starts)."""
+    now = now or utcnow()
+    return int(Session.select(Session.id).where(Session.end <= now).count())
+
+
+@dataclass(frozen=True)
+class AttendeeRow:
+    """One enrolment as the session page lists it."""
+
+    enrolment_id: int
+    email: str
+    name: str
+    department: str
+    status: str
+    calendar: str
+    invited_at: datetime | None
+    responded_at: datetime | None
+    comment: str | None
+    waitlist_position: int | None
+    notes: int
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    """Everything the session page shows."""
+
+    id: int
+    title: str
+    course: str
+    description: str
+    start: datetime
+    end: datetime
+    type: str
+    location: str | None
+    online_url: str | None
+    trainer: str
+    max_attendees: int | None
+    expiry_months: int | None
+    status: str
+    cancel_reason: str | None
+    finalised: bool
+    visibility: dict[str, list[str]]
+    materials: list[tuple[str, str]]
+    attendees: list[AttendeeRow]
+    waitlist: list[AttendeeRow]
+    stamp: tuple[str, int]
+
+    @property
+    def taken(self) -> int:
+        """Places taken (enrolled, attended, no-show)."""
+        return len(self.attendees)
+
+
+ATTENDEE_ORDER = {"enrolled": 0, "attended": 1, "no_show": 2}
+
+
+def session_detail(session_id: int, now: datetime | None = None) -> SessionDetail | None:
+    """The session, its materials and its people in a handful of queries; None if gone."""
+    now = now or utcnow()
+    session = Session.get_or_none(Session.id == session_id)
+    if session is None:
+        return None
+    trainer = ""
+    if session.trainer_id:
+        trainer = session.trainer.person.name
+    note_counts = (
+        EnrolmentNote.select(peewee.fn.COUNT(EnrolmentNote.id))
+        .where(EnrolmentNote.enrolment == Enrolment.id)
+        .alias("note_count")
+    )
+    rows = (
+        Enrolment.select(
+            Enrolment.id,
+            Enrolment.status,
+            Enrolment.calendar,
+            Enrolment.invited_at,
+            Enrolment.responded_at,
+            Enrolment.response_comment,
+            Enrolment.waitlist_position,
+            Person.email,
+            Person.name,
+            Person.department,
+            note_counts,
+        )
+        .join(Person)
+        .where((Enrolment.session == session_id) & (Enrolment.status != "cancelled"))
+        .order_by(Person.name, Enrolment.id)
+        .objects()
+    )
+    attendees: list[AttendeeRow] = []
+    waiting: list[AttendeeRow] = []
+    for e in rows:
+        row = AttendeeRow(
+            enrolment_id=e.id,
+            email=e.email,
+            name=e.name,
+            department=e.department,
+            status=e.status,
+            calendar=e.calendar,
+            invited_at=e.invited_at,
+            responded_at=e.responded_at,
+            comment=e.response_comment,
+            waitlist_position=e.waitlist_position,
+            notes=e.note_count,
+        )
+        (waiting if e.status == "waitlisted" else attendees).append(row)
+    waiting.sort(key=lambda r: (r.waitlist_position or 0, r.enrolment_id))
+    materials = [
+        (m.name, m.url)
+        for m in Material.select().where(Material.session == session).order_by(Material.position)
+    ]
+    return SessionDetail(
+        id=session.id,
+        title=session.title,
+        course=session.course.title,
+        description=session.description,
+        start=session.start,
+        end=session.end,
+        type=session.type,
+        location=session.location,
+        online_url=session.online_url,
+        trainer=trainer,
+        max_attendees=session.max_attendees,
+        expiry_months=session.expiry_months,
+        status=session_status(session, now),
+        cancel_reason=session.cancel_reason,
+        finalised=session.finalised_at is not None,
+        visibility=rules_of(session),
+        materials=materials,
+        attendees=attendees,
+        waitlist=waiting,
+        stamp=session_stamp(session_id),
+    )
+
+
+def session_stamp(session_id: int) -> tuple[str, int]:
+    """A cheap fingerprint of a session and its enrolments; it changes when either does."""
+    latest, count = (
+        Enrolment.select(peewee.fn.MAX(Enrolment.updated_at), peewee.fn.COUNT(Enrolment.id))
+        .where(Enrolment.session == session_id)
+        .tuples()
+        .get()
+    )
+    notes = (
+        EnrolmentNote.select(peewee.fn.COUNT(EnrolmentNote.id))
+        .join(Enrolment)
+        .where(Enrolment.session == session_id)
+        .scalar()
+    )
+    updated = Session.select(Session.updated_at).where(Session.id == session_id).scalar()
+    return (f"{latest}|{updated}", int(count or 0) * 1_000_003 + int(notes or 0))
+
+
+def enrolment_notes(enrolment_id: int) -> list[tuple[datetime, str, str]]:
+    """An enrolment's notes log, oldest first: (when, author, text)."""
+    return [
+        (n.created_at, n.author, n.text)
+        for n in EnrolmentNote.select()
+        .where(EnrolmentNote.enrolment == enrolment_id)
+        .order_by(EnrolmentNote.created_at, EnrolmentNote.id)
+    ]
+
+
+@dataclass(frozen=True)
+class TrainerChoice:
+    """A registered trainer as pick lists show it."""
+
+    id: int
+    email: str
+    name: str
+    active: bool
+    upcoming: int
+
+
+def trainer_choices(*, active_only: bool = True, search: str = "") -> list[TrainerChoice]:
+    """Registered trainers by name, with how many sessions each has coming up."""
+    now = utcnow()
+    upcoming = (
+        Session.select(peewee.fn.COUNT(Session.id))
+        .where(
+            (Session.trainer == Trainer.id) & (Session.start > now) & Session.cancelled_at.is_null()
+        )
+        .alias("upcoming")
+    )
+    query = (
+        Trainer.select(Trainer.id, Trainer.active, Person.email, Person.name, upcoming)
+        .join(Person)
+        .order_by(Person.name, Trainer.id)
+    )
+    if active_only:
+        query = query.where(Trainer.active == True)  # noqa: E712
+    text = validate.clean_text(search)
+    if text:
+        query = query.where(Person.name.contains(text) | Person.email.contains(text))
+    return [
+        TrainerChoice(id=t.id, email=t.email, name=t.name, active=t.active, upcoming=t.upcoming)
+        for t in query.objects()
+    ]
+
+
+def known_values(dimension: str) -> list[str]:
+    """Distinct job roles, departments or locations of people and visibility rules."""
+    column = {
+        "role": Person.job_role,
+        "department": Person.department,
+        "location": Person.location,
+    }[dimension]
+    values = {v for (v,) in Person.select(column).distinct().tuples() if v}
+    from store.models import SessionVisibility
+
+    values |= {
+        v
+        for (v,) in SessionVisibility.select(SessionVisibility.value)
+        .where(SessionVisibility.dimension == dimension)
+        .distinct()
+        .tuples()
+    }
+    return sorted(values, key=str.lower)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One line of the people list."""
+
+    id: int
+    email: str
+    name: str
+    department: str
+    role: str
+    location: str
+    active: bool
+    trainer: bool
+
+
+def people_page(
+    search: str = "", *, offset: int = 0, limit: int = 200, active_only: bool = False
+) -> tuple[list[PersonRow], int]:
+    """A window of people by name matching `search`, and how many match in all."""
+    from store.people import people_query
+
+    base = people_query(search, active_only=active_only)
+    total = base.count()
+    query = (
+        base.select(Person, Trainer.id.alias("trainer_id"), Trainer.active.alias("trainer_active"))
+        .join(Trainer, peewee.JOIN.LEFT_OUTER, on=(Trainer.person == Person.id))
+        .offset(max(0, offset))
+        .limit(limit)
+        .objects()
+    )
+    rows = [
+        PersonRow(
+            id=p.id,
+            email=p.email,
+            name=p.name,
+            department=p.department,
+            role=p.job_role,
+            location=p.location,
+            active=p.active,
+            trainer=bool(getattr(p, "trainer_id", None)) and bool(p.trainer_active),
+        )
+        for p in query
+    ]
+    return rows, total
+
+
+def people_to_add(session_id: int, search: str, limit: int = 50) -> list[PersonRow]:
+    """Active people matching `search` (name, email, department) not already on the session."""
+    from store.people import people_query
+
+    already = Enrolment.select(Enrolment.person).where(
+        (Enrolment.session == session_id) & (Enrolment.status != "cancelled")
+    )
+    query = people_query(search, active_only=True).where(Person.id.not_in(already)).limit(limit)
+    return [
+        PersonRow(
+            id=p.id,
+            email=p.email,
+            name=p.name,
+            department=p.department,
+            role=p.job_role,
+            location=p.location,
+            active=p.active,
+            trainer=False,
+        )
+        for p in query
+    ]

@@ -1,0 +1,180 @@
+"""Calendar management: list, search, filters, and the add/edit/cancel/delete keys."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from screens.dialogs import ConfirmModal, TextModal
+from screens.home import HomeScreen
+from screens.session import SessionScreen
+from screens.session_form import SessionForm
+from store.models import Session
+from tests.tui.conftest import Data, screen_text, session_row, settle
+from tui.app import RollcallApp
+from tui.widgets.paged_table import PagedTable
+
+
+async def test_lists_every_session_with_its_columns(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        text = screen_text(app)
+        assert "Fire Safety" in text
+        assert "First Aid at Work" in text
+        assert "Data Protection Essentials" in text
+        assert "2/2 full" in text  # full sessions are marked
+        assert "0/∞" in text  # unlimited capacity
+        assert "Hana Morris" in text
+        assert "completed" in text
+        assert "scheduled" in text
+        table = app.screen.query_one(PagedTable)
+        assert table.total == 3
+        # The cursor starts on the first session that has not ended yet.
+        assert app.screen.current_id() == data.full
+
+
+async def test_search_narrows_at_once_and_enter_moves_to_the_list(
+    app: RollcallApp, data: Data
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"aid")
+        await settle(pilot)
+        table = app.screen.query_one(PagedTable)
+        assert table.total == 1
+        assert app.screen.current_id() == data.full
+        await pilot.press("enter")
+        assert app.focused is table
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionScreen)
+        assert app.screen.session_id == data.full
+
+
+async def test_status_filter(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        from textual.widgets import Select
+
+        screen.query_one("#status-filter", Select).value = "completed"
+        await settle(pilot)
+        assert screen.query_one(PagedTable).total == 1
+        assert screen.current_id() == data.past
+        await pilot.press("escape")  # clears the filters
+        await settle(pilot)
+        assert screen.query_one(PagedTable).total == 3
+
+
+async def test_delete_is_refused_with_the_rules_reason(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.current_id() == data.full
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert Session.get_or_none(Session.id == data.full) is not None
+        messages = [n.message for n in app._notifications]
+        assert any("cannot be deleted; cancel it instead" in m for m in messages)
+
+
+async def test_delete_an_empty_session(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        assert app.screen.current_id() == data.empty
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert Session.get_or_none(Session.id == data.empty) is None
+        assert app.screen.query_one(PagedTable).total == 2
+
+
+async def test_cancel_asks_for_the_reason(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert isinstance(app.screen, TextModal)
+        await pilot.press("enter")  # a reason is required
+        assert isinstance(app.screen, TextModal)
+        assert session_row(data.full).cancelled_at is None
+        await pilot.press(*"Trainer ill", "enter")
+        await settle(pilot)
+        stored = session_row(data.full)
+        assert stored.cancelled_at is not None
+        assert stored.cancel_reason == "Trainer ill"
+        assert "cancelled" in screen_text(app)
+
+
+async def test_new_session_from_the_form(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionForm)
+        await pilot.press(*"Giving Feedback")
+        app.screen.query_one("#location", Input).value = "Room 3"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        created = Session.get(Session.title == "Giving Feedback")
+        assert created.location == "Room 3"
+        assert app.screen.current_id() == created.id
+
+
+async def test_edit_from_the_list(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SessionForm)
+        assert form.query_one("#title", Input).value == "First Aid at Work"
+        form.query_one("#title", Input).value = "First Aid at Work (refresher)"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert session_row(data.full).title == "First Aid at Work (refresher)"
+        assert "refresher" in screen_text(app)
+
+
+async def test_q_quits_from_home_and_help_lists_keys(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        assert ("c", "Cancel") in app.screen.keys
+        assert ("2", "go to People") in app.screen.keys
+        assert "Cancel" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0 or not app.is_running
+
+
+async def test_palette_offers_screens_and_actions(app: RollcallApp, data: Data) -> None:
+    from tui.commands import RollcallCommands
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        provider = RollcallCommands(app.screen)
+        titles = [title for title, _, _ in provider._commands()]
+        assert "screen: People" in titles
+        assert "screen: Trainers" in titles
+        assert "sessions: new" in titles
+        assert "sessions: delete" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"screen: people")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        from screens.people import PeopleScreen
+
+        assert isinstance(app.screen, PeopleScreen)

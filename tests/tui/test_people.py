@@ -1,0 +1,126 @@
+"""People and Trainers screens: list, search, add, edit, deactivate, CSV import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Button, DataTable, Input, Label, Static
+
+from screens.people import ImportModal, PeopleScreen, PersonForm
+from screens.trainers import TrainerForm, TrainersScreen
+from store.models import Person, Trainer
+from tests.tui.conftest import Data, screen_text, settle
+from tui.app import RollcallApp
+from tui.widgets.paged_table import PagedTable
+
+
+async def go(app: RollcallApp, pilot: Pilot[None], key: str) -> None:
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+
+
+async def test_people_search_add_edit_deactivate(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(app, pilot, "2")
+        screen = app.screen
+        assert isinstance(screen, PeopleScreen)
+        assert screen.query_one(PagedTable).total == 9  # 7 people + 2 trainers
+        await pilot.press("slash", *"sales")
+        await settle(pilot)
+        assert screen.query_one(PagedTable).total == 2
+        await pilot.press("enter")  # to the list
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")  # clears the search
+        await settle(pilot)
+        assert screen.query_one(PagedTable).total == 9
+        # Add: a bad email is refused next to the field; nothing is written.
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, PersonForm)
+        form.query_one("#email", Input).value = "not-an-email"
+        form.query_one("#name", Input).value = "Ivy Irwin"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "is not a valid email address" in str(form.query_one("#error-email", Label).render())
+        assert Person.select().where(Person.name == "Ivy Irwin").count() == 0
+        form.query_one("#email", Input).value = "ivy.irwin@example.org"
+        form.query_one("#department", Input).value = "Legal"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Person.get(Person.email == "ivy.irwin@example.org").department == "Legal"
+        assert "Ivy Irwin" in screen_text(app)
+        # Edit the highlighted person (Ann Adams is first by name).
+        await pilot.press("home")
+        await settle(pilot)
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, PersonForm)
+        form.query_one("#department", Input).value = "Marketing"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Person.get(Person.email == "ann.adams@example.org").department == "Marketing"
+        await pilot.press("d")
+        await settle(pilot)
+        assert Person.get(Person.email == "ann.adams@example.org").active is False
+        assert "inactive" in screen_text(app)
+
+
+async def test_csv_import_shows_errors_by_line_then_imports(
+    app: RollcallApp, data: Data, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "email,name,department\nzoe@example.org,Zoe Zhang,Sales\nbroken,No Email,Ops\n"
+        "ann.adams@example.org,Ann Adams,Finance\n"
+    )
+    good = tmp_path / "good.csv"
+    good.write_text("email,name,department\nzoe@example.org,Zoe Zhang,Sales\n")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(app, pilot, "2")
+        await pilot.press("i")
+        modal = app.screen
+        assert isinstance(modal, ImportModal)
+        modal.query_one("#path", Input).value = str(bad)
+        await pilot.press("enter")
+        await settle(pilot)
+        preview = str(modal.query_one("#preview", Static).render())
+        assert "1 new, 1 updated, 1 error(s)" in preview
+        assert "line 3: email 'broken' is not a valid email address" in preview
+        assert modal.query_one("#import", Button).disabled
+        assert Person.select().where(Person.email == "zoe@example.org").count() == 0
+        modal.query_one("#path", Input).value = str(good)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not modal.query_one("#import", Button).disabled
+        modal.query_one("#import", Button).press()
+        await settle(pilot)
+        assert isinstance(app.screen, PeopleScreen)
+    assert Person.get(Person.email == "zoe@example.org").name == "Zoe Zhang"
+
+
+async def test_trainers_register_and_deactivate(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(app, pilot, "3")
+        screen = app.screen
+        assert isinstance(screen, TrainersScreen)
+        assert screen.query_one(DataTable).row_count == 2
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, TrainerForm)
+        form.query_one("#email", Input).value = "hana.trainer@example.org"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "already a trainer" in str(form.query_one("#error-email", Label).render())
+        form.query_one("#email", Input).value = "grace.garcia@example.org"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TrainersScreen)
+        assert screen.query_one(DataTable).row_count == 3
+        assert "Grace Garcia" in screen_text(app)
+        await pilot.press("up", "d")
+        await settle(pilot)
+    grace = Trainer.select().join(Person).where(Person.email == "grace.garcia@example.org").get()
+    assert grace.active is False

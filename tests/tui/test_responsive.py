@@ -1,0 +1,47 @@
+"""The screen never waits: a slow query runs in a worker while keys keep working."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+import screens.home
+from screens.help import HelpScreen
+from screens.home import HomeScreen
+from store.queries import SessionPage, session_page
+from tests.tui.conftest import Data, settle
+from tui.app import RollcallApp
+from tui.widgets.paged_table import PagedTable
+
+SLOW_SECONDS = 2.0
+
+
+async def test_keys_answer_while_a_slow_query_runs(
+    app: RollcallApp, data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow_page(**kwargs: Any) -> SessionPage:
+        time.sleep(SLOW_SECONDS)
+        return session_page(**kwargs)
+
+    monkeypatch.setattr(screens.home, "session_page", slow_page)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        started = time.monotonic()
+        assert any(w.is_running for w in app.workers)  # the list is still loading
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("slash", *"fire")
+        await pilot.pause()
+        answered = time.monotonic() - started
+        assert answered < SLOW_SECONDS / 2, f"keys took {answered:.2f}s while the query ran"
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        assert home.query_one("#search").value == "fire"  # type: ignore[attr-defined]
+        await settle(pilot)
+        # Only the answer to the latest search is shown.
+        assert home.query_one(PagedTable).total == 1
+        assert home.current_id() == data.past

@@ -1,0 +1,140 @@
+"""The session page: register keys, waitlist, people, notes, finalise, live refresh."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from screens.dialogs import ConfirmModal, TextModal
+from screens.people_picker import PeoplePicker
+from screens.session import SessionScreen
+from store.clock import utcnow
+from store.models import Enrolment, EnrolmentNote, Person, Session
+from store.settings import Settings
+from tests.tui.conftest import Data, screen_text, settle
+from tui.app import RollcallApp, make_app
+
+
+async def open_session(app: RollcallApp, pilot: Pilot[None], session_id: int) -> SessionScreen:
+    await settle(pilot)
+    app.screen.open_session(session_id)  # type: ignore[attr-defined]
+    await settle(pilot)
+    assert isinstance(app.screen, SessionScreen)
+    return app.screen
+
+
+def status_of(session_id: int, email: str) -> str:
+    person = Person.get(Person.email == email)
+    return Enrolment.get((Enrolment.session == session_id) & (Enrolment.person == person)).status
+
+
+async def test_register_takes_one_key_per_person(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_session(app, pilot, data.past)
+        table = page.query_one("#attendees", DataTable)
+        assert table.row_count == 5
+        assert table.cursor_row == 0
+        text = screen_text(app)
+        assert "Fire Safety" in text
+        assert "Evacuation plan" in text
+        assert "✓" in text
+        detail = str(page.query_one("#detail-line", Static).render())
+        assert "Ann Adams" in detail
+        assert "accepted 19 Nov 08:00" in detail
+        await pilot.press("a", "n", "a", "a", "a")
+        await settle(pilot)
+        assert table.cursor_row == 4
+        statuses = [status_of(data.past, email) for email in data.people[:5]]
+        assert statuses == ["attended", "no_show", "attended", "attended", "attended"]
+        assert "no-show" in screen_text(app)
+        await pilot.press("f")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+    assert Session.get_by_id(data.past).finalised_at is not None
+
+
+async def test_marking_a_future_session_is_refused(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_session(app, pilot, data.full)
+        await pilot.press("a")
+        await settle(pilot)
+    # The key is greyed out before the session starts: nothing changes.
+    assert status_of(data.full, data.people[0]) == "enrolled"
+
+
+async def test_remove_gives_the_place_to_the_first_in_line(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_session(app, pilot, data.full)
+        assert page.query_one("#waitlist", DataTable).row_count == 2
+        assert "Waitlist (2)" in screen_text(app)
+        first = page._current()
+        assert first is not None
+        await pilot.press("x")
+        assert isinstance(app.screen, TextModal)
+        await pilot.press(*"moved team", "enter")
+        await settle(pilot)
+        assert status_of(data.full, first.email) == "cancelled"
+        assert page.query_one("#waitlist", DataTable).row_count == 1
+    statuses = sorted(status_of(data.full, e) for e in data.people[:4])
+    assert statuses == ["cancelled", "enrolled", "enrolled", "waitlisted"]
+
+
+async def test_promote_key_when_auto_promotion_is_off(data: Data, settings: Settings) -> None:
+    app = make_app(replace(settings, auto_promote=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_session(app, pilot, data.full)
+        await pilot.press("p")  # full: the rule refuses
+        await settle(pilot)
+        assert any("Session full" in n.message for n in app._notifications)
+        await pilot.press("x", "enter")
+        await settle(pilot)
+        waiting = [r.email for r in page.detail.waitlist]  # type: ignore[union-attr]
+        assert len(waiting) == 2  # nobody promoted on their own
+        await pilot.press("p")
+        await settle(pilot)
+        assert status_of(data.full, waiting[0]) == "enrolled"
+        assert status_of(data.full, waiting[1]) == "waitlisted"
+
+
+async def test_add_a_person_by_search_and_write_a_note(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_session(app, pilot, data.empty)
+        await pilot.press("plus")
+        assert isinstance(app.screen, PeoplePicker)
+        await pilot.press(*"grace")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is page
+        assert status_of(data.empty, "grace.garcia@example.org") == "enrolled"
+        assert "Grace Garcia" in screen_text(app)
+        await pilot.press("o")
+        await pilot.press(*"needs step-free access", "enter")
+        await settle(pilot)
+    texts = [n.text for n in EnrolmentNote.select()]
+    assert "needs step-free access" in texts
+
+
+async def test_refreshes_on_its_own_and_keeps_the_cursor(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_session(app, pilot, data.past)
+        table = page.query_one("#attendees", DataTable)
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        assert "✗" not in screen_text(app)
+        # Another process (the mail worker applying an RSVP) changes a row.
+        person = Person.get(Person.email == data.people[3])
+        Enrolment.update(calendar="declined", responded_at=utcnow(), updated_at=utcnow()).where(
+            (Enrolment.session == data.past) & (Enrolment.person == person)
+        ).execute()
+        for _ in range(30):
+            await asyncio.sleep(0.1)
+            await pilot.pause()
+            if "✗" in screen_text(app):
+                break
+        assert "✗" in screen_text(app)
+        assert table.cursor_row == 2

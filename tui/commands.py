@@ -1,0 +1,60 @@
+"""The command palette: every area, and every action of the screen it was opened on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from typing import Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class RollcallCommands(Provider):
+    """``screen: People``, ``session: new``, ``app: help``... generated from the bindings."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app: Any = self.app
+        commands: list[tuple[str, Callable[[], Any], str]] = []
+        for area in getattr(app, "areas", []):
+            commands.append(
+                (f"screen: {area.title}", partial(app.action_switch_area, area.name), "go there")
+            )
+        screen = self.screen
+        group = (getattr(screen, "BINDING_GROUP_TITLE", None) or "screen").lower()
+        seen: set[str] = set()
+        for info in screen.active_bindings.values():
+            binding = info.binding
+            if not binding.description or binding.action in seen:
+                continue
+            if binding.action.startswith(("switch_area", "help", "app.")):
+                continue
+            seen.add(binding.action)
+            node = info.node
+            commands.append(
+                (
+                    f"{group}: {binding.description.lower()}",
+                    partial(_run, node, binding.action),
+                    f"key {app.get_key_display(binding)}",
+                )
+            )
+        commands.append(("app: help", app.action_help, "key ?"))
+        commands.append(("app: light/dark theme", app.action_toggle_dark, "key f2"))
+        commands.append(("app: quit", app.exit, "ctrl+q"))
+        return commands
+
+    async def discover(self) -> Hits:
+        """Everything, before anything is typed."""
+        for title, call, help_text in self._commands():
+            yield DiscoveryHit(title, call, help=help_text)
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        """Commands whose title matches what was typed."""
+        matcher = self.matcher(query)
+        for title, call, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), call, help=help_text)
+
+
+async def _run(node: Any, action: str) -> None:
+    await node.run_action(action)
