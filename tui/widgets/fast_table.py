@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -27,6 +27,10 @@ class FastTable(DataTable[CellT]):
     back to DataTable for anything else (auto widths, labels, taller rows,
     multi-line cells, the header).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._meta_styles: dict[tuple[int, int], Style] = {}
 
     def _fixed_layout(self) -> bool:
         return not self._labelled_row_exists and not any(
@@ -58,12 +62,18 @@ class FastTable(DataTable[CellT]):
         hover: bool = False,
     ) -> list[list[Segment]]:
         """One line of text cropped and padded to the column, styled like DataTable does."""
-        if row_index < 0 or column_index < 0:
+        is_header = row_index == -1
+        if column_index < 0 or row_index < -1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
+        if is_header:
+            row_key: RowKey | None = self._header_row_key
+            height = self.header_height
+        else:
+            row_key = self._row_locations.get_key(row_index)
+            row = self.rows.get(row_key) if row_key is not None else None
+            height = row.height if row is not None else 0
         column_key = self._column_locations.get_key(column_index)
-        row = self.rows.get(row_key) if row_key is not None else None
-        if row_key is None or column_key is None or row is None or row.height != 1:
+        if row_key is None or column_key is None or height != 1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache_key = (
             row_key,
@@ -81,9 +91,11 @@ class FastTable(DataTable[CellT]):
         cell = self._get_row_renderables(row_index).cells[column_index]
         if not isinstance(cell, Text) or "\n" in cell.plain:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        is_fixed_style_cell = row_index < self.fixed_rows or column_index < self.fixed_columns
+        is_fixed_style_cell = not is_header and (
+            row_index < self.fixed_rows or column_index < self.fixed_columns
+        )
         component_style, post_style = self._get_styles_to_render_cell(
-            False,
+            is_header,
             False,
             is_fixed_style_cell,
             hover,
@@ -93,26 +105,39 @@ class FastTable(DataTable[CellT]):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        pre_style = (
-            base_style
-            + Style.from_meta({"row": row_index, "column": column_index})
-            + component_style
-        )
+        meta = self._meta_styles.get((row_index, column_index))
+        if meta is None:
+            # One Style object per cell position lets Rich's cache of style sums hit.
+            meta = Style.from_meta({"row": row_index, "column": column_index})
+            self._meta_styles[(row_index, column_index)] = meta
+        pre_style = base_style + meta + component_style
         padding = self.cell_padding
         inner = max(0, width - 2 * padding)
         line = cell
         if cell_len(cell.plain) > inner:
             line = cell.copy()
             line.truncate(inner, overflow=cell.overflow or "fold")
-        # Joining gives the text's own style a span, as Rich does before rendering.
-        segments = list(_NEWLINE.join([line]).render(self.app.console, end=""))
-        used = sum(segment.cell_length for segment in segments)
-        edge = [Segment(" " * padding)] if padding else []
-        pieces = [*edge, *segments]
+        if line.spans:
+            # Joining gives the text's own style a span, as Rich does before rendering.
+            body = list(_NEWLINE.join([line]).render(self.app.console, end=""))
+        elif line.style:
+            text_style = self.app.console.get_style(line.style)
+            body = [Segment(line.plain, text_style)] if line.plain else []
+        else:
+            body = [Segment(line.plain)]
+        used = sum(segment.cell_length for segment in body)
+        plain = pre_style + post_style
+        edge = [Segment(" " * padding, plain)] if padding else []
+        styled = [
+            *edge,
+            *(
+                Segment(text, pre_style + style + post_style if style else plain)
+                for text, style, _ in body
+            ),
+        ]
         if used < inner:
-            pieces.append(Segment(" " * (inner - used)))
-        pieces.extend(edge)
-        styled = list(Segment.apply_style(pieces, style=pre_style, post_style=post_style))
+            styled.append(Segment(" " * (inner - used), plain))
+        styled.extend(edge)
         lines = [styled]
         self._cell_render_cache[cache_key] = lines
         return lines
