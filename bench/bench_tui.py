@@ -1,6 +1,6 @@
 """Benchmark of the admin app on 100,000 sessions and 1,000,000 enrolments in SQLite.
 
-Run: ``.venv/bin/python bench/bench_tui.py [--db PATH] [--write]``. The data set is
+Run: ``.venv/bin/python bench/bench_tui.py [--db PATH] [--runs N] [--write]``. The data set is
 built once with bulk inserts (kept at PATH for the next run); the figures are printed
 and, with ``--write``, appended to ``bench/RESULTS.md`` under "TUI".
 """
@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -228,11 +232,27 @@ async def measure(path: Path) -> dict[str, float]:
     return figures
 
 
+def _runs(path: Path, count: int) -> list[dict[str, float]]:
+    """Measure `count` times, each in a fresh process so no run warms the next."""
+    results = []
+    for _ in range(count):
+        out = subprocess.run(
+            [sys.executable, __file__, "--db", str(path), "--json"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
 def main() -> None:
     """Build (once) and measure; print, and append to RESULTS.md with --write."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="/tmp/rollcall-bench-tui.db")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--runs", type=int, default=1, help="report the median of N runs")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = Path(args.db)
     built = None
@@ -241,23 +261,35 @@ def main() -> None:
         from store.db import close_database
 
         close_database()
-    figures = asyncio.run(measure(path))
+    if args.json:
+        print(json.dumps(asyncio.run(measure(path))))
+        return
+    load_before = os.getloadavg()[0]
+    runs = _runs(path, args.runs) if args.runs > 1 else [asyncio.run(measure(path))]
+    load_after = os.getloadavg()[0]
     lines = []
     if built is not None:
         lines.append(f"- data set built with bulk inserts in {built:.1f} s")
-    for name, value in figures.items():
+    for name in runs[0]:
+        values = [run[name] for run in runs]
+        value = statistics.median(values)
         is_count = name.startswith("rows")
-        lines.append(f"- {name}: {value:,.0f}" if is_count else f"- {name}: {value:.3f}")
+        line = f"- {name}: {value:,.0f}" if is_count else f"- {name}: {value:.3f}"
+        if len(runs) > 1 and not is_count:
+            line += f" (runs: {min(values):.3f}-{max(values):.3f})"
+        lines.append(line)
     print("\n".join(lines))
     if args.write:
         results = Path(__file__).parent / "RESULTS.md"
         head = "" if results.exists() else "# Benchmarks\n"
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        runs_text = f"median of {len(runs)} runs" if len(runs) > 1 else "one run"
         with results.open("a", encoding="utf-8") as out:
             out.write(
                 f"{head}\n## TUI\n\n{SESSIONS:,} sessions, {ENROLMENTS:,} enrolments, "
                 f"{PEOPLE:,} people in SQLite (WAL); Textual headless at 120x40; {stamp}; "
-                "2 shared cores.\n\n" + "\n".join(lines) + "\n"
+                f"2 shared cores, load average {load_before:.1f} before and "
+                f"{load_after:.1f} after; {runs_text}.\n\n" + "\n".join(lines) + "\n"
             )
 
 
