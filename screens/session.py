@@ -70,7 +70,7 @@ class SessionScreen(RollcallScreen):
         Binding("n", "mark('no-show')", "No-show", id="register-no-show"),
         Binding("u", "unmark", "Unmark", id="register-unmark", show=False),
         Binding("p", "promote", "Promote", id="waitlist-promote"),
-        Binding("w", "invite_next", "Invite next", id="waitlist-invite-next"),
+        Binding("w", "invite_next", "Invite next", id="waitlist-invite-next", show=False),
         Binding("m", "email", "Email", id="session-email"),
         Binding("plus,i", "add_people", "Add", id="session-add-people", key_display="+"),
         Binding("x", "remove", "Remove", id="session-remove-person"),
