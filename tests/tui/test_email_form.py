@@ -107,3 +107,24 @@ async def test_waitlist_shows_declines_and_invites_the_next(data: Data, settings
         .where((Outbox.kind == "invitation") & (Outbox.recipient == next_in_line))
         .exists()
     )
+
+
+async def test_palette_has_email_and_mail_commands(app: RollcallApp, data: Data) -> None:
+    from tui.commands import RollcallCommands
+
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_session(app, pilot, data.full)
+        commands = {title: call for title, call, _ in RollcallCommands(app.screen)._commands()}
+        assert "session: email" in commands
+        assert "session: invite next" in commands
+        assert "mail: poll now" in commands
+        commands["mail: send now"]()
+        await settle(pilot)
+        # No SMTP in these settings: the status line says so, the outbox keeps the mail.
+        assert app.status_text == "mail: SMTP not configured; mail stays in the outbox"
+        assert Outbox.select().where(Outbox.status == "sent").count() == 0
+        await pilot.press("6")
+        await settle(pilot)
+        titles = [title for title, _, _ in RollcallCommands(app.screen)._commands()]
+        assert titles.count("mail: send now") == 1
+        assert "mail: retry failed" in titles

@@ -185,6 +185,9 @@ async def test_app_sends_and_applies_replies_with_real_servers(
             app.mail_run_now("send")
             await wait_for(app, "mail: ")
             assert app.status_text.startswith("mail: 2 sent, 0 failed"), app.status_text
+            app.screen.open_session(data.full)  # type: ignore[attr-defined]
+            await settle(pilot)
+            assert "✓" not in screen_text(app)
             uid = Session.get_by_id(data.full).uid
             raw = reply_message(
                 reply_ics(uid, ann, dtstamp=utcnow(), organizer=organizer), sender=ann, to=organizer
@@ -195,6 +198,12 @@ async def test_app_sends_and_applies_replies_with_real_servers(
             await wait_for(app, "IMAP")
             reasons = [m.reason for m in InboundMessage.select()]
             assert app.status_text.startswith("IMAP: 1 read, 1 applied, 0 ignored"), reasons
+            # The open session page shows the answer without being asked to.
+            for _ in range(30):
+                await asyncio.sleep(0.1)
+                if "✓" in screen_text(app):
+                    break
+            assert "✓" in screen_text(app)
     finally:
         use_settings(settings)
     assert not app.mail.running
