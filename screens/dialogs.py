@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -54,17 +55,27 @@ class TextModal(RollcallModal[str | None]):
     BINDINGS = [Binding("escape", "abandon", "Back", id="text-abandon")]
 
     def __init__(
-        self, prompt: str, *, placeholder: str = "", required: bool = True, value: str = ""
+        self,
+        prompt: str,
+        *,
+        placeholder: str = "",
+        required: bool = True,
+        value: str = "",
+        context: str = "",
     ) -> None:
         super().__init__()
         self.prompt = prompt
         self.placeholder = placeholder
         self.required = required
         self.value = value
+        self.context = context
+        """Plain text shown above the prompt (e.g. the notes so far); never read as markup."""
 
     def compose(self) -> ComposeResult:
-        """Prompt, input, error line, buttons."""
+        """Context, prompt, input, error line, buttons."""
         with Vertical(classes="dialog"):
+            if self.context:
+                yield Label(Text(self.context), id="text-context", classes="dialog-text")
             yield Label(self.prompt, classes="dialog-text")
             yield Input(self.value, placeholder=self.placeholder, id="text")
             yield Label("", id="text-error", classes="field-error")

@@ -428,19 +428,51 @@ class SessionScreen(RollcallScreen):
             reason,
         )
 
+    class NotesLoaded(Message):
+        """An enrolment's notes log, read to show before adding to it."""
+
+        def __init__(self, row: AttendeeRow, notes: list[tuple[datetime, str, str]]) -> None:
+            super().__init__()
+            self.row = row
+            self.notes = notes
+
     def action_note(self) -> None:
-        """Add a note to the highlighted person's enrolment log."""
+        """Show the highlighted person's notes log and add to it."""
+        row = self._current()
+        if row is not None:
+            self._load_notes(row)
+
+    @work(thread=True, exit_on_error=False, group="session-notes")
+    def _load_notes(self, row: AttendeeRow) -> None:
+        from store.queries import enrolment_notes
+
+        with db_thread():
+            notes = enrolment_notes(row.enrolment_id)
+        self.post_message(self.NotesLoaded(row, notes))
+
+    @on(NotesLoaded)
+    def _notes_loaded(self, event: NotesLoaded) -> None:
         from screens.dialogs import TextModal
 
-        row = self._current()
-        if row is None:
-            return
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        log = "\n".join(
+            f"{when.astimezone(zone):%d %b %H:%M}  {author}: {text}"
+            for when, author, text in event.notes[-12:]
+        )
+        enrolment_id = event.row.enrolment_id
 
         def write(text: str | None) -> None:
             if text:
-                self._note(row.enrolment_id, text)
+                self._note(enrolment_id, text)
 
-        self.app.push_screen(TextModal(f"Note for {row.name}:", placeholder="note"), write)
+        self.app.push_screen(
+            TextModal(
+                f"Add a note for {event.row.name}:",
+                placeholder="note",
+                context=log or "No notes yet.",
+            ),
+            write,
+        )
 
     @work(thread=True, exit_on_error=False, group="session-write")
     def _note(self, enrolment_id: int, text: str) -> None:

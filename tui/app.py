@@ -100,8 +100,9 @@ class RollcallApp(App[None]):
         self.as_email = as_email
         """The learner whose view to open, or None for the admin app."""
         use_settings(settings)
-        self.areas = [a for a in AREAS if _available(a.target)]
-        """The areas whose screens are installed."""
+        # A learner's app offers their own calendar only: no admin areas, keys or palette entries.
+        self.areas = [] if as_email else [a for a in AREAS if _available(a.target)]
+        """The areas whose screens are installed (none in a learner's view)."""
         for area in self.areas:
             self.add_mode(area.name, _factory(area.target))
             if area.key:
@@ -126,13 +127,14 @@ class RollcallApp(App[None]):
             return
         from screens.dialogs import NoticeModal
 
-        self.switch_mode("sessions")
+        # Never fall back to the admin app: the learner may not be an admin.
         self.push_screen(
             NoticeModal(
                 f"The learner view is not available in this installation, so "
-                f"{self.as_email} cannot be shown their calendar. Opening the admin app.",
+                f"{self.as_email} cannot be shown their calendar.",
                 "Learner view not available",
-            )
+            ),
+            lambda _: self.exit(),
         )
 
     def on_unmount(self) -> None:

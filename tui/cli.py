@@ -105,6 +105,15 @@ def main(
 @handle_errors
 def _run_app(app_ctx: Context, as_email: str | None) -> None:
     settings = app_ctx.open()
+    import getpass
+
+    from store.people import get_person
+
+    if as_email is None:
+        # A site maps SSH logins to people so a learner's login opens their own view.
+        as_email = settings.logins.get(getpass.getuser())
+    if as_email is not None:
+        as_email = get_person(as_email, field="as").email
     from tui.app import run_app
 
     run_app(settings, as_email=as_email)

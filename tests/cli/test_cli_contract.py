@@ -373,3 +373,13 @@ def test_demo_fills_then_refuses_a_second_time(rollcall: Runner) -> None:
     assert any(s["status"] == "completed" for s in sessions)
     assert len(rollcall("person", "list", "--json").json()) >= 60
     refused(rollcall("demo"), "database")
+
+
+def test_unknown_learner_is_refused_before_the_app_opens(rollcall: Runner, tmp_path: Path) -> None:
+    rollcall("init")
+    refused(rollcall("--as", "ghost@example.org"), "as: no person")
+    import getpass
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[logins]\n{getpass.getuser()} = "ghost@example.org"\n')
+    refused(rollcall("--config", str(config)), "as: no person")

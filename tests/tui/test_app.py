@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-from screens.dialogs import NoticeModal
 from screens.home import HomeScreen
 from store.settings import Settings
 from tests.tui.conftest import Data, screen_text, settle
@@ -31,20 +30,19 @@ async def test_status_line_shows_news_posted_from_a_thread(app: RollcallApp, dat
         assert "IMAP: login refused" in screen_text(app)
 
 
-async def test_learner_view_missing_says_so(data: Data, settings: Settings) -> None:
+async def test_learner_app_offers_no_admin_areas(data: Data, settings: Settings) -> None:
+    from screens.learner import LearnerScreen
+
     app = make_app(settings, as_email="ann.adams@example.org")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        if any(a.name == "learner" for a in AREAS):  # pragma: no cover - once it lands
-            return
-        import importlib.util
-
-        if importlib.util.find_spec("screens.learner") is not None:  # pragma: no cover
-            return
-        assert isinstance(app.screen, NoticeModal)
-        assert "Learner view not available" in screen_text(app)
-        await pilot.press("escape")
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, LearnerScreen)
+        assert app.areas == []
+        for key in ("1", "2", "3", "4", "5"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, LearnerScreen)
+            assert not isinstance(app.screen, HomeScreen)
 
 
 async def test_light_theme_and_missing_areas_left_out(app: RollcallApp, data: Data) -> None:

@@ -113,10 +113,18 @@ async def test_add_a_person_by_search_and_write_a_note(app: RollcallApp, data: D
         assert status_of(data.empty, "grace.garcia@example.org") == "enrolled"
         assert "Grace Garcia" in screen_text(app)
         await pilot.press("o")
+        await settle(pilot)
+        assert "booked: enrolled" in screen_text(app)  # the log so far
         await pilot.press(*"needs step-free access", "enter")
         await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert "admin: needs step-free access" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is page
     texts = [n.text for n in EnrolmentNote.select()]
-    assert "needs step-free access" in texts
+    assert texts.count("needs step-free access") == 1
 
 
 async def test_refreshes_on_its_own_and_keeps_the_cursor(app: RollcallApp, data: Data) -> None:
