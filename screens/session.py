@@ -18,7 +18,14 @@ from textual.worker import get_current_worker
 
 from screens.base import RollcallScreen, db_thread
 from store.errors import RollcallError
-from store.queries import AttendeeRow, SessionDetail, session_detail, session_stamp
+from store.queries import (
+    AttendeeRow,
+    Declined,
+    SessionDetail,
+    declined_of,
+    session_detail,
+    session_stamp,
+)
 from tui.messages import DataChanged, RuleRefused
 from tui.widgets.status_line import StatusLine
 
@@ -85,9 +92,12 @@ class SessionScreen(RollcallScreen):
     class Loaded(Message):
         """The session as read now."""
 
-        def __init__(self, detail: SessionDetail | None) -> None:
+        def __init__(
+            self, detail: SessionDetail | None, declined: list[Declined] | None = None
+        ) -> None:
             super().__init__()
             self.detail = detail
+            self.declined = declined or []
 
     class Changed(Message):
         """The stamp moved: something changed in the database."""
@@ -149,8 +159,9 @@ class SessionScreen(RollcallScreen):
         """Read the session and its people."""
         with db_thread():
             detail = session_detail(self.session_id)
+            declined = declined_of(self.session_id) if detail is not None else []
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(detail))
+            self.post_message(self.Loaded(detail, declined))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session-poll")
     def poll(self) -> None:
@@ -192,19 +203,22 @@ class SessionScreen(RollcallScreen):
         self.query_one("#attendees-title", Label).update(f"Attendees {event.detail.taken}/{cap}")
         self.query_one("#waitlist-title", Label).update(f"Waitlist ({len(event.detail.waitlist)})")
         waiting.display = bool(event.detail.waitlist)
-        self._declined(event.detail, zone)
+        self._declined(event.detail, event.declined, zone)
         self._detail_line()
         self.refresh_bindings()
 
-    def _declined(self, d: SessionDetail, zone: Any) -> None:
+    def _declined(self, d: SessionDetail, declined: list[Declined], zone: Any) -> None:
         """Who declined the invitation and when, next to the people waiting for a place."""
-        declined = [r for r in d.attendees if r.calendar == "declined"]
         line = self.query_one("#declined", Static)
         line.display = bool(declined)
         if declined:
             text = Text("Declined: ", style="bold")
             text.append(
-                ", ".join(f"{r.name} {_when(r.responded_at, zone)}".rstrip() for r in declined)
+                ", ".join(
+                    f"{r.name} {_when(r.responded_at, zone)}".rstrip()
+                    + (" (place given up)" if r.status == "cancelled" else "")
+                    for r in declined
+                )
             )
             if d.waitlist:
                 text.append("  · w invites the next in line", style="dim")

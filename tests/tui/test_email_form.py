@@ -128,3 +128,24 @@ async def test_palette_has_email_and_mail_commands(app: RollcallApp, data: Data)
         titles = [title for title, _, _ in RollcallCommands(app.screen)._commands()]
         assert titles.count("mail: send now") == 1
         assert "mail: retry failed" in titles
+
+
+async def test_declines_that_gave_the_place_up_stay_visible(data: Data, settings: Settings) -> None:
+    from datetime import timedelta
+
+    from store.clock import utcnow
+
+    app = make_app(replace(settings, auto_promote=False))
+    ben = Person.get(Person.email == data.people[1])
+    # As a decline with decline_cancels leaves it: cancelled, place free, waitlist waiting.
+    Enrolment.update(
+        status="cancelled", calendar="declined", responded_at=utcnow() - timedelta(hours=1)
+    ).where((Enrolment.session == data.full) & (Enrolment.person == ben)).execute()
+    async with app.run_test(size=(120, 45)) as pilot:
+        page = await open_session(app, pilot, data.full)
+        assert "Declined: Ben Baker 23 Nov 09:00 (place given up)" in screen_text(app)
+        first = page.detail.waitlist[0].email  # type: ignore[union-attr]
+        await pilot.press("w")
+        await settle(pilot)
+        assert first not in [r.email for r in page.detail.waitlist]  # type: ignore[union-attr]
+    assert calendar_of(data.full, first) == "invited"
