@@ -276,7 +276,8 @@ class MailScreen(RollcallScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Paging belongs to the inbox, filtering to the outbox."""
-        tab = self.query_one(TabbedContent).active
+        tabs = self.query(TabbedContent)
+        tab = tabs.first().active if tabs else "outbox"
         if action == "page":
             return True if tab == "inbox" else None
         if action in ("filter", "retry_failed"):
