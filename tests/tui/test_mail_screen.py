@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from store.errors import ServiceUnavailable
 from store.inbound import InboundMessage
 from store.models import Enrolment, Outbox, Person, Session
 from store.outbox import invite
-from store.settings import Settings, use_settings
+from store.settings import Settings, load_settings, use_settings
 from tests.replies import reply_ics, reply_message
 from tests.tui.conftest import Data, screen_text, settle
 from tui.app import RollcallApp, make_app
@@ -148,10 +149,30 @@ async def test_jobs_start_only_when_configured(data: Data, settings: Settings) -
     configured = dataclasses.replace(settings, smtp_host="127.0.0.1")
     assert should_run_jobs(configured)
     assert not should_run_jobs(dataclasses.replace(configured, app_runs_jobs=False))
+    assert load_settings(environ={"ROLLCALL_APP_RUNS_JOBS": "false"}).app_runs_jobs is False
     app = make_app(dataclasses.replace(configured, app_runs_jobs=False))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert not app.mail.running
+
+
+async def test_unreachable_smtp_shows_in_the_status_line(data: Data, settings: Settings) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    app = make_app(
+        dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none")
+    )
+    pending = Outbox.select().where(Outbox.status == "pending").count()
+    assert pending > 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.mail.running
+        await wait_for(app, "SMTP: cannot connect")
+        assert app.status_error is True
+        assert "SMTP: cannot connect" in screen_text(app)
+    assert not app.mail.running
+    assert Outbox.select().where(Outbox.status == "pending").count() == pending
 
 
 async def test_app_sends_and_applies_replies_with_real_servers(
