@@ -245,3 +245,37 @@ async def wait_for(app: RollcallApp, prefix: str, seconds: float = 15) -> None:
         await asyncio.sleep(0.1)
         if app.status_text.startswith(prefix):
             return
+
+
+async def test_inbox_pages(app: RollcallApp, data: Data) -> None:
+    now = utcnow()
+    InboundMessage.insert_many(
+        [
+            {
+                "message_id": f"<{n}@x>",
+                "from_address": f"person{n}@example.org",
+                "received_at": now - timedelta(minutes=n),
+                "outcome": "ignored",
+                "reason": "not a calendar reply",
+            }
+            for n in range(105)
+        ]
+    ).execute()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        inbox = app.screen.query_one("#inbox-table", DataTable)
+        assert inbox.row_count == 100
+        assert cells(inbox)[0][1] == "person0@example.org"
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert [r[1] for r in cells(inbox)] == [f"person{n}@example.org" for n in range(100, 105)]
+        assert "Replies 101–105 of 105" in screen_text(app)
+        await pilot.press("right_square_bracket")  # no page after the last
+        await settle(pilot)
+        assert inbox.row_count == 5
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert inbox.row_count == 100
