@@ -33,7 +33,7 @@ class EmailForm(RollcallModal[InviteResult | None]):
     DEFAULT_CSS = """
     EmailForm .dialog { width: 80; }
     EmailForm SelectionList { height: auto; max-height: 10; }
-    EmailForm TextArea { height: 6; }
+    EmailForm TextArea { height: 5; }
     """
 
     class Refused(Message):

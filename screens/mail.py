@@ -122,6 +122,10 @@ class MailScreen(RollcallScreen):
     """Outbox and inbox: `s` sends now, `r` retries failed mail, `f` filters by status."""
 
     BINDING_GROUP_TITLE = "Mail"
+    DEFAULT_CSS = """
+    MailScreen TabbedContent, MailScreen TabPane { height: 1fr; }
+    MailScreen DataTable { height: 1fr; }
+    """
     BINDINGS = [
         Binding("s", "send_now", "Send now", id="mail-send-now"),
         Binding("g", "poll_now", "Poll now", id="mail-poll-now"),
@@ -178,18 +182,18 @@ class MailScreen(RollcallScreen):
         """Columns and the first read."""
         outbox = self.query_one("#outbox-table", DataTable)
         outbox.add_column("Status", key="status", width=8)
-        outbox.add_column("Recipient", key="recipient", width=28)
-        outbox.add_column("Subject", key="subject", width=40)
+        outbox.add_column("Recipient", key="recipient", width=26)
+        outbox.add_column("Subject", key="subject", width=32)
         outbox.add_column("Tries", key="attempts", width=5)
-        outbox.add_column("Last error", key="error", width=30)
+        outbox.add_column("Last error", key="error", width=22)
         outbox.add_column("Sent", key="sent", width=12)
         inbox = self.query_one("#inbox-table", DataTable)
         inbox.add_column("Received", key="received", width=12)
-        inbox.add_column("From", key="from", width=26)
-        inbox.add_column("Outcome", key="outcome", width=9)
-        inbox.add_column("Reason", key="reason", width=28)
+        inbox.add_column("From", key="from", width=24)
+        inbox.add_column("Outcome", key="outcome", width=16)
+        inbox.add_column("Reason", key="reason", width=26)
         inbox.add_column("Session", key="session", width=7)
-        inbox.add_column("Email", key="email", width=26)
+        inbox.add_column("Email", key="email", width=24)
         inbox.add_column("Calendar", key="calendar", width=10)
         inbox.add_column("Comment", key="comment", width=24)
         outbox.focus()
@@ -275,13 +279,14 @@ class MailScreen(RollcallScreen):
     # Actions ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Paging belongs to the inbox, filtering to the outbox."""
+        """Paging belongs to the inbox, filtering and retrying to the outbox."""
         tabs = self.query(TabbedContent)
         tab = tabs.first().active if tabs else "outbox"
+        # Keys of the other tab are hidden, not greyed: they never apply here.
         if action == "page":
-            return True if tab == "inbox" else None
+            return tab == "inbox"
         if action in ("filter", "retry_failed"):
-            return True if tab == "outbox" else None
+            return tab == "outbox"
         return True
 
     @on(TabbedContent.TabActivated)
