@@ -18,7 +18,14 @@ from textual.worker import get_current_worker
 
 from screens.base import RollcallScreen, db_thread
 from store.errors import RollcallError
-from store.queries import AttendeeRow, SessionDetail, session_detail, session_stamp
+from store.queries import (
+    AttendeeRow,
+    Declined,
+    SessionDetail,
+    declined_of,
+    session_detail,
+    session_stamp,
+)
 from tui.messages import DataChanged, RuleRefused
 from tui.widgets.fast_table import FastTable
 from tui.widgets.status_line import StatusLine
@@ -71,6 +78,8 @@ class SessionScreen(RollcallScreen):
         Binding("n", "mark('no-show')", "No-show", id="register-no-show"),
         Binding("u", "unmark", "Unmark", id="register-unmark", show=False),
         Binding("p", "promote", "Promote", id="waitlist-promote"),
+        Binding("w", "invite_next", "Invite next", id="waitlist-invite-next", show=False),
+        Binding("m", "email", "Email", id="session-email"),
         Binding("plus,i", "add_people", "Add", id="session-add-people", key_display="+"),
         Binding("x", "remove", "Remove", id="session-remove-person"),
         Binding("o", "note", "Note", id="enrolment-note"),
@@ -84,9 +93,12 @@ class SessionScreen(RollcallScreen):
     class Loaded(Message):
         """The session as read now."""
 
-        def __init__(self, detail: SessionDetail | None) -> None:
+        def __init__(
+            self, detail: SessionDetail | None, declined: list[Declined] | None = None
+        ) -> None:
             super().__init__()
             self.detail = detail
+            self.declined = declined or []
 
     class Changed(Message):
         """The stamp moved: something changed in the database."""
@@ -94,9 +106,11 @@ class SessionScreen(RollcallScreen):
     class Done(Message):
         """A rule succeeded; what to say."""
 
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, *, mailed: bool = False) -> None:
             super().__init__()
             self.text = text
+            self.mailed = mailed
+            """Mail was queued: the app's sender should run now."""
 
     def __init__(self, session_id: int) -> None:
         super().__init__()
@@ -114,6 +128,7 @@ class SessionScreen(RollcallScreen):
             yield AttendeeTable(self.describe, id="attendees")
             yield Static("", id="detail-line")
             yield Label("Waitlist", id="waitlist-title", classes="section-title")
+            yield Static("", id="declined")
             yield AttendeeTable(self.describe, id="waitlist")
         with Horizontal(classes="info-bar"):
             yield StatusLine()
@@ -145,8 +160,9 @@ class SessionScreen(RollcallScreen):
         """Read the session and its people."""
         with db_thread():
             detail = session_detail(self.session_id)
+            declined = declined_of(self.session_id) if detail is not None else []
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(detail))
+            self.post_message(self.Loaded(detail, declined))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session-poll")
     def poll(self) -> None:
@@ -188,8 +204,26 @@ class SessionScreen(RollcallScreen):
         self.query_one("#attendees-title", Label).update(f"Attendees {event.detail.taken}/{cap}")
         self.query_one("#waitlist-title", Label).update(f"Waitlist ({len(event.detail.waitlist)})")
         waiting.display = bool(event.detail.waitlist)
+        self._declined(event.detail, event.declined, zone)
         self._detail_line()
         self.refresh_bindings()
+
+    def _declined(self, d: SessionDetail, declined: list[Declined], zone: Any) -> None:
+        """Who declined the invitation and when, next to the people waiting for a place."""
+        line = self.query_one("#declined", Static)
+        line.display = bool(declined)
+        if declined:
+            text = Text("Declined: ", style="bold")
+            text.append(
+                ", ".join(
+                    f"{r.name} {_when(r.responded_at, zone)}".rstrip()
+                    + (" (place given up)" if r.status == "cancelled" else "")
+                    for r in declined
+                )
+            )
+            if d.waitlist:
+                text.append("  · w invites the next in line", style="dim")
+            line.update(text)
 
     def _details(self, d: SessionDetail) -> None:
         from store.sessions import describe_when
@@ -275,8 +309,10 @@ class SessionScreen(RollcallScreen):
         closed = d.status == "cancelled" or d.finalised
         if action in ("mark", "unmark", "finalise"):
             return None if closed or d.status == "scheduled" else True
-        if action == "promote":
+        if action in ("promote", "invite_next"):
             return True if d.waitlist and not closed else None
+        if action == "email":
+            return None if d.status == "cancelled" else True
         if action in ("add_people", "cancel_session", "edit"):
             return None if closed or d.status == "completed" else True
         return True
@@ -326,6 +362,44 @@ class SessionScreen(RollcallScreen):
             self._rule(
                 "promote", lambda: promote(self.session_id, row.email), f"{row.name} promoted"
             )
+
+    def action_invite_next(self) -> None:
+        """Give the first in line the free place and send them the calendar invitation."""
+        from store.booking import promote
+        from store.outbox import invite
+
+        d = self.detail
+        if d is None or not d.waitlist:
+            return
+        row = d.waitlist[0]
+
+        def promote_and_invite() -> Any:
+            promote(self.session_id, row.email)
+            return invite(self.session_id, [row.email])
+
+        self._rule(
+            "invite next", promote_and_invite, f"{row.name} promoted and invited", mailed=True
+        )
+
+    def action_email(self) -> None:
+        """Write to the session's people (with the calendar invitation by default)."""
+        from screens.email_form import EmailForm
+        from store.outbox import InviteResult
+
+        d = self.detail
+        if d is None:
+            return
+
+        def sent(result: InviteResult | None) -> None:
+            if result is None:
+                return
+            parts = [f"{result.queued} message(s) queued"]
+            if result.invited:
+                parts.append(f"{len(result.invited)} invited")
+            self.post_message(self.Done(", ".join(parts), mailed=True))
+
+        enrolled = [r for r in d.attendees if r.status == "enrolled"]
+        self.app.push_screen(EmailForm(self.session_id, d.title, enrolled, d.waitlist), sent)
 
     def action_add_people(self) -> None:
         """Search people and put the chosen one on the session."""
@@ -468,6 +542,8 @@ class SessionScreen(RollcallScreen):
         call: Callable[[], Any],
         text: str,
         describe: Callable[[Any], str] | None = None,
+        *,
+        mailed: bool = False,
     ) -> None:
         """Run one rule in a worker; the page reloads on success, says why on refusal."""
         try:
@@ -477,11 +553,15 @@ class SessionScreen(RollcallScreen):
             self.post_message(RuleRefused(exc.message, exc.field))
             self.post_message(self.Changed())
             return
-        self.post_message(self.Done(describe(result) if describe else text))
+        self.post_message(self.Done(describe(result) if describe else text, mailed=mailed))
 
     @on(Done)
     def _done(self, event: Done) -> None:
         self.notify(event.text, timeout=3)
+        if event.mailed:
+            send_now = getattr(self.app, "mail_send_now", None)
+            if send_now is not None:
+                send_now()
         self.app.post_message(DataChanged("sessions"))
         self.load()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ import peewee
 from store import validate
 from store.booking import BookingResult, enrol
 from store.clock import utcnow
+from store.csvfile import open_csv
 from store.db import write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Completion, Course, ElearningItem, Enrolment, Person, Session
@@ -53,27 +53,10 @@ class CompletionImport:
 def preview_completions_csv(text: str) -> CompletionImport:
     """Check a completions CSV (header email,item,completed_on[,expires_on]) without writing."""
     result = CompletionImport()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        result.errors.append((1, "the file is empty; expected a header line"))
+    opened = open_csv(text, IMPORT_HEADER, OPTIONAL_COLUMNS, result.errors)
+    if opened is None:
         return result
-    except csv.Error as exc:
-        result.errors.append((1, f"unreadable CSV: {exc}"))
-        return result
-    missing = [c for c in IMPORT_HEADER if c not in header]
-    unknown = [c for c in header if c not in IMPORT_HEADER + OPTIONAL_COLUMNS]
-    if missing or unknown:
-        problem = []
-        if missing:
-            problem.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            problem.append(f"unknown column(s) {', '.join(unknown)}")
-        result.errors.append(
-            (1, f"header: {'; '.join(problem)} (expected {','.join(IMPORT_HEADER)})")
-        )
-        return result
+    reader, header = opened
     try:
         for row in reader:
             line = reader.line_num

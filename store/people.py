@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import peewee
 
 from store import validate
 from store.clock import utcnow
+from store.csvfile import open_csv
 from store.db import write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Person, Trainer
@@ -124,27 +124,10 @@ def preview_people_csv(text: str) -> ImportPreview:
     Existing emails become updates; errors carry their line number (the header is line 1).
     """
     preview = ImportPreview()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        preview.errors.append((1, "the file is empty; expected a header line"))
+    opened = open_csv(text, ("email", "name"), ("department", "role", "location"), preview.errors)
+    if opened is None:
         return preview
-    except csv.Error as exc:
-        preview.errors.append((1, f"unreadable CSV: {exc}"))
-        return preview
-    missing = [c for c in ("email", "name") if c not in header]
-    unknown = [c for c in header if c not in IMPORT_HEADER]
-    if missing or unknown:
-        problem = []
-        if missing:
-            problem.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            problem.append(f"unknown column(s) {', '.join(unknown)}")
-        preview.errors.append(
-            (1, f"header: {'; '.join(problem)} (expected {','.join(IMPORT_HEADER)})")
-        )
-        return preview
+    reader, header = opened
     seen: dict[str, int] = {}
     try:
         for row in reader:

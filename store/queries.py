@@ -462,3 +462,25 @@ def people_to_add(session_id: int, search: str, limit: int = 50) -> list[PersonR
         )
         for p in query
     ]
+
+
+@dataclass(frozen=True)
+class Declined:
+    """Someone who declined the session's invitation (their place may be gone already)."""
+
+    name: str
+    email: str
+    responded_at: datetime | None
+    status: str
+    """``cancelled`` when the decline gave the place up (``decline_cancels``)."""
+
+
+def declined_of(session_id: int) -> list[Declined]:
+    """Everyone who declined the invitation to a session, most recent answer first."""
+    query = (
+        Enrolment.select(Enrolment.status, Enrolment.responded_at, Person.name, Person.email)
+        .join(Person)
+        .where((Enrolment.session == session_id) & (Enrolment.calendar == "declined"))
+        .order_by(Enrolment.responded_at.desc(nulls="LAST"), Enrolment.id)
+    )
+    return [Declined(e.person.name, e.person.email, e.responded_at, e.status) for e in query]

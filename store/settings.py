@@ -117,6 +117,11 @@ class Settings:
     """Enrol the first waitlisted person as soon as a place frees up."""
     decline_cancels: bool = False
     """A declined invitation cancels the enrolment."""
+    app_runs_jobs: bool = True
+    """The app sends mail, polls replies and queues reminders in the background while open.
+
+    Set it false (``ROLLCALL_APP_RUNS_JOBS=false``) where a separate ``rollcall worker`` runs.
+    """
     alias_domains: tuple[str, ...] = ()
     """Mail domains whose senders may answer for an attendee of the same local part."""
     meeting_url_template: str = "https://meet.jit.si/rollcall-{room}"

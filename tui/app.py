@@ -19,6 +19,7 @@ from textual.worker import Worker
 from screens.base import report_worker_failure
 from store.settings import Settings, use_settings
 from tui.commands import RollcallCommands
+from tui.mail_jobs import MailJobResult, MailRunner, changed_data
 from tui.messages import DataChanged, StatusUpdate
 
 STYLES = Path(__file__).parent / "styles"
@@ -111,9 +112,11 @@ class RollcallApp(App[None]):
                 )
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
+        self.mail = MailRunner(self, settings)
+        """The background mail jobs (started on mount when the settings say so)."""
 
     def on_mount(self) -> None:
-        """Open the learner view or the sessions list."""
+        """Open the learner view or the sessions list; start the mail jobs for admins."""
         # The objects made while starting (modules, styles, widgets) live as long as
         # the app; freezing them keeps a full garbage collection, which otherwise
         # walks all of them and stalls a keystroke by 50 ms or more, down to the
@@ -121,6 +124,8 @@ class RollcallApp(App[None]):
         self.call_after_refresh(gc.freeze)
         if self.as_email is None:
             self.switch_mode("sessions")
+            if self.mail.start():
+                self.status_text = "mail: sending and polling in the background"
             return
         if _available("screens.learner:LearnerScreen"):
             module = importlib.import_module("screens.learner")
@@ -139,8 +144,39 @@ class RollcallApp(App[None]):
         )
 
     def on_unmount(self) -> None:
-        """Let the collector see the startup objects again (tests open many apps)."""
+        """Stop the mail jobs after the message in flight; unfreeze the startup objects."""
+        # Let the collector see the startup objects again (tests open many apps).
         gc.unfreeze()
+        self.mail.stop()
+
+    def mail_run_now(self, name: str = "send") -> None:
+        """Send (``send``) or poll (``poll``) now instead of at the next interval."""
+        self.mail.run_now(name)
+
+    def mail_send_now(self) -> None:
+        """Mail was queued: send it now when the app sends mail."""
+        if self.mail.running:
+            self.mail.run_now("send")
+
+    def palette_commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        """Commands of the app itself for the command palette."""
+        if self.as_email is not None:
+            return []
+        return [
+            ("mail: send now", lambda: self.mail_run_now("send"), "drain the outbox"),
+            ("mail: poll now", lambda: self.mail_run_now("poll"), "read replies"),
+        ]
+
+    @on(MailJobResult)
+    def _mail_result(self, event: MailJobResult) -> None:
+        shown = self.mail.handle(event)
+        if shown is not None:
+            self.status_text, self.status_error = shown
+        what = changed_data(event.name, event.result)
+        if what is not None:
+            self.post_message(DataChanged(what))
+            # The app forwards DataChanged to the screens not shown; tell this one too.
+            self.screen.post_message(DataChanged(what))
 
     def action_switch_area(self, name: str) -> None:
         """Go to a top-level area."""

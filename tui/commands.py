@@ -37,6 +37,11 @@ class RollcallCommands(Provider):
                     f"key {app.get_key_display(binding)}",
                 )
             )
+        titles = {title for title, _, _ in commands}
+        extra = getattr(app, "palette_commands", None)
+        for title, call, help_text in extra() if extra is not None else []:
+            if title not in titles:
+                commands.append((title, call, help_text))
         commands.append(("app: help", app.action_help, "key ?"))
         commands.append(("app: light/dark theme", app.action_toggle_dark, "key f2"))
         commands.append(("app: quit", app.exit, "ctrl+q"))

@@ -80,7 +80,7 @@ def rollcall(env: dict[str, str], *args: str) -> tuple[int, Any, str]:
     return out.returncode, data, out.stderr
 
 
-def make_session(people: list[str]) -> Session:
+def make_session(people: list[str], *, mark_invited: bool = True) -> Session:
     session = create_sessions(
         SessionInput(
             title="Fire Safety",
@@ -93,8 +93,9 @@ def make_session(people: list[str]) -> Session:
     for email in people:
         add_person(PersonInput(email=email, name=email.split("@")[0].title()))
         enrol(session.id, email)
-    # Invitations are another feature's job; here they count as sent.
-    Enrolment.update(calendar="invited", invited_at=utcnow()).execute()
+    if mark_invited:
+        # Tests about the poller alone count the invitations as sent.
+        Enrolment.update(calendar="invited", invited_at=utcnow()).execute()
     return Session.get_by_id(session.id)
 
 
@@ -115,7 +116,31 @@ def test_each_client_reply_is_applied_once(
 ) -> None:
     clients = sorted(CLIENT_SAMPLES)
     learners = [f"{c}@example.test" for c in clients]
-    session = make_session(learners)
+    session = make_session(learners, mark_invited=False)
+    # The invitations go out for real: through SMTP into each learner's mailbox.
+    smtp = {
+        "ROLLCALL_SMTP_HOST": mail_servers.smtp_host,
+        "ROLLCALL_SMTP_PORT": str(mail_servers.smtp_port),
+        "ROLLCALL_SMTP_SECURITY": "none",
+    }
+    for learner in learners:
+        mail_servers.add_mailbox(learner)
+        mail_servers.wipe(learner)
+    code, invited, err = rollcall({**env, **smtp}, "invite", str(session.id), "--json")
+    assert code == 0, err
+    code, sent, err = rollcall({**env, **smtp}, "mail", "send", "--json")
+    assert code == 0, err
+    assert (sent["failed"], sent["pending"]) == (0, 0)
+    for learner in learners:
+        uids = {
+            part.get_payload(decode=True).decode().split("UID:", 1)[1].split("\r\n", 1)[0]
+            for message in mail_servers.messages(learner)
+            for part in message.obj.walk()
+            if part.get_content_type() == "text/calendar"
+        }
+        assert uids == {session.uid}, learner
+    code, shown, err = rollcall(env, "session", "show", str(session.id), "--json")
+    assert {e["calendar"] for e in shown["enrolments"]} == {"invited"}
     expected: dict[str, str] = {}
     for n, (client, learner) in enumerate(zip(clients, learners, strict=True)):
         raw, partstat = client_reply(

@@ -64,5 +64,6 @@ def test_session_page(
     2, trainer Ivan Petrov, 2 places, for everyone. "Attendees 2/2" lists Ann Adams and Ben
     Baker, enrolled, Calendar "?" (tentative) answered 23 Nov 07:00; the detail line
     repeats Ann's answer. "Waitlist (2)" lists Chloe Chen #1 and Dev Dubois #2. Footer:
-    a Attended / n No-show greyed out (not started), p Promote, + Add, x Remove, o Note."""
+    a Attended / n No-show greyed out (not started), p Promote, + Add, x Remove, o Note,
+    m Email."""
     assert snap_compare(app, terminal_size=size, run_before=_session_page)

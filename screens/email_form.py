@@ -1,0 +1,166 @@
+"""The Email form of the session page: recipients, subject, message, calendar invitation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, SelectionList, TextArea
+
+from screens.base import RollcallModal, db_thread
+from store.errors import RollcallError
+from store.outbox import InviteResult
+from store.queries import AttendeeRow
+
+FIELDS = {"to": "to", "subject": "subject", "message": "message"}
+"""The rule's `RollcallError.field` -> the form field whose error line shows it."""
+
+
+class EmailForm(RollcallModal[InviteResult | None]):
+    """Write to a session's people; dismisses with what `invite` queued, or None."""
+
+    BINDING_GROUP_TITLE = "Email"
+    BINDINGS = [
+        Binding("escape", "abandon", "Back", id="email-abandon"),
+        Binding("ctrl+s", "send", "Send", priority=True, id="email-send"),
+        Binding("ctrl+t", "toggle_waitlist", "Waitlisted", id="email-waitlisted"),
+    ]
+    DEFAULT_CSS = """
+    EmailForm .dialog { width: 80; }
+    EmailForm SelectionList { height: auto; max-height: 10; }
+    EmailForm TextArea { height: 5; }
+    """
+
+    class Refused(Message):
+        """The rule refused; show its message next to its field."""
+
+        def __init__(self, message: str, field: str | None) -> None:
+            super().__init__()
+            self.message = message
+            self.field = field
+
+    class Queued(Message):
+        """The mail is in the outbox."""
+
+        def __init__(self, result: InviteResult) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(
+        self, session_id: int, title: str, enrolled: Sequence[AttendeeRow],
+        waitlisted: Sequence[AttendeeRow],
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.session_id = session_id
+        self.session_title = title
+        self.enrolled = list(enrolled)
+        self.waitlisted = list(waitlisted)
+        self.showing_waitlist = False
+
+    def compose(self) -> ComposeResult:
+        """Recipients, subject, message, the calendar checkbox, buttons."""
+        with VerticalScroll(classes="dialog"):
+            yield Label(f"Email: {escape(self.session_title)}", classes="dialog-title")
+            yield Label("To (space toggles)", classes="field-label")
+            yield SelectionList[str](
+                *[(_label(r), r.email, True) for r in self.enrolled], id="recipients"
+            )
+            yield Label("", id="error-to", classes="field-error")
+            yield Checkbox("Show waitlisted (ctrl+t)", False, id="show-waitlisted")
+            yield Label("Subject (optional)", classes="field-label")
+            yield Input(placeholder="Subject", id="subject")
+            yield Label("", id="error-subject", classes="field-error")
+            yield Label("Message", classes="field-label")
+            yield TextArea(id="message")
+            yield Label("", id="error-message", classes="field-error")
+            yield Checkbox("Confirm calendar invitation", True, id="with-calendar")
+            yield Label("", id="error-general", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send (ctrl+s)", id="send", variant="primary")
+                yield Button("Back (esc)", id="back")
+
+    def on_mount(self) -> None:
+        """Start on the recipients."""
+        self.query_one("#recipients", SelectionList).focus()
+
+    def action_abandon(self) -> None:
+        """Close without sending."""
+        self.dismiss(None)
+
+    def action_toggle_waitlist(self) -> None:
+        """Show or hide the waitlisted people as possible recipients."""
+        box = self.query_one("#show-waitlisted", Checkbox)
+        box.value = not box.value
+
+    @on(Checkbox.Changed, "#show-waitlisted")
+    def _waitlist(self, event: Checkbox.Changed) -> None:
+        recipients: SelectionList[str] = self.query_one("#recipients", SelectionList)
+        if event.value and not self.showing_waitlist:
+            recipients.add_options([(_label(r), r.email, False) for r in self.waitlisted])
+        elif not event.value and self.showing_waitlist:
+            for row in self.waitlisted:
+                recipients.remove_option(row.email)
+        self.showing_waitlist = event.value
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "send":
+            self.action_send()
+        else:
+            self.dismiss(None)
+
+    def action_send(self) -> None:
+        """Queue the mail in a worker; errors come back next to their field."""
+        self._clear_errors()
+        recipients: SelectionList[str] = self.query_one("#recipients", SelectionList)
+        emails = list(recipients.selected)
+        subject = self.query_one("#subject", Input).value.strip()
+        message = self.query_one("#message", TextArea).text
+        with_calendar = self.query_one("#with-calendar", Checkbox).value
+        self.query_one("#send", Button).disabled = True
+        self._queue(emails, subject or None, message, with_calendar)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="email-send")
+    def _queue(
+        self, emails: list[str], subject: str | None, message: str, with_calendar: bool
+    ) -> None:
+        from store.outbox import invite
+
+        try:
+            with db_thread():
+                result = invite(self.session_id, emails, message, with_calendar, subject=subject)
+        except RollcallError as exc:
+            self.post_message(self.Refused(exc.message, exc.field))
+            return
+        self.post_message(self.Queued(result))
+
+    @on(Refused)
+    def _refused(self, event: Refused) -> None:
+        self.query_one("#send", Button).disabled = False
+        self.show_error(event.message, event.field)
+
+    @on(Queued)
+    def _queued(self, event: Queued) -> None:
+        self.dismiss(event.result)
+
+    def show_error(self, message: str, field: str | None) -> None:
+        """Show `message` on the line under `field` (or at the bottom)."""
+        name = FIELDS.get(field or "", "general")
+        label = self.query_one(f"#error-{name}", Label)
+        label.update(f"⚠ {escape(message)}")
+        label.add_class("-shown")
+
+    def _clear_errors(self) -> None:
+        for label in self.query(".field-error").results(Label):
+            label.update("")
+            label.remove_class("-shown")
+
+
+def _label(row: AttendeeRow) -> str:
+    extra = f" (waitlist #{row.waitlist_position})" if row.status == "waitlisted" else ""
+    return escape(f"{row.name} <{row.email}>{extra}")
