@@ -21,6 +21,7 @@ from store.queries import (
     SessionPage,
     SessionRow,
     TrainerChoice,
+    count_sessions,
     first_upcoming_index,
     index_of_session,
     session_page,
@@ -63,6 +64,14 @@ class HomeScreen(RollcallScreen):
             super().__init__()
             self.page = page
             self.cursor = cursor
+            self.generation = generation
+
+    class TotalCounted(Message):
+        """How many rows match, counted after the first window was shown."""
+
+        def __init__(self, total: int, generation: int) -> None:
+            super().__init__()
+            self.total = total
             self.generation = generation
 
     class TrainersLoaded(Message):
@@ -160,7 +169,18 @@ class HomeScreen(RollcallScreen):
             if upcoming and not any(filters.values()):
                 cursor = first_upcoming_index(now)
             cursor = cursor or 0
-            page = session_page(offset=max(0, cursor - size // 3), limit=size, now=now, **filters)
+            offset = max(0, cursor - size // 3)
+            # A window at the top needs no count to be placed: show it first and
+            # count afterwards, so a search keystroke waits only for its rows.
+            page = session_page(offset=offset, limit=size, now=now, count=offset > 0, **filters)
+            if not page.exact:
+                if get_current_worker().is_cancelled:
+                    return
+                self.post_message(self.PageLoaded(page, cursor, generation))
+                total = count_sessions(now=now, **filters)
+                if not get_current_worker().is_cancelled:
+                    self.post_message(self.TotalCounted(total, generation))
+                return
             if page.total and cursor >= page.total:
                 cursor = page.total - 1
                 page = session_page(
@@ -182,7 +202,15 @@ class HomeScreen(RollcallScreen):
             [(str(r.id), self._cells(r, now)) for r in event.page.rows],
             event.page.total,
             event.cursor,
+            exact=event.page.exact,
         )
+        self._position()
+
+    @on(TotalCounted)
+    def _counted(self, event: TotalCounted) -> None:
+        if event.generation != self.generation:
+            return
+        self.query_one(PagedTable).set_total(event.total)
         self._position()
 
     @on(PagedTable.PageWanted)
@@ -257,10 +285,15 @@ class HomeScreen(RollcallScreen):
         if (self.app.size.width >= 110) != self.wide:
             table = self.query_one(PagedTable)
             cursor, offset, total = table.absolute_row, table.window_start, table.total
+            exact = table.total_exact
             self._columns()
             now = utcnow()
             table.show_page(
-                offset, [(k, self._cells(r, now)) for k, r in self.rows.items()], total, cursor
+                offset,
+                [(k, self._cells(r, now)) for k, r in self.rows.items()],
+                total,
+                cursor,
+                exact=exact,
             )
 
     def _position(self) -> None:

@@ -27,6 +27,7 @@ from store.queries import (
     session_stamp,
 )
 from tui.messages import DataChanged, RuleRefused
+from tui.widgets.fast_table import FastTable
 from tui.widgets.status_line import StatusLine
 
 CALENDAR_ICONS = {
@@ -46,7 +47,7 @@ POLL_SECONDS = 1.5
 """How often the page checks whether the session or its people changed."""
 
 
-class AttendeeTable(DataTable[str | Text]):
+class AttendeeTable(FastTable[str | Text]):
     """The register; hovering a row shows its calendar response as a tooltip."""
 
     def __init__(self, describe: Callable[[str], str], *, id: str) -> None:

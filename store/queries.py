@@ -49,6 +49,8 @@ class SessionPage:
     offset: int
     rows: list[SessionRow]
     total: int
+    exact: bool = True
+    """False when `total` is only a lower bound: the page was read without counting."""
 
 
 def _filtered_sessions(
@@ -77,15 +79,21 @@ def session_page(
     trainer_id: int | None = None,
     search: str | None = None,
     now: datetime | None = None,
+    count: bool = True,
 ) -> SessionPage:
     """Sessions in start order from `offset`, with counts, trainer name and status.
 
     Only `limit` rows are read, so the cost stays flat however many sessions exist.
+    With ``count=False`` the matching rows are not counted (a search's count scans
+    every session, the window usually stops early): `total` is then exact only when
+    the window reached the end, else a lower bound and `exact` is False; the caller
+    counts afterwards with `count_sessions`.
     """
     now = now or utcnow()
     base = _filtered_sessions(status, trainer_id, search, now)
-    total = base.count()
-    offset = max(0, min(offset, max(0, total - 1)))
+    if count:
+        total = base.count()
+        offset = max(0, min(offset, max(0, total - 1)))
     trainer_person = Person.alias("trainer_person")
     query = (
         base.select(
@@ -103,9 +111,15 @@ def session_page(
         .join(trainer_person, peewee.JOIN.LEFT_OUTER, on=(Trainer.person == trainer_person.id))
         .order_by(Session.start, Session.id)
         .offset(offset)
-        .limit(limit)
+        .limit(limit if count else limit + 1)
     )
     sessions = list(query.objects())
+    exact = True
+    if not count:
+        # One row past the window tells whether anything follows it.
+        exact = len(sessions) <= limit
+        sessions = sessions[:limit]
+        total = offset + len(sessions) + (0 if exact else 1)
     counts = counts_for([s.id for s in sessions])
     rows = []
     for s in sessions:
@@ -124,7 +138,18 @@ def session_page(
                 status=session_status(s, now),
             )
         )
-    return SessionPage(offset=offset, rows=rows, total=total)
+    return SessionPage(offset=offset, rows=rows, total=total, exact=exact)
+
+
+def count_sessions(
+    *,
+    status: str | None = None,
+    trainer_id: int | None = None,
+    search: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """How many sessions match the filters of `session_page`."""
+    return int(_filtered_sessions(status, trainer_id, search, now or utcnow()).count())
 
 
 def index_of_session(

@@ -7,12 +7,13 @@ from collections.abc import Iterable, Sequence
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
+
+from tui.widgets.fast_table import FastTable
 
 Cell = str | Text
 
 
-class PagedTable(DataTable[Cell]):
+class PagedTable(FastTable[Cell]):
     """A window of at most `page_size` rows out of `total`; the owner loads the windows.
 
     The widget never queries anything: when the cursor would leave the window it
@@ -46,7 +47,9 @@ class PagedTable(DataTable[Cell]):
         self.window_start = 0
         """Absolute index of the window's first row."""
         self.total = 0
-        """How many rows the whole list has."""
+        """How many rows the whole list has (a lower bound until `total_exact`)."""
+        self.total_exact = True
+        """False while the list is still being counted."""
         self._pending: int | None = None
 
     @property
@@ -64,11 +67,17 @@ class PagedTable(DataTable[Cell]):
         rows: Iterable[tuple[str, Sequence[Cell]]],
         total: int,
         cursor: int | None = None,
+        *,
+        exact: bool = True,
     ) -> None:
-        """Replace the window with `rows` starting at `offset`; put the cursor on `cursor`."""
+        """Replace the window with `rows` starting at `offset`; put the cursor on `cursor`.
+
+        With ``exact=False`` `total` is a lower bound until `set_total` gives the count.
+        """
         self._pending = None
         self.window_start = offset
         self.total = total
+        self.total_exact = exact
         self.clear()
         for key, cells in rows:
             self.add_row(*cells, key=key)
@@ -76,6 +85,11 @@ class PagedTable(DataTable[Cell]):
             target = cursor if cursor is not None else offset
             row = min(max(0, target - offset), self.row_count - 1)
             self.move_cursor(row=row, animate=False, scroll=True)
+
+    def set_total(self, total: int) -> None:
+        """The counted number of rows, arriving after the window was shown."""
+        self.total = max(total, self.window_start + self.row_count)
+        self.total_exact = True
 
     def want(self, index: int) -> None:
         """Ask the owner for the window holding absolute row `index`."""
@@ -138,4 +152,6 @@ class PagedTable(DataTable[Cell]):
         """``row 42 of 100,000`` for the info line."""
         if not self.total:
             return "no rows"
+        if not self.total_exact:
+            return f"row {self.absolute_row + 1:,} of {self.total - 1:,}+ (counting…)"
         return f"row {self.absolute_row + 1:,} of {self.total:,}"
