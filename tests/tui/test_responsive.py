@@ -15,7 +15,7 @@ from tests.tui.conftest import Data, settle
 from tui.app import RollcallApp
 from tui.widgets.paged_table import PagedTable
 
-SLOW_SECONDS = 2.0
+SLOW_SECONDS = 3.0
 
 
 async def test_keys_answer_while_a_slow_query_runs(
@@ -37,7 +37,8 @@ async def test_keys_answer_while_a_slow_query_runs(
         await pilot.press("slash", *"fire")
         await pilot.pause()
         answered = time.monotonic() - started
-        assert answered < SLOW_SECONDS / 2, f"keys took {answered:.2f}s while the query ran"
+        # A blocked screen would answer only after the query; allow for a loaded machine.
+        assert answered < SLOW_SECONDS * 0.8, f"keys took {answered:.2f}s while the query ran"
         home = app.screen
         assert isinstance(home, HomeScreen)
         assert home.query_one("#search").value == "fire"  # type: ignore[attr-defined]
