@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from textual import on
 from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState
 
 from store.db import database
@@ -60,3 +61,19 @@ class RollcallModal(ModalScreen[T]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Report worker failures of the modal."""
         report_worker_failure(self, event)
+
+
+class SearchListScreen(RollcallScreen):
+    """A list screen with one search box: `/` types in it, escape steps back out."""
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.query_one(Input).focus()
+
+    def action_clear(self) -> None:
+        """Leave the search box, or clear the search."""
+        table = self.query_one(DataTable)
+        if self.focused is not table:
+            table.focus()
+        elif self.query_one(Input).value:
+            self.query_one(Input).value = ""

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
-from screens.base import RollcallModal, RollcallScreen, db_thread
+from screens.base import RollcallModal, SearchListScreen, db_thread
 from store.errors import RollcallError
 from store.people import PersonInput
 from store.queries import PersonRow, people_page
@@ -22,7 +22,7 @@ from tui.widgets.pickers import FieldInput
 from tui.widgets.status_line import StatusLine
 
 
-class PeopleScreen(RollcallScreen):
+class PeopleScreen(SearchListScreen):
     """Everyone who can book training."""
 
     BINDING_GROUP_TITLE = "People"
@@ -119,18 +119,6 @@ class PeopleScreen(RollcallScreen):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.rows.get(key or "")
-
-    def action_search(self) -> None:
-        """Focus the search box."""
-        self.query_one(Input).focus()
-
-    def action_clear(self) -> None:
-        """Leave the search box, or clear the search."""
-        table = self.query_one(PagedTable)
-        if self.focused is not table:
-            table.focus()
-        elif self.query_one(Input).value:
-            self.query_one(Input).value = ""
 
     @on(Input.Changed)
     def _typed(self) -> None:

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label
 
-from screens.base import RollcallModal, RollcallScreen, db_thread
+from screens.base import RollcallModal, SearchListScreen, db_thread
 from store.errors import RollcallError
 from store.queries import PersonRow, TrainerChoice, trainer_choices
 from tui.messages import RuleRefused
@@ -18,7 +18,7 @@ from tui.widgets.pickers import FieldInput
 from tui.widgets.status_line import StatusLine
 
 
-class TrainersScreen(RollcallScreen):
+class TrainersScreen(SearchListScreen):
     """Registered trainers with their coming sessions."""
 
     BINDING_GROUP_TITLE = "Trainers"
@@ -111,18 +111,6 @@ class TrainersScreen(RollcallScreen):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.rows.get(key or "")
-
-    def action_search(self) -> None:
-        """Focus the search box."""
-        self.query_one(Input).focus()
-
-    def action_clear(self) -> None:
-        """Leave the search box, or clear it."""
-        table = self.query_one(DataTable)
-        if self.focused is not table:
-            table.focus()
-        elif self.query_one(Input).value:
-            self.query_one(Input).value = ""
 
     @on(Input.Changed)
     def _typed(self) -> None:
