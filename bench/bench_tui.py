@@ -127,10 +127,10 @@ async def measure(path: Path) -> dict[str, float]:
 
     from screens.home import HomeScreen
     from screens.session import SessionScreen
+    from screens.widgets.paged_table import PagedTable
     from store.db import open_database
     from store.settings import load_settings
     from tui.app import make_app
-    from tui.widgets.paged_table import PagedTable
 
     settings = load_settings(environ={"ROLLCALL_TIMEZONE": "Europe/London"}, db=str(path))
     figures: dict[str, float] = {}

@@ -11,8 +11,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState
 
+from screens.messages import RuleRefused
 from store.db import database
-from tui.messages import RuleRefused
 
 
 @contextlib.contextmanager

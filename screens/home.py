@@ -15,6 +15,9 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
 from screens.base import RollcallScreen, db_thread
+from screens.messages import DataChanged, RuleRefused
+from screens.widgets.paged_table import Cell, PagedTable
+from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
 from store.errors import RollcallError
 from store.queries import (
@@ -27,9 +30,6 @@ from store.queries import (
     session_page,
     trainer_choices,
 )
-from tui.messages import DataChanged, RuleRefused
-from tui.widgets.paged_table import Cell, PagedTable
-from tui.widgets.status_line import StatusLine
 
 STATUS_LABELS = {
     "scheduled": "scheduled",

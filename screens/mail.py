@@ -17,9 +17,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from screens.base import RollcallScreen, db_thread
+from screens.messages import DataChanged, RuleRefused
+from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
-from tui.messages import DataChanged, RuleRefused
-from tui.widgets.status_line import StatusLine
 
 OUTBOX_ROWS = 200
 """Newest outbox rows shown; `mail outbox` on the command line lists them all."""

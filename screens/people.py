@@ -13,13 +13,13 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
 from screens.base import RollcallModal, SearchListScreen, db_thread
+from screens.messages import RuleRefused
+from screens.widgets.paged_table import PagedTable
+from screens.widgets.pickers import FieldInput
+from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
 from store.people import PersonInput
 from store.queries import PersonRow, people_page
-from tui.messages import RuleRefused
-from tui.widgets.paged_table import PagedTable
-from tui.widgets.pickers import FieldInput
-from tui.widgets.status_line import StatusLine
 
 
 class PeopleScreen(SearchListScreen):

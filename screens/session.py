@@ -17,6 +17,9 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
 from screens.base import RollcallScreen, db_thread
+from screens.messages import DataChanged, RuleRefused
+from screens.widgets.fast_table import FastTable
+from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
 from store.queries import (
     AttendeeRow,
@@ -26,9 +29,6 @@ from store.queries import (
     session_detail,
     session_stamp,
 )
-from tui.messages import DataChanged, RuleRefused
-from tui.widgets.fast_table import FastTable
-from tui.widgets.status_line import StatusLine
 
 CALENDAR_ICONS = {
     "not_invited": "—",

@@ -24,13 +24,13 @@ from textual.widgets import (
 )
 
 from screens.base import RollcallModal, db_thread
+from screens.widgets.pickers import FieldInput, MaterialsEditor, VisibilityPicker
 from store import validate
 from store.clock import utcnow
 from store.errors import RollcallError, ValidationError
 from store.queries import TrainerChoice, known_values, trainer_choices
 from store.recurrence import Repeat
 from store.sessions import MaterialInput, SessionInput
-from tui.widgets.pickers import FieldInput, MaterialsEditor, VisibilityPicker
 
 FIELD_OF_ERROR = {
     "title": "title",
@@ -379,7 +379,7 @@ class SessionForm(RollcallModal[int | None]):
 
     @on(Saved)
     def _saved(self, event: Saved) -> None:
-        from tui.messages import DataChanged
+        from screens.messages import DataChanged
 
         self.app.notify(event.text)
         self.app.post_message(DataChanged("sessions"))

@@ -11,11 +11,11 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label
 
 from screens.base import RollcallModal, SearchListScreen, db_thread
+from screens.messages import RuleRefused
+from screens.widgets.pickers import FieldInput
+from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
 from store.queries import PersonRow, TrainerChoice, trainer_choices
-from tui.messages import RuleRefused
-from tui.widgets.pickers import FieldInput
-from tui.widgets.status_line import StatusLine
 
 
 class TrainersScreen(SearchListScreen):

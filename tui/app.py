@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,62 +15,80 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from screens.base import report_worker_failure
+from screens.messages import DataChanged, StatusUpdate
 from store.settings import Settings, use_settings
 from tui.commands import RollcallCommands
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
-from tui.messages import DataChanged, StatusUpdate
 
 STYLES = Path(__file__).parent / "styles"
 
 
 @dataclass(frozen=True)
 class Area:
-    """A top-level area of the app: one mode, one screen class, one key.
-
-    Other packages add theirs to `AREAS` (or call `register_area`); an area whose
-    module is missing is left out, so screens can land one by one.
-    """
+    """A top-level area of the app: one mode, one screen class, one key."""
 
     name: str
     """Mode name, also used by ``switch_area('name')``."""
     title: str
     """Shown in the footer, the help and the command palette (``screen: Title``)."""
-    target: str
-    """``module:ScreenClass``; the class is built with no arguments."""
+    load: Callable[[], type[Screen[None]]]
+    """Imports and returns the screen class (built with no arguments) when first shown."""
     key: str | None = None
     """Key that switches to the area from anywhere."""
 
 
+# Each loader imports its screen module when the area is first opened, so the app
+# starts with only the sessions list loaded.
+def _sessions() -> type[Screen[None]]:
+    from screens.home import HomeScreen
+
+    return HomeScreen
+
+
+def _people() -> type[Screen[None]]:
+    from screens.people import PeopleScreen
+
+    return PeopleScreen
+
+
+def _trainers() -> type[Screen[None]]:
+    from screens.trainers import TrainersScreen
+
+    return TrainersScreen
+
+
+def _pathways() -> type[Screen[None]]:
+    from screens.pathways import PathwaysScreen
+
+    return PathwaysScreen
+
+
+def _reports() -> type[Screen[None]]:
+    from screens.reports import ReportsScreen
+
+    return ReportsScreen
+
+
+def _mail() -> type[Screen[None]]:
+    from screens.mail import MailScreen
+
+    return MailScreen
+
+
 AREAS: list[Area] = [
-    Area("sessions", "Sessions", "screens.home:HomeScreen", "1"),
-    Area("people", "People", "screens.people:PeopleScreen", "2"),
-    Area("trainers", "Trainers", "screens.trainers:TrainersScreen", "3"),
-    Area("pathways", "Pathways", "screens.pathways:PathwaysScreen", "4"),
-    Area("reports", "Reports", "screens.reports:ReportsScreen", "5"),
-    Area("mail", "Mail", "screens.mail:MailScreen", "6"),
+    Area("sessions", "Sessions", _sessions, "1"),
+    Area("people", "People", _people, "2"),
+    Area("trainers", "Trainers", _trainers, "3"),
+    Area("pathways", "Pathways", _pathways, "4"),
+    Area("reports", "Reports", _reports, "5"),
+    Area("mail", "Mail", _mail, "6"),
 ]
 """Every area the admin can switch to, in key order."""
 
 
-def register_area(area: Area) -> None:
-    """Add (or replace) an area before the app starts."""
-    AREAS[:] = [a for a in AREAS if a.name != area.name] + [area]
-
-
-def _available(target: str) -> bool:
-    module = target.split(":", 1)[0]
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def _factory(target: str) -> Callable[[], Screen[None]]:
+def _factory(area: Area) -> Callable[[], Screen[None]]:
     def build() -> Screen[None]:
-        module, name = target.split(":", 1)
-        screen_class = getattr(importlib.import_module(module), name)
-        screen: Screen[None] = screen_class()
-        return screen
+        return area.load()()
 
     return build
 
@@ -102,10 +118,10 @@ class RollcallApp(App[None]):
         """The learner whose view to open, or None for the admin app."""
         use_settings(settings)
         # A learner's app offers their own calendar only: no admin areas, keys or palette entries.
-        self.areas = [] if as_email else [a for a in AREAS if _available(a.target)]
+        self.areas = [] if as_email else list(AREAS)
         """The areas whose screens are installed (none in a learner's view)."""
         for area in self.areas:
-            self.add_mode(area.name, _factory(area.target))
+            self.add_mode(area.name, _factory(area))
             if area.key:
                 self.bind(
                     area.key, f"switch_area('{area.name}')", description=area.title, show=False
@@ -127,21 +143,9 @@ class RollcallApp(App[None]):
             if self.mail.start():
                 self.status_text = "mail: sending and polling in the background"
             return
-        if _available("screens.learner:LearnerScreen"):
-            module = importlib.import_module("screens.learner")
-            self.push_screen(module.LearnerScreen(self.as_email))
-            return
-        from screens.dialogs import NoticeModal
+        from screens.learner import LearnerScreen
 
-        # Never fall back to the admin app: the learner may not be an admin.
-        self.push_screen(
-            NoticeModal(
-                f"The learner view is not available in this installation, so "
-                f"{self.as_email} cannot be shown their calendar.",
-                "Learner view not available",
-            ),
-            lambda _: self.exit(),
-        )
+        self.push_screen(LearnerScreen(self.as_email))
 
     def on_unmount(self) -> None:
         """Stop the mail jobs after the message in flight; unfreeze the startup objects."""

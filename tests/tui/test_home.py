@@ -8,10 +8,10 @@ from screens.dialogs import ConfirmModal, TextModal
 from screens.home import HomeScreen
 from screens.session import SessionScreen
 from screens.session_form import SessionForm
+from screens.widgets.paged_table import PagedTable
 from store.models import Session
 from tests.tui.conftest import Data, screen_text, session_row, settle
 from tui.app import RollcallApp
-from tui.widgets.paged_table import PagedTable
 
 
 async def test_lists_every_session_with_its_columns(app: RollcallApp, data: Data) -> None:

@@ -13,13 +13,13 @@ from textual.widgets import DataTable, Label
 
 import screens.home
 from screens.home import HomeScreen
+from screens.widgets.fast_table import FastTable
+from screens.widgets.paged_table import PagedTable
 from store.queries import count_sessions, session_page
 from store.recurrence import Repeat
 from store.sessions import SessionInput, create_sessions
 from tests.tui.conftest import NOW, Data, settle
 from tui.app import RollcallApp
-from tui.widgets.fast_table import FastTable
-from tui.widgets.paged_table import PagedTable
 
 DRILLS = 130
 """More than two windows of the list (60 rows each)."""

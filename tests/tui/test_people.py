@@ -9,10 +9,10 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from screens.people import ImportModal, PeopleScreen, PersonForm
 from screens.trainers import TrainerForm, TrainersScreen
+from screens.widgets.paged_table import PagedTable
 from store.models import Person, Trainer
 from tests.tui.conftest import Data, screen_text, settle
 from tui.app import RollcallApp
-from tui.widgets.paged_table import PagedTable
 
 
 async def go(app: RollcallApp, pilot: Pilot[None], key: str) -> None:

@@ -10,10 +10,10 @@ import pytest
 import screens.home
 from screens.help import HelpScreen
 from screens.home import HomeScreen
+from screens.widgets.paged_table import PagedTable
 from store.queries import SessionPage, session_page
 from tests.tui.conftest import Data, settle
 from tui.app import RollcallApp
-from tui.widgets.paged_table import PagedTable
 
 SLOW_SECONDS = 3.0
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, Select
 
 from screens.session_form import SessionForm
+from screens.widgets.pickers import MaterialRow, VisibilityPicker
 from store.models import Material, Series, Session, SessionVisibility
 from tests.tui.conftest import Data, settle
 from tui.app import RollcallApp
-from tui.widgets.pickers import MaterialRow, VisibilityPicker
 
 
 async def open_form(app: RollcallApp, pilot: object, key: str = "n") -> SessionForm:

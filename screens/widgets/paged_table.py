@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
-from tui.widgets.fast_table import FastTable
+from screens.widgets.fast_table import FastTable
 
 Cell = str | Text
 

@@ -1,8 +1,4 @@
-"""The `rollcall` command: the scripting interface of CLI.md, and the app with no command.
-
-Heavy imports (Textual, mail) happen inside the commands that need them, so
-scripting commands and the worker start without loading the TUI.
-"""
+"""What every scripting command shares: the context, error handling, exit codes, JSON output."""
 
 from __future__ import annotations
 
@@ -18,6 +14,9 @@ import click
 from store.errors import RollcallError, ServiceUnavailable
 from store.settings import Settings
 
+AppOpener = Callable[[Settings, str | None], None]
+"""Opens the Textual app for the settings, as a learner when given an email."""
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_RULE = 1
@@ -31,6 +30,7 @@ class Context:
 
     db_url: str | None
     config_path: str | None
+    open_app: AppOpener | None = None
     _settings: Settings | None = None
     _opened: bool = False
 
@@ -82,54 +82,3 @@ def emit_json(data: Any) -> None:
 
 
 pass_ctx = click.make_pass_decorator(Context)
-
-
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file path.")
-@click.option("--config", "config_path", metavar="PATH", help="TOML config file.")
-@click.option("--as", "as_email", metavar="EMAIL", help="Open the app as this learner.")
-@click.version_option(package_name="rollcall")
-@click.pass_context
-def main(
-    ctx: click.Context, db_url: str | None, config_path: str | None, as_email: str | None
-) -> None:
-    """rollcall: run instructor-led training from the terminal.
-
-    With no command, opens the app.
-    """
-    ctx.obj = Context(db_url=db_url, config_path=config_path)
-    if ctx.invoked_subcommand is None:
-        _run_app(ctx.obj, as_email)
-
-
-@handle_errors
-def _run_app(app_ctx: Context, as_email: str | None) -> None:
-    settings = app_ctx.open()
-    import getpass
-
-    from store.people import get_person
-
-    if as_email is None:
-        # A site maps SSH logins to people so a learner's login opens their own view.
-        as_email = settings.logins.get(getpass.getuser())
-    if as_email is not None:
-        as_email = get_person(as_email, field="as").email
-    from tui.app import run_app
-
-    run_app(settings, as_email=as_email)
-
-
-def register(*modules: str) -> None:
-    """Import the command modules; each adds its commands to `main` on import."""
-    import importlib
-
-    for name in modules:
-        importlib.import_module(name)
-
-
-@main.group("mail")
-def mail_group() -> None:
-    """Mail: send the outbox, poll the mailbox, show both logs."""
-
-
-register("tui.cli_core", "tui.cli_inbound", "tui.cli_mail", "tui.cli_learning")

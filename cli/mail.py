@@ -1,26 +1,20 @@
-"""Scripting commands for outbound mail: mail send/outbox, invite, tick, worker, config check."""
+"""`rollcall mail` (send, outbox, poll, inbound) and `rollcall invite`."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from tui.cli import (
-    EXIT_RULE,
-    EXIT_SERVICE,
-    Context,
-    emit_json,
-    fail,
-    handle_errors,
-    mail_group,
-    main,
-    pass_ctx,
-)
+from cli.context import EXIT_SERVICE, Context, emit_json, fail, handle_errors, pass_ctx
 
 
-@mail_group.command("send")
+@click.group("mail")
+def mail() -> None:
+    """Mail: send the outbox, poll the mailbox, show both logs."""
+
+
+@mail.command("send")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_ctx
 @handle_errors
@@ -68,7 +62,7 @@ def _outbox_dict(row: Any) -> dict[str, Any]:
     }
 
 
-@mail_group.command("outbox")
+@mail.command("outbox")
 @click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]))
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Newest N rows.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -95,7 +89,52 @@ def mail_outbox(ctx: Context, status: str | None, limit: int | None, as_json: bo
             click.echo(f"        {row['last_error']}")
 
 
-@main.command("invite")
+@mail.command("poll")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_ctx
+@handle_errors
+def mail_poll(ctx: Context, as_json: bool) -> None:
+    """Read the IMAP folder once and apply the replies found."""
+    settings = ctx.open()
+    from mail.poller import poll_once
+
+    report = poll_once(settings)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        click.echo(
+            f"{report.fetched} new message(s): {report.applied} applied, "
+            f"{report.ignored} not applied"
+        )
+
+
+@mail.command("inbound")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the log as JSON.")
+@pass_ctx
+@handle_errors
+def mail_inbound(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
+    """Show the inbound log: every message read, with its outcome and reason."""
+    ctx.open()
+    from store.rsvp import inbound_dict, inbound_log
+
+    rows = [inbound_dict(entry) for entry in inbound_log(limit, offset)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no inbound messages")
+        return
+    for row in rows:
+        outcome = "recorded" if row["recorded"] else row["outcome"]
+        who = row["email"] or row["from"] or "?"
+        session = f"session {row['session_id']}" if row["session_id"] else "-"
+        why = f" ({row['reason']})" if row["reason"] else ""
+        click.echo(f"{row['received_at']}  {outcome:8}  {who}  {session}{why}")
+
+
+@click.command("invite")
 @click.argument("session_id", metavar="ID")
 @click.option("--to", "emails", multiple=True, metavar="EMAIL", help="Only these people.")
 @click.option("--message", metavar="TEXT", help="A message sent with the invitation.")
@@ -120,68 +159,3 @@ def invite_command(
         emit_json({"queued": result.queued, "invited": result.invited, "messaged": result.messaged})
         return
     click.echo(f"queued {result.queued} message(s); {len(result.invited)} invited")
-
-
-@main.command("tick")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@pass_ctx
-@handle_errors
-def tick_command(ctx: Context, as_json: bool) -> None:
-    """Run the status clock once and queue due reminders."""
-    ctx.open()
-    from mail.jobs import tick
-
-    report = tick()
-    if as_json:
-        emit_json(report.as_json())
-        return
-    statuses = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in report.sessions.items())
-    click.echo(f"queued {report.reminders} reminder(s); sessions: {statuses}")
-
-
-@main.command("worker")
-@pass_ctx
-@handle_errors
-def worker_command(ctx: Context) -> None:
-    """Send mail, queue reminders and poll replies on intervals until SIGTERM or SIGINT."""
-    import asyncio
-    import logging
-
-    settings = ctx.open()
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from mail.worker import run_worker
-
-    asyncio.run(run_worker(settings))
-
-
-@main.group("config")
-def config_group() -> None:
-    """Configuration: check what works."""
-
-
-@config_group.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@pass_ctx
-def config_check(ctx: Context, as_json: bool) -> None:
-    """Connect to the database, SMTP and IMAP and say in plain words what works."""
-    from mail.check import check_all
-
-    try:
-        settings = ctx.settings
-    except Exception as exc:  # the settings themselves are wrong: say which key
-        fail(f"configuration: {exc}", EXIT_RULE)
-    results = check_all(settings)
-    if as_json:
-        emit_json([r.as_json() for r in results])
-    else:
-        if settings.config_path:
-            click.echo(f"config file: {settings.config_path}")
-        for result in results:
-            mark = "ok  " if result.ok else "FAIL"
-            click.echo(f"{mark} {result.service}: {result.detail}")
-    if not all(r.ok for r in results):
-        sys.exit(EXIT_SERVICE if any(r.unreachable for r in results) else EXIT_RULE)

@@ -1,0 +1,113 @@
+"""Booking and attendance: `available`, `book`, `enrol`, `unbook`, `promote`, `mark`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.context import Context, emit_json, handle_errors, pass_ctx
+
+
+@click.command()
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def available(ctx: Context, email: str, as_json: bool) -> None:
+    """Sessions this person can see and book."""
+    from store.learner import available_sessions
+    from store.people import get_person
+    from store.serialize import sessions_dicts
+
+    ctx.open()
+    rows = sessions_dicts(available_sessions(get_person(email)))
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        left = "unlimited" if row["remaining"] is None else f"{row['remaining']} left"
+        if row["remaining"] == 0:
+            left = "Session full"
+        click.echo(f"{row['id']:>5}  {row['start'][:16]}  {row['title']}  ({left})")
+
+
+def _booking_output(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json({"status": result.status, "waitlist_position": result.waitlist_position})
+    elif result.status == "enrolled":
+        click.echo("enrolled")
+    else:
+        click.echo(f"Session full: waitlisted at position {result.waitlist_position}")
+
+
+@click.command()
+@click.argument("session_id")
+@click.argument("email")
+@click.option("--no-waitlist", is_flag=True, help="Refuse instead of joining the waitlist.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def book(ctx: Context, session_id: str, email: str, no_waitlist: bool, as_json: bool) -> None:
+    """Book a session as the learner (visibility applies)."""
+    from store.booking import book as book_rule
+
+    ctx.open()
+    _booking_output(book_rule(session_id, email, allow_waitlist=not no_waitlist), as_json)
+
+
+@click.command()
+@click.argument("session_id")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def enrol(ctx: Context, session_id: str, email: str, as_json: bool) -> None:
+    """Enrol a person as the admin (visibility does not apply)."""
+    from store.booking import enrol as enrol_rule
+
+    ctx.open()
+    _booking_output(enrol_rule(session_id, email), as_json)
+
+
+@click.command()
+@click.argument("session_id")
+@click.argument("email")
+@pass_ctx
+@handle_errors
+def unbook(ctx: Context, session_id: str, email: str) -> None:
+    """Cancel a person's booking or waitlist place."""
+    from store.booking import unbook as unbook_rule
+
+    ctx.open()
+    unbook_rule(session_id, email)
+    click.echo("booking cancelled")
+
+
+@click.command()
+@click.argument("session_id")
+@click.argument("email")
+@pass_ctx
+@handle_errors
+def promote(ctx: Context, session_id: str, email: str) -> None:
+    """Move a waitlisted person onto the session."""
+    from store.booking import promote as promote_rule
+
+    ctx.open()
+    promote_rule(session_id, email)
+    click.echo("promoted")
+
+
+@click.command()
+@click.argument("session_id")
+@click.argument("email")
+@click.argument("outcome", type=click.Choice(["attended", "no-show"]))
+@pass_ctx
+@handle_errors
+def mark(ctx: Context, session_id: str, email: str, outcome: str) -> None:
+    """Mark attendance: attended or no-show."""
+    from store.attendance import mark as mark_rule
+
+    ctx.open()
+    mark_rule(session_id, email, outcome)
+    click.echo(f"marked {outcome}")

@@ -1,0 +1,112 @@
+"""`rollcall completion`, `due` and `book-next`: completions and renewals."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.tables import parse_days, text_table
+
+
+@click.group()
+def completion() -> None:
+    """Completions: import e-learning results, mark one by hand."""
+
+
+@completion.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def completion_import(ctx: Context, file: str, as_json: bool) -> None:
+    """Import e-learning completions (header: email,item,completed_on[,expires_on]).
+
+    All rows or none: a bad row refuses the whole file, with its line number.
+    """
+    from store.completions import import_completions_csv
+    from store.people import read_csv_file
+
+    ctx.open()
+    result = import_completions_csv(read_csv_file(file))
+    if as_json:
+        emit_json({"added": result.added, "skipped": result.skipped})
+    else:
+        click.echo(f"imported: {result.added} added, {result.skipped} already recorded")
+
+
+@completion.command("add")
+@click.argument("email")
+@click.argument("item")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="Completion date (default today).")
+@click.option("--expires", metavar="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def completion_add(
+    ctx: Context, email: str, item: str, on: str | None, expires: str | None, as_json: bool
+) -> None:
+    """Mark an e-learning item completed by hand."""
+    from store.completions import mark_elearning_done
+
+    ctx.open()
+    done = mark_elearning_done(email, item, on, expires)
+    if as_json:
+        emit_json(
+            {
+                "id": done.id,
+                "completed_on": done.completed_on.isoformat(),
+                "expires_on": done.expires_on.isoformat() if done.expires_on else None,
+            }
+        )
+    else:
+        click.echo(f"recorded: {email} completed {item!r} on {done.completed_on}")
+
+
+@click.command()
+@click.option("--days", metavar="N", help="Expiring within N days (default 30).")
+@click.option("--email", metavar="EMAIL", help="Only this person.")
+@click.option("--course", metavar="TITLE", help="Only this course.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def due(
+    ctx: Context, days: str | None, email: str | None, course: str | None, as_json: bool
+) -> None:
+    """Who is due for renewal: completions expired or expiring within N days."""
+    from store.completions import due_for_renewal
+
+    ctx.open()
+    n = parse_days(days)
+    rows = [
+        r.as_dict() for r in due_for_renewal(30 if n is None else n, email=email, course=course)
+    ]
+    if as_json:
+        emit_json(rows)
+    else:
+        click.echo(text_table(rows))
+
+
+@click.command("book-next")
+@click.argument("email")
+@click.argument("course")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def book_next(ctx: Context, email: str, course: str, as_json: bool) -> None:
+    """Book a person onto the next scheduled session of a course (the admin's renewal action)."""
+    from store.completions import book_next_session
+
+    ctx.open()
+    session, result = book_next_session(email, course)
+    if as_json:
+        emit_json(
+            {
+                "session": session.id,
+                "status": result.status,
+                "waitlist_position": result.waitlist_position,
+            }
+        )
+    elif result.status == "waitlisted":
+        click.echo(f"session {session.id} is full: waitlisted at {result.waitlist_position}")
+    else:
+        click.echo(f"enrolled on session {session.id}")

@@ -1,0 +1,130 @@
+"""`rollcall pathway` and `rollcall progress`: learning pathways and a person's progress."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.tables import text_table
+
+
+@click.group()
+def pathway() -> None:
+    """Learning pathways: add, require, list, show."""
+
+
+@pathway.command("add")
+@click.option("--name", required=True)
+@click.option("--description", default="")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def pathway_add(ctx: Context, name: str, description: str, as_json: bool) -> None:
+    """Create a pathway with no requirements yet."""
+    from store.pathways import add_pathway
+
+    ctx.open()
+    created = add_pathway(name, description)
+    if as_json:
+        emit_json({"id": created.id})
+    else:
+        click.echo(f"added pathway {created.name!r} (id {created.id})")
+
+
+@pathway.command("require")
+@click.argument("pathway_id")
+@click.option("--course", "courses", multiple=True, metavar="TITLE", help="Repeatable.")
+@click.option("--session", "sessions", multiple=True, metavar="ID", help="Repeatable.")
+@click.option("--elearning", metavar="NAME")
+@click.option("--mode", default="all", metavar="all|any", show_default=True)
+@click.option("--label", default=None, help="Shown name (default: from the courses or item).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def pathway_require(
+    ctx: Context,
+    pathway_id: str,
+    courses: tuple[str, ...],
+    sessions: tuple[str, ...],
+    elearning: str | None,
+    mode: str,
+    label: str | None,
+    as_json: bool,
+) -> None:
+    """Append one requirement: courses and/or sessions (mode all|any) or an e-learning item."""
+    from store.pathways import add_requirement, requirement_dict
+
+    ctx.open()
+    requirement = add_requirement(
+        pathway_id,
+        courses=courses,
+        sessions=sessions,
+        elearning=elearning,
+        mode=mode,
+        label=label,
+    )
+    if as_json:
+        emit_json(requirement_dict(requirement))
+    else:
+        click.echo(f"requirement {requirement.position} added: {requirement.label}")
+
+
+@pathway.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def pathway_list(ctx: Context, as_json: bool) -> None:
+    """List pathways."""
+    from store.pathways import list_pathways
+
+    ctx.open()
+    rows = list_pathways()
+    if as_json:
+        emit_json(rows)
+    else:
+        click.echo(text_table([{k: r[k] for k in ("id", "name", "requirements")} for r in rows]))
+
+
+@pathway.command("show")
+@click.argument("pathway_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def pathway_show(ctx: Context, pathway_id: str, as_json: bool) -> None:
+    """Show a pathway and its requirements in order."""
+    from store.pathways import get_pathway, pathway_dict
+
+    ctx.open()
+    data = pathway_dict(get_pathway(pathway_id))
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"{data['name']} (id {data['id']})")
+    if data["description"]:
+        click.echo(data["description"])
+    for r in data["requirements"]:
+        what = r["elearning"] if r["kind"] == "elearning" else f"{r['mode']} of"
+        parts = r["courses"] + [f"session {s}" for s in r["sessions"]]
+        detail = f"e-learning: {what}" if r["kind"] == "elearning" else f"{what} {', '.join(parts)}"
+        click.echo(f"  {r['position']}. {r['label']}  [{detail}]")
+
+
+@click.command()
+@click.argument("email")
+@click.option("--pathway", "pathway_id", metavar="PATHWAY_ID")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def progress(ctx: Context, email: str, pathway_id: str | None, as_json: bool) -> None:
+    """A person's progress on every pathway (or one)."""
+    from store.pathways import progress as progress_of
+
+    ctx.open()
+    rows = progress_of(email, pathway_id)
+    if as_json:
+        emit_json(rows)
+        return
+    for p in rows:
+        click.echo(f"{p['name']} (id {p['pathway']}): {p['percent']}%")
+        for r in p["requirements"]:
+            click.echo(f"  [{'x' if r['done'] else ' '}] {r['label']}")

@@ -1,0 +1,140 @@
+"""`rollcall person` and `rollcall trainer`: add, import and list people and trainers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.context import Context, emit_json, handle_errors, pass_ctx
+
+
+@click.group()
+def person() -> None:
+    """People: add, import, list."""
+
+
+@person.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--department", default="")
+@click.option("--role", default="")
+@click.option("--location", default="")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def person_add(
+    ctx: Context,
+    email: str,
+    name: str,
+    department: str,
+    role: str,
+    location: str,
+    as_json: bool,
+) -> None:
+    """Add a person."""
+    from store.people import PersonInput, add_person
+
+    ctx.open()
+    created = add_person(PersonInput(email, name, department, role, location))
+    if as_json:
+        emit_json(_person_dict(created))
+    else:
+        click.echo(f"added {created.email} (id {created.id})")
+
+
+def _person_dict(p: Any) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "email": p.email,
+        "name": p.name,
+        "department": p.department,
+        "role": p.job_role,
+        "location": p.location,
+        "active": p.active,
+    }
+
+
+@person.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def person_import(ctx: Context, file: str, as_json: bool) -> None:
+    """Import people from CSV (header: email,name,department,role,location).
+
+    All rows or none: a bad row refuses the whole file, with its line number.
+    """
+    from store.people import import_people_csv, read_csv_file
+
+    ctx.open()
+    result = import_people_csv(read_csv_file(file))
+    if as_json:
+        emit_json({"added": len(result.new), "updated": len(result.updates)})
+    else:
+        click.echo(f"imported: {len(result.new)} added, {len(result.updates)} updated")
+
+
+@person.command("list")
+@click.option("--search", default="")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def person_list(ctx: Context, search: str, as_json: bool) -> None:
+    """List people."""
+    from store.people import people_query
+
+    ctx.open()
+    rows = [_person_dict(p) for p in people_query(search)]
+    if as_json:
+        emit_json(rows)
+        return
+    for p in rows:
+        flag = "" if p["active"] else "  (inactive)"
+        click.echo(
+            f"{p['email']:<32} {p['name']:<24} {p['department']:<16} {p['role']:<16} "
+            f"{p['location']}{flag}".rstrip()
+        )
+
+
+@click.group()
+def trainer() -> None:
+    """Trainers: add, list."""
+
+
+@trainer.command("add")
+@click.option("--email", required=True)
+@click.option("--name", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def trainer_add(ctx: Context, email: str, name: str | None, as_json: bool) -> None:
+    """Register a trainer (the person is created if new)."""
+    from store.people import add_trainer
+
+    ctx.open()
+    created = add_trainer(email, name)
+    if as_json:
+        emit_json({"id": created.id, "email": created.person.email, "name": created.person.name})
+    else:
+        click.echo(f"trainer {created.person.email} registered")
+
+
+@trainer.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def trainer_list(ctx: Context, as_json: bool) -> None:
+    """List trainers."""
+    from store.models import Person, Trainer
+
+    ctx.open()
+    rows = [
+        {"id": t.id, "email": t.person.email, "name": t.person.name, "active": t.active}
+        for t in Trainer.select(Trainer, Person).join(Person).order_by(Person.name)
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    for t in rows:
+        click.echo(f"{t['email']:<32} {t['name']}{'' if t['active'] else '  (inactive)'}")

@@ -1,0 +1,45 @@
+"""The `rollcall` group: global options, and the app when no command is given."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import AppOpener, Context, fail, handle_errors
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file path.")
+@click.option("--config", "config_path", metavar="PATH", help="TOML config file.")
+@click.option("--as", "as_email", metavar="EMAIL", help="Open the app as this learner.")
+@click.version_option(package_name="rollcall")
+@click.pass_context
+def main(
+    ctx: click.Context, db_url: str | None, config_path: str | None, as_email: str | None
+) -> None:
+    """rollcall: run instructor-led training from the terminal.
+
+    With no command, opens the app.
+    """
+    # The program's entry point hands in the function that opens the app as the
+    # context object, so this package never imports the TUI itself.
+    opener: AppOpener | None = ctx.obj if callable(ctx.obj) else None
+    ctx.obj = Context(db_url=db_url, config_path=config_path, open_app=opener)
+    if ctx.invoked_subcommand is None:
+        _run_app(ctx.obj, as_email)
+
+
+@handle_errors
+def _run_app(app_ctx: Context, as_email: str | None) -> None:
+    if app_ctx.open_app is None:
+        fail("the app is not available here; give a command (rollcall --help)")
+    settings = app_ctx.open()
+    import getpass
+
+    from store.people import get_person
+
+    if as_email is None:
+        # A site maps SSH logins to people so a learner's login opens their own view.
+        as_email = settings.logins.get(getpass.getuser())
+    if as_email is not None:
+        as_email = get_person(as_email, field="as").email
+    app_ctx.open_app(settings, as_email)
