@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from mail import reply
 from mail.reply import read_reply, sanitize_text
+from mail.reply import sanitize as reply_sanitize
 from store.replydata import ReadMessage, normalize_address
 from tests.mail.test_reply_hostile import ICS, message
 from tests.replies import CLIENT_SAMPLES, client_reply, reply_ics, reply_message
@@ -25,17 +26,17 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 @contextlib.contextmanager
 def stdlib_only() -> Iterator[None]:
-    fast = reply._fast_read
-    reply._fast_read = lambda raw: None  # type: ignore[assignment]
+    fast = reply.fast_read
+    reply.fast_read = lambda raw: None  # type: ignore[assignment]
     try:
         yield
     finally:
-        reply._fast_read = fast
+        reply.fast_read = fast
 
 
 def both(raw: bytes) -> tuple[ReadMessage, ReadMessage, bool]:
     """(fast-path result, stdlib result, whether the fast path took the message)."""
-    took = reply._fast_read(raw) is not None
+    took = reply.fast_read(raw) is not None
     quick = read_reply(raw, max_bytes=5_000_000)
     with stdlib_only():
         slow = read_reply(raw, max_bytes=5_000_000)
@@ -217,8 +218,8 @@ def test_mutated_plain_messages_read_the_same_both_ways(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(reply._PLAIN_ADDRESS, fullmatch=True))
+@given(st.from_regex(reply_sanitize._PLAIN_ADDRESS, fullmatch=True))
 def test_bare_addresses_read_as_getaddresses_reads_them(address: str) -> None:
     pairs = email.utils.getaddresses([address])
     expected = [normalize_address(a) for _name, a in pairs if "@" in a][0]
-    assert reply._address(address) == (sanitize_text(expected, 320, multiline=False) or None)
+    assert reply.header_address(address) == (sanitize_text(expected, 320, multiline=False) or None)
