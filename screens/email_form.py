@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.markup import escape
 from textual import on, work
@@ -36,20 +37,18 @@ class EmailForm(RollcallModal[InviteResult | None]):
     EmailForm TextArea { height: 5; }
     """
 
+    @dataclass
     class Refused(Message):
         """The rule refused; show its message next to its field."""
 
-        def __init__(self, message: str, field: str | None) -> None:
-            super().__init__()
-            self.message = message
-            self.field = field
+        message: str
+        field: str | None
 
+    @dataclass
     class Queued(Message):
         """The mail is in the outbox."""
 
-        def __init__(self, result: InviteResult) -> None:
-            super().__init__()
-            self.result = result
+        result: InviteResult
 
     def __init__(
         self, session_id: int, title: str, enrolled: Sequence[AttendeeRow],

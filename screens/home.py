@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,36 +58,32 @@ class HomeScreen(RollcallScreen):
         Binding("q", "app.quit", "Quit", id="quit"),
     ]
 
+    @dataclass
     class PageLoaded(Message):
         """A window of the list, read for one filter state (`generation`)."""
 
-        def __init__(self, page: SessionPage, cursor: int, generation: int) -> None:
-            super().__init__()
-            self.page = page
-            self.cursor = cursor
-            self.generation = generation
+        page: SessionPage
+        cursor: int
+        generation: int
 
+    @dataclass
     class TotalCounted(Message):
         """How many rows match, counted after the first window was shown."""
 
-        def __init__(self, total: int, generation: int) -> None:
-            super().__init__()
-            self.total = total
-            self.generation = generation
+        total: int
+        generation: int
 
+    @dataclass
     class TrainersLoaded(Message):
         """The trainers for the filter."""
 
-        def __init__(self, trainers: list[TrainerChoice]) -> None:
-            super().__init__()
-            self.trainers = trainers
+        trainers: list[TrainerChoice]
 
+    @dataclass
     class Done(Message):
         """A rule ran; reload and say so."""
 
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
     def __init__(self) -> None:
         super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
@@ -36,23 +38,19 @@ class LearnerScreen(LearningScreen):
         Binding("r", "reload", "Reload", id="learner-reload"),
     ]
 
+    @dataclass
     class Loaded(Message):
         """The learner's calendar and progress were read."""
 
-        def __init__(
-            self, name: str, rows: list[CalendarRow], progress: list[dict[str, object]]
-        ) -> None:
-            super().__init__()
-            self.name = name
-            self.rows = rows
-            self.progress = progress
+        name: str
+        rows: list[CalendarRow]
+        progress: list[dict[str, object]]
 
+    @dataclass
     class Done(Message):
         """A booking or cancellation went through."""
 
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
     def __init__(self, person_email: str) -> None:
         super().__init__()

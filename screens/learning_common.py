@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from rich.markup import escape
@@ -44,13 +45,12 @@ def db_thread() -> Iterator[None]:
         yield
 
 
+@dataclass
 class Refused(Message):
     """A rule refused a request; carries the rule's message and the field it concerns."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__()
-        self.message = message
-        self.field = field
+    message: str
+    field: str | None = None
 
 
 class LearningScreen(Screen[None]):

@@ -142,21 +142,19 @@ class MailScreen(RollcallScreen):
         Binding("ctrl+r", "reload", "Reload", id="mail-reload", show=False),
     ]
 
+    @dataclass
     class OutboxLoaded(Message):
         """The outbox as read now."""
 
-        def __init__(self, lines: list[OutboxLine], counts: dict[str, int]) -> None:
-            super().__init__()
-            self.lines = lines
-            self.counts = counts
+        lines: list[OutboxLine]
+        counts: dict[str, int]
 
+    @dataclass
     class InboxLoaded(Message):
         """A page of the inbound log."""
 
-        def __init__(self, lines: list[InboxLine], total: int) -> None:
-            super().__init__()
-            self.lines = lines
-            self.total = total
+        lines: list[InboxLine]
+        total: int
 
     def __init__(self) -> None:
         super().__init__()
@@ -345,12 +343,11 @@ class MailScreen(RollcallScreen):
             return
         self.post_message(self.Retried(count))
 
+    @dataclass
     class Retried(Message):
         """Failed rows went back to the queue."""
 
-        def __init__(self, count: int) -> None:
-            super().__init__()
-            self.count = count
+        count: int
 
     @on(Retried)
     def _retried(self, event: Retried) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.markup import escape
@@ -79,36 +80,28 @@ class PathwaysScreen(LearningScreen):
         Binding("r", "reload", "Reload", id="pathway-reload", show=False),
     ]
 
+    @dataclass
     class Loaded(Message):
         """Pathways and the selected one's detail were read."""
 
-        def __init__(
-            self,
-            pathways: list[dict[str, Any]],
-            details: list[dict[str, Any]],
-            pathway_id: int | None,
-        ) -> None:
-            super().__init__()
-            self.pathways = pathways
-            self.details = details
-            self.pathway_id = pathway_id
+        pathways: list[dict[str, Any]]
+        details: list[dict[str, Any]]
+        pathway_id: int | None
 
+    @dataclass
     class Changed(Message):
         """An edit went through; reload, keeping the selection on `pathway_id`."""
 
-        def __init__(self, text: str, pathway_id: int | None, step: int | None = None) -> None:
-            super().__init__()
-            self.text = text
-            self.pathway_id = pathway_id
-            self.step = step
+        text: str
+        pathway_id: int | None
+        step: int | None = None
 
+    @dataclass
     class ProgressRead(Message):
         """A person's progress was read."""
 
-        def __init__(self, email: str, rows: list[dict[str, Any]]) -> None:
-            super().__init__()
-            self.email = email
-            self.rows = rows
+        email: str
+        rows: list[dict[str, Any]]
 
     def __init__(self) -> None:
         super().__init__()

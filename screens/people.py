@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -35,22 +36,20 @@ class PeopleScreen(SearchListScreen):
         Binding("escape", "clear", "Clear", show=False, id="people-clear"),
     ]
 
+    @dataclass
     class Loaded(Message):
         """A window of people."""
 
-        def __init__(self, rows: list[PersonRow], offset: int, total: int, cursor: int) -> None:
-            super().__init__()
-            self.rows = rows
-            self.offset = offset
-            self.total = total
-            self.cursor = cursor
+        rows: list[PersonRow]
+        offset: int
+        total: int
+        cursor: int
 
+    @dataclass
     class Done(Message):
         """A rule ran."""
 
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
     def __init__(self) -> None:
         super().__init__()
@@ -198,13 +197,12 @@ class PersonForm(RollcallModal[bool]):
         Binding("escape", "abandon", "Back", id="person-abandon"),
     ]
 
+    @dataclass
     class Rejected(Message):
         """The rule refused."""
 
-        def __init__(self, message: str, field: str | None) -> None:
-            super().__init__()
-            self.message = message
-            self.field = field
+        message: str
+        field: str | None
 
     class Saved(Message):
         """The rule accepted."""
@@ -315,22 +313,20 @@ class ImportModal(RollcallModal[bool]):
 
     BINDINGS = [Binding("escape", "abandon", "Back", id="import-abandon")]
 
+    @dataclass
     class Previewed(Message):
         """The preview of a file (or why it could not be read)."""
 
-        def __init__(self, text: str, summary: Any, error: str | None) -> None:
-            super().__init__()
-            self.text = text
-            self.summary = summary
-            self.error = error
+        text: str
+        summary: Any
+        error: str | None
 
+    @dataclass
     class Imported(Message):
         """The import went through."""
 
-        def __init__(self, added: int, updated: int) -> None:
-            super().__init__()
-            self.added = added
-            self.updated = updated
+        added: int
+        updated: int
 
     def __init__(self) -> None:
         super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,12 +23,11 @@ class PeoplePicker(RollcallModal[str | None]):
         Binding("down", "to_list", "List", show=False, id="picker-to-list"),
     ]
 
+    @dataclass
     class Found(Message):
         """People matching the search."""
 
-        def __init__(self, people: list[PersonRow]) -> None:
-            super().__init__()
-            self.people = people
+        people: list[PersonRow]
 
     def __init__(self, session_id: int) -> None:
         super().__init__()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,28 +77,25 @@ class ReportsScreen(LearningScreen):
         Binding("tab", "switch_focus", "Switch", id="report-switch", show=False),
     ]
 
+    @dataclass
     class Loaded(Message):
         """A report's rows were computed."""
 
-        def __init__(self, name: str, rows: list[dict[str, Any]]) -> None:
-            super().__init__()
-            self.name = name
-            self.rows = rows
+        name: str
+        rows: list[dict[str, Any]]
 
+    @dataclass
     class Booked(Message):
         """A person due for renewal was booked onto the next session of the course."""
 
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
+    @dataclass
     class Exported(Message):
         """A CSV file was written."""
 
-        def __init__(self, path: str, count: int) -> None:
-            super().__init__()
-            self.path = path
-            self.count = count
+        path: str
+        count: int
 
     def __init__(self, report: str = "no-shows-course", days: int = 30) -> None:
         super().__init__()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -103,14 +104,14 @@ class SessionScreen(RollcallScreen):
     class Changed(Message):
         """The stamp moved: something changed in the database."""
 
+    @dataclass
     class Done(Message):
         """A rule succeeded; what to say."""
 
-        def __init__(self, text: str, *, mailed: bool = False) -> None:
-            super().__init__()
-            self.text = text
-            self.mailed = mailed
-            """Mail was queued: the app's sender should run now."""
+        text: str
+        _: KW_ONLY
+        mailed: bool = False
+        """Mail was queued: the app's sender should run now."""
 
     def __init__(self, session_id: int) -> None:
         super().__init__()
@@ -443,13 +444,12 @@ class SessionScreen(RollcallScreen):
             reason,
         )
 
+    @dataclass
     class NotesLoaded(Message):
         """An enrolment's notes log, read to show before adding to it."""
 
-        def __init__(self, row: AttendeeRow, notes: list[tuple[datetime, str, str]]) -> None:
-            super().__init__()
-            self.row = row
-            self.notes = notes
+        row: AttendeeRow
+        notes: list[tuple[datetime, str, str]]
 
     def action_note(self) -> None:
         """Show the highlighted person's notes log and add to it."""

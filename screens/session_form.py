@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -65,35 +66,27 @@ class SessionForm(RollcallModal[int | None]):
         Binding("escape", "abandon", "Back", id="form-abandon"),
     ]
 
+    @dataclass
     class Prepared(Message):
         """Trainers, known visibility values and (for edit) the current values."""
 
-        def __init__(
-            self,
-            trainers: list[TrainerChoice],
-            values: dict[str, list[str]],
-            current: SessionInput | None,
-        ) -> None:
-            super().__init__()
-            self.trainers = trainers
-            self.values = values
-            self.current = current
+        trainers: list[TrainerChoice]
+        values: dict[str, list[str]]
+        current: SessionInput | None
 
+    @dataclass
     class Saved(Message):
         """The rule accepted the form."""
 
-        def __init__(self, session_id: int, text: str) -> None:
-            super().__init__()
-            self.session_id = session_id
-            self.text = text
+        session_id: int
+        text: str
 
+    @dataclass
     class Rejected(Message):
         """The rule refused: its message and field."""
 
-        def __init__(self, message: str, field: str | None) -> None:
-            super().__init__()
-            self.message = message
-            self.field = field
+        message: str
+        field: str | None
 
     def __init__(self, session_id: int | None = None) -> None:
         super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,19 +32,17 @@ class TrainersScreen(SearchListScreen):
         Binding("escape", "clear", "Clear", show=False, id="trainers-clear"),
     ]
 
+    @dataclass
     class Loaded(Message):
         """Trainers matching the search."""
 
-        def __init__(self, trainers: list[TrainerChoice]) -> None:
-            super().__init__()
-            self.trainers = trainers
+        trainers: list[TrainerChoice]
 
+    @dataclass
     class Done(Message):
         """A rule ran."""
 
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
     def __init__(self) -> None:
         super().__init__()
@@ -140,12 +140,11 @@ class TrainersScreen(SearchListScreen):
         if match:
             self.post_message(self.PersonFound(match[0]))
 
+    @dataclass
     class PersonFound(Message):
         """The trainer's person row, to edit."""
 
-        def __init__(self, row: PersonRow) -> None:
-            super().__init__()
-            self.row = row
+        row: PersonRow
 
     @on(PersonFound)
     def _edit_person(self, event: PersonFound) -> None:
@@ -185,13 +184,12 @@ class TrainerForm(RollcallModal[bool]):
         Binding("escape", "abandon", "Back", id="trainer-abandon"),
     ]
 
+    @dataclass
     class Rejected(Message):
         """The rule refused."""
 
-        def __init__(self, message: str, field: str | None) -> None:
-            super().__init__()
-            self.message = message
-            self.field = field
+        message: str
+        field: str | None
 
     class Saved(Message):
         """Registered."""

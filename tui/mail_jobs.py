@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -18,14 +19,13 @@ if TYPE_CHECKING:
     from mail.worker import BackgroundJobs
 
 
+@dataclass
 class MailJobResult(Message):
     """A background mail job finished a run (posted from the jobs' thread)."""
 
-    def __init__(self, name: str, result: Any, error: BaseException | None) -> None:
-        super().__init__()
-        self.name = name
-        self.result = result
-        self.error = error
+    name: str
+    result: Any
+    error: BaseException | None
 
 
 def should_run_jobs(settings: Settings) -> bool:

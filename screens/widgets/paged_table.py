@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
@@ -27,13 +28,12 @@ class PagedTable(FastTable[Cell]):
         Binding("end", "last_row", "Last", show=False),
     ]
 
+    @dataclass
     class PageWanted(Message):
         """The cursor wants row `index` (absolute), which is outside the window."""
 
-        def __init__(self, table: PagedTable, index: int) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
+        table: PagedTable
+        index: int
 
         @property
         def control(self) -> PagedTable:
