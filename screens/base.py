@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from enum import Enum
 from typing import Any, TypeVar
 
 from textual import on
+from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState
 
 from screens.messages import RuleRefused
 from store.db import database
+from store.errors import RollcallError
 
 
 @contextlib.contextmanager
@@ -27,6 +31,41 @@ def db_thread() -> Iterator[None]:
     if database.is_closed():
         database.connect(reuse_if_open=True)
     yield
+
+
+T = TypeVar("T")
+
+
+class Refusal(Enum):
+    """What `run_rule` returns when the rule refused (the reason went to the screen)."""
+
+    REFUSED = "refused"
+
+
+def run_rule(
+    poster: MessagePump,
+    call: Callable[[], T],
+    refused: Callable[[str, str | None], Message] = RuleRefused,
+) -> T | Refusal:
+    """Run a store rule in this worker thread; a refusal is posted to `poster` as a message.
+
+    Returns the rule's result, or `Refusal.REFUSED` when the rule raised a
+    `RollcallError` (posted as `refused(message, field)`, by default `RuleRefused`,
+    which every rollcall screen shows as a notification).
+    """
+    try:
+        with db_thread():
+            return call()
+    except RollcallError as exc:
+        poster.post_message(refused(exc.message, exc.field))
+        return Refusal.REFUSED
+
+
+def refusal_text(event: RuleRefused) -> str:
+    """The refusal as a person reads it, naming the field it concerns."""
+    if event.field and not event.message.startswith(event.field):
+        return f"{event.field}: {event.message}"
+    return event.message
 
 
 def report_worker_failure(screen: Screen[Any], event: Worker.StateChanged) -> None:
@@ -49,10 +88,7 @@ class RollcallScreen(Screen[None]):
 
     @on(RuleRefused)
     def _refused(self, event: RuleRefused) -> None:
-        self.notify(event.message, title="Refused", severity="error", timeout=8)
-
-
-T = TypeVar("T")
+        self.notify(refusal_text(event), title="Refused", severity="error", timeout=8)
 
 
 class RollcallModal(ModalScreen[T]):

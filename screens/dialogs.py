@@ -1,4 +1,4 @@
-"""Small modals: confirm, ask for a reason or a note, and the "not available" notice."""
+"""Small modals: confirm, ask for a reason or a note, a few fields, and a notice."""
 
 from __future__ import annotations
 
@@ -136,4 +136,69 @@ class NoticeModal(RollcallModal[None]):
 
     @on(Button.Pressed)
     def _ok(self) -> None:
+        self.dismiss(None)
+
+
+class FormModal(RollcallModal[dict[str, str] | None]):
+    """A few labelled one-line inputs; dismisses with their values, or None on escape."""
+
+    BINDINGS = [Binding("escape", "abandon", "Back", id="form-back")]
+
+    def __init__(
+        self,
+        title: str,
+        fields: list[tuple[str, str, str]],
+        *,
+        required: tuple[str, ...] = (),
+        hint: str = "",
+    ) -> None:
+        """`fields` are (key, label, initial value)."""
+        super().__init__()
+        self.title_text = title
+        self.fields = fields
+        self.required = required
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        """Title, the inputs, an error line and buttons."""
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.title_text), classes="dialog-title")
+            if self.hint:
+                yield Static(Text(self.hint), classes="dialog-text")
+            for key, label, value in self.fields:
+                yield Label(label, classes="field-label")
+                yield Input(value, id=f"field-{key}")
+            yield Label("", id="form-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK (enter)", id="ok", variant="primary")
+                yield Button("Back (esc)", id="back")
+
+    def on_mount(self) -> None:
+        """Start typing in the first field."""
+        self.query(Input).first().focus()
+
+    def action_abandon(self) -> None:
+        """Close without values."""
+        self.dismiss(None)
+
+    def values(self) -> dict[str, str]:
+        """The current text of every field."""
+        return {key: self.query_one(f"#field-{key}", Input).value for key, _, _ in self.fields}
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def _submit(self) -> None:
+        values = self.values()
+        missing = [
+            label
+            for key, label, _ in self.fields
+            if key in self.required and not values[key].strip()
+        ]
+        if missing:
+            self.query_one("#form-error", Label).update(f"{missing[0]}: this is required.")
+            return
+        self.dismiss(values)
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
         self.dismiss(None)

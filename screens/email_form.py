@@ -13,8 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, TextArea
 
-from screens.base import RollcallModal, db_thread
-from store.errors import RollcallError
+from screens.base import Refusal, RollcallModal, run_rule
 from store.outbox import InviteResult
 from store.queries import AttendeeRow
 
@@ -130,11 +129,12 @@ class EmailForm(RollcallModal[InviteResult | None]):
     ) -> None:
         from store.outbox import invite
 
-        try:
-            with db_thread():
-                result = invite(self.session_id, emails, message, with_calendar, subject=subject)
-        except RollcallError as exc:
-            self.post_message(self.Refused(exc.message, exc.field))
+        result = run_rule(
+            self,
+            lambda: invite(self.session_id, emails, message, with_calendar, subject=subject),
+            self.Refused,
+        )
+        if result is Refusal.REFUSED:
             return
         self.post_message(self.Queued(result))
 

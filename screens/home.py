@@ -15,12 +15,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
-from screens.base import RollcallScreen, db_thread
-from screens.messages import DataChanged, RuleRefused
+from screens.base import Refusal, RollcallScreen, db_thread, run_rule
+from screens.messages import DataChanged
 from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
-from store.errors import RollcallError
 from store.queries import (
     SessionPage,
     SessionRow,
@@ -427,11 +426,7 @@ class HomeScreen(RollcallScreen):
     def _cancel(self, session_id: int, reason: str) -> None:
         from store.sessions import cancel_session
 
-        try:
-            with db_thread():
-                cancel_session(session_id, reason)
-        except RollcallError as exc:
-            self.post_message(RuleRefused(exc.message, exc.field))
+        if run_rule(self, lambda: cancel_session(session_id, reason)) is Refusal.REFUSED:
             return
         self.post_message(self.Done(f"Session {session_id} cancelled"))
 
@@ -455,11 +450,7 @@ class HomeScreen(RollcallScreen):
     def _delete(self, session_id: int) -> None:
         from store.sessions import delete_session
 
-        try:
-            with db_thread():
-                delete_session(session_id)
-        except RollcallError as exc:
-            self.post_message(RuleRefused(exc.message, exc.field))
+        if run_rule(self, lambda: delete_session(session_id)) is Refusal.REFUSED:
             return
         self.post_message(self.Done(f"Session {session_id} deleted"))
 

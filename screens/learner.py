@@ -13,14 +13,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
-from screens.learning_common import ConfirmDialog, LearningScreen, Refused, db_thread, progress_text
-from store.errors import RollcallError
+from screens.base import Refusal, RollcallScreen, run_rule
+from screens.dialogs import ConfirmModal
+from screens.widgets.progress import progress_text
 from store.learner_view import CalendarRow
 
 TYPE_LABELS = {"in_person": "in person", "online": "online"}
 
 
-class LearnerScreen(LearningScreen):
+class LearnerScreen(RollcallScreen):
     """A learner's "My calendar": book with `b`, cancel with `c`."""
 
     DEFAULT_CSS = """
@@ -81,15 +82,13 @@ class LearnerScreen(LearningScreen):
         from store.pathways import progress
         from store.people import get_person
 
-        with db_thread():
-            try:
-                person = get_person(self.person_email)
-                rows = my_calendar(person)
-                state = progress(person)
-            except RollcallError as exc:
-                self.post_message(Refused(str(exc), exc.field))
-                return
-            self.post_message(self.Loaded(person.name, rows, state))
+        def read() -> LearnerScreen.Loaded:
+            person = get_person(self.person_email)
+            return self.Loaded(person.name, my_calendar(person), progress(person))
+
+        loaded = run_rule(self, read)
+        if loaded is not Refusal.REFUSED:
+            self.post_message(loaded)
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
@@ -215,20 +214,18 @@ class LearnerScreen(LearningScreen):
             if yes:
                 self.unbook(r.session_id)
 
-        self.app.push_screen(ConfirmDialog(question, "Cancel booking"), answered)
+        self.app.push_screen(ConfirmModal(question, "Cancel booking"), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-write")
     def book(self, session_id: int) -> None:
         """Book (or join the waitlist) in a thread."""
         from store.booking import book
 
-        with db_thread():
-            try:
-                result = book(session_id, self.person_email, author=self.person_email)
-            except RollcallError as exc:
-                self.post_message(Refused(str(exc), exc.field))
-                self.post_message(self.Done(""))  # show the session as it is now
-                return
+        email = self.person_email
+        result = run_rule(self, lambda: book(session_id, email, author=email))
+        if result is Refusal.REFUSED:
+            self.post_message(self.Done(""))  # show the session as it is now
+            return
         if result.status == "waitlisted":
             text = (
                 f"The session is full: you are number {result.waitlist_position} on the waitlist."
@@ -242,13 +239,10 @@ class LearnerScreen(LearningScreen):
         """Cancel the booking in a thread."""
         from store.booking import unbook
 
-        with db_thread():
-            try:
-                unbook(session_id, self.person_email, author=self.person_email)
-            except RollcallError as exc:
-                self.post_message(Refused(str(exc), exc.field))
-                self.post_message(self.Done(""))
-                return
+        email = self.person_email
+        if run_rule(self, lambda: unbook(session_id, email, author=email)) is Refusal.REFUSED:
+            self.post_message(self.Done(""))
+            return
         self.post_message(self.Done("Your booking is cancelled."))
 
     @on(Done)

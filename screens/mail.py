@@ -16,10 +16,9 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from screens.base import RollcallScreen, db_thread
-from screens.messages import DataChanged, RuleRefused
+from screens.base import Refusal, RollcallScreen, db_thread, run_rule
+from screens.messages import DataChanged
 from screens.widgets.status_line import StatusLine
-from store.errors import RollcallError
 
 OUTBOX_ROWS = 200
 """Newest outbox rows shown; `mail outbox` on the command line lists them all."""
@@ -335,11 +334,8 @@ class MailScreen(RollcallScreen):
     def _retry(self) -> None:
         from store.outbox import retry_failed
 
-        try:
-            with db_thread():
-                count = retry_failed()
-        except RollcallError as exc:
-            self.post_message(RuleRefused(exc.message, exc.field))
+        count = run_rule(self, lambda: retry_failed())
+        if count is Refusal.REFUSED:
             return
         self.post_message(self.Retried(count))
 

@@ -11,19 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from screens.learning_common import (
-    DIALOG_CSS,
-    ConfirmDialog,
-    FormDialog,
-    LearningScreen,
-    Refused,
-    db_thread,
-    progress_text,
-)
-from store.errors import RollcallError
+from screens.base import Refusal, RollcallModal, RollcallScreen, db_thread, run_rule
+from screens.dialogs import ConfirmModal, FormModal
+from screens.widgets.progress import progress_text
 
 REQUIREMENT_HINT = (
     "Either courses and/or session ids (comma-separated), or one e-learning item. "
@@ -35,10 +27,10 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-class ProgressDialog(ModalScreen[None]):
+class ProgressDialog(RollcallModal[None]):
     """A person's progress on every pathway."""
 
-    DEFAULT_CSS = DIALOG_CSS + "ProgressDialog > Vertical { width: 80; }"
+    DEFAULT_CSS = "ProgressDialog > .dialog { width: 80; }"
     BINDINGS = [Binding("escape", "dismiss", "Close", id="pathway-progress-close")]
 
     def __init__(self, email: str, rows: list[dict[str, Any]]) -> None:
@@ -48,14 +40,14 @@ class ProgressDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """Title and the progress text."""
-        with Vertical():
+        with Vertical(classes="dialog"):
             yield Label(f"[b]Progress of {escape(self.email)}[/b]")
             with VerticalScroll():
                 yield Static(progress_text(self.rows), id="progress-text")
             yield Label("[dim]esc closes[/dim]")
 
 
-class PathwaysScreen(LearningScreen):
+class PathwaysScreen(RollcallScreen):
     """List and edit pathways: `n` new, `e` edit, `a` add a requirement, `x` remove it,
     `[`/`]` move it, `p` a person's progress, `delete` the pathway."""
 
@@ -220,7 +212,7 @@ class PathwaysScreen(LearningScreen):
 
     def action_new_pathway(self) -> None:
         """Ask for a name and description, then create the pathway."""
-        form = FormDialog(
+        form = FormModal(
             "New pathway",
             [("name", "Name", ""), ("description", "Description", "")],
             required=("name",),
@@ -235,7 +227,7 @@ class PathwaysScreen(LearningScreen):
         """Rename the pathway or change its description."""
         if self.detail is None:
             return
-        form = FormDialog(
+        form = FormModal(
             "Edit pathway",
             [
                 ("name", "Name", self.detail["name"]),
@@ -255,7 +247,7 @@ class PathwaysScreen(LearningScreen):
         """Ask for the courses, sessions or e-learning item of a new step."""
         if self.detail is None:
             return
-        form = FormDialog(
+        form = FormModal(
             "Add a step",
             [
                 ("courses", "Courses (titles, comma-separated)", ""),
@@ -285,7 +277,7 @@ class PathwaysScreen(LearningScreen):
                 self.write("remove", {"step": step["id"]})
 
         self.app.push_screen(
-            ConfirmDialog(f"Remove the step {step['label']!r}?", "Remove"), answered
+            ConfirmModal(f"Remove the step {step['label']!r}?", "Remove"), answered
         )
 
     def action_move(self, offset: int) -> None:
@@ -305,13 +297,13 @@ class PathwaysScreen(LearningScreen):
                 self.write("delete", {"id": pid})
 
         self.app.push_screen(
-            ConfirmDialog(f"Delete the pathway {name!r}? Completions are kept.", "Delete"),
+            ConfirmModal(f"Delete the pathway {name!r}? Completions are kept.", "Delete"),
             answered,
         )
 
     def action_progress(self) -> None:
         """Ask for a person's email and show their progress."""
-        form = FormDialog("A person's progress", [("email", "Email", "")], required=("email",))
+        form = FormModal("A person's progress", [("email", "Email", "")], required=("email",))
 
         def answered(values: dict[str, str] | None) -> None:
             if values is not None:
@@ -323,46 +315,46 @@ class PathwaysScreen(LearningScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pathways-write")
     def write(self, what: str, values: dict[str, Any]) -> None:
-        """Run one pathway rule in a thread; refusals come back as `Refused`."""
+        """Run one pathway rule in a thread; refusals come back as `RuleRefused`."""
         from store import pathways as rules
 
-        with db_thread():
-            try:
-                if what == "add_pathway":
-                    made = rules.add_pathway(values["name"], values["description"])
-                    changed = self.Changed(f"Pathway {made.name!r} created", made.id)
-                elif what == "edit":
-                    rules.edit_pathway(
-                        values["id"], name=values["name"], description=values["description"]
-                    )
-                    changed = self.Changed("Pathway saved", values["id"])
-                elif what == "require":
-                    step = rules.add_requirement(
-                        values["id"],
-                        courses=_split(values["courses"]),
-                        sessions=_split(values["sessions"]),
-                        elearning=values["elearning"].strip() or None,
-                        mode=values["mode"].strip().lower() or "all",
-                        label=values["label"].strip() or None,
-                    )
-                    changed = self.Changed(
-                        f"Step {step.position} added", values["id"], step.position - 1
-                    )
-                elif what == "remove":
-                    rules.remove_requirement(values["step"])
-                    changed = self.Changed("Step removed", None)
-                elif what == "move":
-                    position = rules.move_requirement(values["step"], values["offset"])
-                    changed = self.Changed("", None, position - 1)
-                elif what == "delete":
-                    rules.delete_pathway(values["id"])
-                    changed = self.Changed("Pathway deleted", None)
-                else:  # pragma: no cover - the actions above are the only callers
-                    raise ValueError(what)
-            except RollcallError as exc:
-                self.post_message(Refused(str(exc), exc.field))
-                return
-        self.post_message(changed)
+        def apply() -> PathwaysScreen.Changed:
+            if what == "add_pathway":
+                made = rules.add_pathway(values["name"], values["description"])
+                changed = self.Changed(f"Pathway {made.name!r} created", made.id)
+            elif what == "edit":
+                rules.edit_pathway(
+                    values["id"], name=values["name"], description=values["description"]
+                )
+                changed = self.Changed("Pathway saved", values["id"])
+            elif what == "require":
+                step = rules.add_requirement(
+                    values["id"],
+                    courses=_split(values["courses"]),
+                    sessions=_split(values["sessions"]),
+                    elearning=values["elearning"].strip() or None,
+                    mode=values["mode"].strip().lower() or "all",
+                    label=values["label"].strip() or None,
+                )
+                changed = self.Changed(
+                    f"Step {step.position} added", values["id"], step.position - 1
+                )
+            elif what == "remove":
+                rules.remove_requirement(values["step"])
+                changed = self.Changed("Step removed", None)
+            elif what == "move":
+                position = rules.move_requirement(values["step"], values["offset"])
+                changed = self.Changed("", None, position - 1)
+            elif what == "delete":
+                rules.delete_pathway(values["id"])
+                changed = self.Changed("Pathway deleted", None)
+            else:  # pragma: no cover - the actions above are the only callers
+                raise ValueError(what)
+            return changed
+
+        changed = run_rule(self, apply)
+        if changed is not Refusal.REFUSED:
+            self.post_message(changed)
 
     @on(Changed)
     def _changed(self, event: Changed) -> None:
@@ -377,13 +369,9 @@ class PathwaysScreen(LearningScreen):
         """Read a person's progress in a thread."""
         from store.pathways import progress
 
-        with db_thread():
-            try:
-                rows = progress(email)
-            except RollcallError as exc:
-                self.post_message(Refused(str(exc), exc.field))
-                return
-        self.post_message(self.ProgressRead(email, rows))
+        rows = run_rule(self, lambda: progress(email))
+        if rows is not Refusal.REFUSED:
+            self.post_message(self.ProgressRead(email, rows))
 
     @on(ProgressRead)
     def _progress_read(self, event: ProgressRead) -> None:

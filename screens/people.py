@@ -13,8 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
-from screens.base import RollcallModal, SearchListScreen, db_thread
-from screens.messages import RuleRefused
+from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
 from screens.widgets.paged_table import PagedTable
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
@@ -151,11 +150,7 @@ class PeopleScreen(SearchListScreen):
     def _toggle(self, person_id: int, active: bool, name: str) -> None:
         from store.people import set_person_active
 
-        try:
-            with db_thread():
-                set_person_active(person_id, active)
-        except RollcallError as exc:
-            self.post_message(RuleRefused(exc.message, exc.field))
+        if run_rule(self, lambda: set_person_active(person_id, active)) is Refusal.REFUSED:
             return
         self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
 

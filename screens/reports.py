@@ -17,13 +17,9 @@ from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
-from screens.learning_common import (
-    ConfirmDialog,
-    FormDialog,
-    LearningScreen,
-    Refused,
-    db_thread,
-)
+from screens.base import Refusal, RollcallScreen, db_thread, run_rule
+from screens.dialogs import ConfirmModal, FormModal
+from screens.messages import RuleRefused
 from store.errors import RollcallError
 from store.pathways import today
 from store.reports import DAY_REPORTS
@@ -55,7 +51,7 @@ WINDOWS: tuple[tuple[str, int | None], ...] = (
 CHART_TITLES = {"rate": "%", "response_rate": "% answered", "responses": "answers"}
 
 
-class ReportsScreen(LearningScreen):
+class ReportsScreen(RollcallScreen):
     """Pick a report on the left; its chart and rows show on the right. `x` exports CSV."""
 
     DEFAULT_CSS = """
@@ -176,18 +172,14 @@ class ReportsScreen(LearningScreen):
         """Run one report; the rows come back in `Loaded`."""
         from store.reports import run_report
 
-        with db_thread():
-            try:
-                if name in DAY_REPORTS:
-                    # Thousands may be due; the screen shows the most urgent, the
-                    # export recomputes them all.
-                    rows = run_report(name, days=days, limit=SHOWN_ROWS)
-                else:
-                    rows = run_report(name, since=since)
-            except RollcallError as exc:
-                self.post_message(Refused(str(exc), exc.field))
-                return
-        self.post_message(self.Loaded(name, rows))
+        if name in DAY_REPORTS:
+            # Thousands may be due; the screen shows the most urgent, the export
+            # recomputes them all.
+            rows = run_rule(self, lambda: run_report(name, days=days, limit=SHOWN_ROWS))
+        else:
+            rows = run_rule(self, lambda: run_report(name, since=since))
+        if rows is not Refusal.REFUSED:
+            self.post_message(self.Loaded(name, rows))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
@@ -272,19 +264,17 @@ class ReportsScreen(LearningScreen):
                 self.book_next(email, course)
 
         question = f"Book {row['name']} ({email}) onto the next session of {course}?"
-        self.app.push_screen(ConfirmDialog(question, "Book"), answered)
+        self.app.push_screen(ConfirmModal(question, "Book"), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report-book")
     def book_next(self, email: str, course: str) -> None:
         """Enrol in a thread; the report reloads to show the booking."""
         from store.completions import book_next_session
 
-        with db_thread():
-            try:
-                session, result = book_next_session(email, course)
-            except RollcallError as exc:
-                self.post_message(Refused(str(exc), exc.field))
-                return
+        booked = run_rule(self, lambda: book_next_session(email, course))
+        if booked is Refusal.REFUSED:
+            return
+        session, result = booked
         if result.status == "waitlisted":
             text = (
                 f"{email}: session {session.id} is full; waitlisted at {result.waitlist_position}"
@@ -300,7 +290,7 @@ class ReportsScreen(LearningScreen):
 
     def action_days(self) -> None:
         """Change the window of the expiring and due reports."""
-        form = FormDialog(
+        form = FormModal(
             "Completions expiring within how many days?",
             [("days", "Days", str(self.days))],
             required=("days",),
@@ -326,7 +316,7 @@ class ReportsScreen(LearningScreen):
     def action_export(self) -> None:
         """Ask for a file name and write every row of the report as CSV."""
         default = str(Path.cwd() / f"rollcall-{self.report}.csv")
-        form = FormDialog("Export as CSV", [("path", "File", default)], required=("path",))
+        form = FormModal("Export as CSV", [("path", "File", default)], required=("path",))
 
         def answered(values: dict[str, str] | None) -> None:
             if values is not None:
@@ -347,7 +337,7 @@ class ReportsScreen(LearningScreen):
         try:
             target.write_text(to_csv(rows), encoding="utf-8")
         except OSError as exc:
-            self.post_message(Refused(f"file: cannot write {target}: {exc}", "file"))
+            self.post_message(RuleRefused(f"cannot write {target}: {exc}", "file"))
             return
         self.post_message(self.Exported(str(target), len(rows)))
 

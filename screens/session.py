@@ -17,11 +17,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
-from screens.base import RollcallScreen, db_thread
-from screens.messages import DataChanged, RuleRefused
+from screens.base import Refusal, RollcallScreen, db_thread, run_rule
+from screens.messages import DataChanged
 from screens.widgets.fast_table import FastTable
 from screens.widgets.status_line import StatusLine
-from store.errors import RollcallError
 from store.queries import (
     AttendeeRow,
     Declined,
@@ -546,11 +545,8 @@ class SessionScreen(RollcallScreen):
         mailed: bool = False,
     ) -> None:
         """Run one rule in a worker; the page reloads on success, says why on refusal."""
-        try:
-            with db_thread():
-                result = call()
-        except RollcallError as exc:
-            self.post_message(RuleRefused(exc.message, exc.field))
+        result = run_rule(self, call)
+        if result is Refusal.REFUSED:
             self.post_message(self.Changed())
             return
         self.post_message(self.Done(describe(result) if describe else text, mailed=mailed))

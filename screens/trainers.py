@@ -12,11 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label
 
-from screens.base import RollcallModal, SearchListScreen, db_thread
-from screens.messages import RuleRefused
+from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
-from store.errors import RollcallError
 from store.queries import PersonRow, TrainerChoice, trainer_choices
 
 
@@ -162,11 +160,7 @@ class TrainersScreen(SearchListScreen):
     def _toggle(self, trainer_id: int, active: bool, name: str) -> None:
         from store.people import set_trainer_active
 
-        try:
-            with db_thread():
-                set_trainer_active(trainer_id, active)
-        except RollcallError as exc:
-            self.post_message(RuleRefused(exc.message, exc.field))
+        if run_rule(self, lambda: set_trainer_active(trainer_id, active)) is Refusal.REFUSED:
             return
         self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
 
@@ -229,11 +223,10 @@ class TrainerForm(RollcallModal[bool]):
         """Call `add_trainer`."""
         from store.people import add_trainer
 
-        try:
-            with db_thread():
-                add_trainer(email, name or None)
-        except RollcallError as exc:
-            self.post_message(self.Rejected(exc.message, exc.field))
+        if (
+            run_rule(self, lambda: add_trainer(email, name or None), self.Rejected)
+            is Refusal.REFUSED
+        ):
             return
         self.post_message(self.Saved())
 

@@ -8,7 +8,7 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
-from screens.learning_common import FormDialog
+from screens.dialogs import FormModal
 from screens.pathways import PathwaysScreen, ProgressDialog
 from store.models import Course, Pathway, PathwayRequirement
 from store.pathways import pathway_dict
@@ -40,7 +40,7 @@ async def _settle(pilot: Any) -> None:
 async def _fill(pilot: Any, values: dict[str, str]) -> None:
     await pilot.pause()
     form = pilot.app.screen
-    assert isinstance(form, FormDialog)
+    assert isinstance(form, FormModal)
     for key, text in values.items():
         form.query_one(f"#field-{key}", Input).value = text
     await pilot.press("enter")
