@@ -8,7 +8,8 @@ from datetime import datetime
 from store.clock import utcnow
 from store.models import Session
 from store.outbox import queue_reminders
-from store.sessions import STATUSES, status_condition
+from store.sessions import status_condition
+from store.statuses import SESSION_STATUSES
 
 
 @dataclass
@@ -37,6 +38,7 @@ def tick(now: datetime | None = None, hours: int | None = None) -> TickReport:
     report = TickReport(at=now.isoformat())
     report.reminders = queue_reminders(now, hours)
     report.sessions = {
-        status: Session.select().where(status_condition(status, now)).count() for status in STATUSES
+        status: Session.select().where(status_condition(status, now)).count()
+        for status in SESSION_STATUSES
     }
     return report

@@ -29,6 +29,7 @@ from store.queries import (
     session_detail,
     session_stamp,
 )
+from store.statuses import ACTIVE, MARKED
 
 CALENDAR_ICONS = {
     "not_invited": "—",
@@ -346,7 +347,7 @@ class SessionScreen(RollcallScreen):
         from store.attendance import unmark
 
         row = self._current()
-        if row is not None and row.status in ("attended", "no_show"):
+        if row is not None and row.status in MARKED:
             self._rule(
                 "unmark", lambda: unmark(self.session_id, row.email), f"{row.name}: unmarked"
             )
@@ -427,7 +428,7 @@ class SessionScreen(RollcallScreen):
         from store.booking import unbook
 
         row = self._current()
-        if row is None or row.status not in ("enrolled", "waitlisted"):
+        if row is None or row.status not in ACTIVE:
             return
 
         def reason(text: str | None) -> None:

@@ -14,6 +14,7 @@ from store.models import Completion, Enrolment, Session
 from store.people import get_person
 from store.sessions import get_session, session_status
 from store.settings import current_settings
+from store.statuses import MARKED
 
 MARKS = {"attended": "attended", "no-show": "no_show", "no_show": "no_show"}
 
@@ -69,7 +70,7 @@ def unmark(session_id: int | str, email: str, *, author: str = "admin") -> Enrol
         session_id,
         email,
         "enrolled",
-        allowed=("attended", "no_show"),
+        allowed=MARKED,
         refusal="has no attendance mark on",
         note="attendance mark removed",
         author=author,

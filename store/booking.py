@@ -15,6 +15,7 @@ from store.models import Enrolment, EnrolmentNote, Person, Session
 from store.people import get_person
 from store.sessions import count_occupying, get_session, session_status
 from store.settings import current_settings
+from store.statuses import ACTIVE
 from store.visibility import can_see
 
 
@@ -173,7 +174,7 @@ def unbook(
         session = _lock(session_id)
         person = get_person(email)
         enrolment = _enrolment(session, person)
-        if enrolment is None or enrolment.status not in ("enrolled", "waitlisted"):
+        if enrolment is None or enrolment.status not in ACTIVE:
             raise RuleViolation(
                 f"{person.email} has no booking on session {session.id} to cancel", field="email"
             )
@@ -217,7 +218,7 @@ def cancel_enrolment_for_decline(enrolment_id: int, author: str = "rsvp") -> Enr
     now = utcnow()
     with write_transaction():
         enrolment = Enrolment.get_or_none(Enrolment.id == enrolment_id)
-        if enrolment is None or enrolment.status not in ("enrolled", "waitlisted"):
+        if enrolment is None or enrolment.status not in ACTIVE:
             return None
         session = _lock(enrolment.session_id)
         return _cancel_enrolment(session, enrolment, now, author=author, reason="declined")

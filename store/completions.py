@@ -19,6 +19,7 @@ from store.models import Completion, Course, ElearningItem, Enrolment, Person, S
 from store.pathways import elearning_item, find_course, today
 from store.people import find_person, get_person
 from store.sessions import status_condition
+from store.statuses import ACTIVE
 
 IMPORT_HEADER = ("email", "item", "completed_on")
 OPTIONAL_COLUMNS = ("expires_on",)
@@ -305,7 +306,7 @@ def _with_bookings(rows: list[DueRow]) -> list[DueRow]:
         .where(
             Enrolment.person.in_(people)
             & Session.course.in_(courses)
-            & Enrolment.status.in_(("enrolled", "waitlisted"))
+            & Enrolment.status.in_(ACTIVE)
             & status_condition("scheduled", utcnow())
         )
         .order_by(Session.start.desc())

@@ -9,6 +9,7 @@ from store.clock import utcnow
 from store.learner import available_query
 from store.models import Enrolment, Material, Person, Session, Trainer
 from store.sessions import counts_for, session_status
+from store.statuses import ACTIVE
 from store.visibility import can_see
 
 DEFAULT_LIMIT = 300
@@ -164,7 +165,7 @@ def my_calendar(
                 my_status=my_status,
                 my_position=e.waitlist_position if e else None,
                 can_book=can_book,
-                can_cancel=status == "scheduled" and my_status in ("enrolled", "waitlisted"),
+                can_cancel=status == "scheduled" and my_status in ACTIVE,
                 reason=reason,
                 materials=materials.get(s.id, []),
             )

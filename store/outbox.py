@@ -24,12 +24,12 @@ from store.db import is_postgres, lock_for_update, write_transaction
 from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, Outbox, Person, Session
 from store.sessions import get_session, session_status
+from store.statuses import ACTIVE, OUTBOX_STATUSES
 
 CLAIM_LEASE = timedelta(minutes=5)
 """How long a claim holds before another sender may take the row over."""
 MAX_ATTEMPTS = 8
 """Temporary failures after which a row is given up as failed."""
-STATUSES = ("pending", "sending", "sent", "failed")
 
 
 def sender_id() -> str:
@@ -203,7 +203,7 @@ def release(owner: str, row_ids: Iterable[int], error: str | None = None) -> int
 
 def counts() -> dict[str, int]:
     """How many rows are in each status."""
-    result = dict.fromkeys(STATUSES, 0)
+    result = dict.fromkeys(OUTBOX_STATUSES, 0)
     query = Outbox.select(Outbox.status, peewee.fn.COUNT(Outbox.id).alias("n")).group_by(
         Outbox.status
     )
@@ -214,8 +214,8 @@ def counts() -> dict[str, int]:
 
 def outbox_query(status: str | None = None, limit: int | None = None) -> peewee.ModelSelect:
     """Outbox rows, newest first, optionally of one status."""
-    if status is not None and status not in STATUSES:
-        raise ValidationError(f"must be one of {', '.join(STATUSES)}", field="status")
+    if status is not None and status not in OUTBOX_STATUSES:
+        raise ValidationError(f"must be one of {', '.join(OUTBOX_STATUSES)}", field="status")
     query = Outbox.select().order_by(Outbox.id.desc())
     if status:
         query = query.where(Outbox.status == status)
@@ -296,10 +296,7 @@ def invite(
             wanted = {e.strip().lower() for e in emails if e.strip()}
             if not wanted:
                 raise ValidationError("no recipients given", field="to")
-            found = {
-                e.person.email.lower(): e
-                for e in base.where(Enrolment.status.in_(("enrolled", "waitlisted")))
-            }
+            found = {e.person.email.lower(): e for e in base.where(Enrolment.status.in_(ACTIVE))}
             missing = sorted(wanted - set(found))
             if missing:
                 raise ValidationError(

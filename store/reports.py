@@ -23,11 +23,11 @@ from store.errors import ValidationError
 from store.models import Course, Enrolment, Person, Session, Trainer
 from store.sessions import local_start
 from store.settings import current_settings
+from store.statuses import MARKED, OCCUPYING
 
 Row = dict[str, Any]
 NO_SHOW_GROUPS = ("person", "course", "department", "trainer")
 PERIODS = ("month", "week")
-OCCUPYING = ("enrolled", "attended", "no_show")
 
 
 def _case_count(condition: peewee.Expression) -> peewee.Expression:
@@ -77,7 +77,7 @@ def no_shows(
             peewee.fn.COUNT(Enrolment.id).alias("marked"),
             _case_count(Enrolment.status == "no_show").alias("missed"),
         )
-        .where(Enrolment.status.in_(("attended", "no_show")))
+        .where(Enrolment.status.in_(MARKED))
         .group_by(per)
     )
     if since is not None or until is not None:
@@ -173,7 +173,7 @@ def attendance_over_time(
             peewee.fn.COUNT(Enrolment.id).alias("marked"),
             _case_count(Enrolment.status == "attended").alias("came"),
         )
-        .where(Enrolment.status.in_(("attended", "no_show")))
+        .where(Enrolment.status.in_(MARKED))
         .group_by(Enrolment.session)
         .alias("c")
     )

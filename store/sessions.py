@@ -19,14 +19,9 @@ from store.models import Course, Enrolment, Material, Series, Session, Trainer
 from store.people import get_trainer
 from store.recurrence import Repeat, occurrences
 from store.settings import current_settings
+from store.statuses import ACTIVE, OCCUPYING, SESSION_STATUSES
 from store.visibility import DIMENSIONS, replace_rules, rules_of
 
-STATUSES = ("scheduled", "in_progress", "completed", "cancelled")
-TYPES = ("in_person", "online")
-OCCUPYING = ("enrolled", "attended", "no_show")
-"""Enrolment statuses that take a place."""
-ACTIVE = ("enrolled", "waitlisted")
-"""Enrolment statuses of people still expecting to come."""
 MAX_DURATION = 7 * 24 * 60
 
 
@@ -594,7 +589,7 @@ def status_condition(status: str, now: datetime) -> peewee.Expression:
     if status == "scheduled":
         return open_ & (Session.start > now)
     raise ValidationError(
-        f"status must be one of {', '.join(STATUSES)}, got {status!r}", field="status"
+        f"status must be one of {', '.join(SESSION_STATUSES)}, got {status!r}", field="status"
     )
 
 
