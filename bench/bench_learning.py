@@ -231,7 +231,7 @@ def timed(fn: Callable[[], Any], runs: int = 3) -> tuple[float, int]:
 
 def query_figures() -> list[tuple[str, float, int]]:
     """Time the store functions the screens' workers call."""
-    from store.learner_view import my_calendar
+    from store.my_calendar import my_calendar
     from store.pathways import progress
     from store.reports import REPORTS, run_report
 

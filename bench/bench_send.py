@@ -57,7 +57,7 @@ def free_port() -> int:
 
 def prepare(count: int, db_path: Path, port: int) -> tuple[object, float]:
     """A database with one session, `count` enrolled people and their queued invitations."""
-    from store import notify
+    from store import mail_queue
     from store.db import database, open_database
     from store.models import Enrolment, Person
     from store.outbox import invite
@@ -76,7 +76,7 @@ def prepare(count: int, db_path: Path, port: int) -> tuple[object, float]:
     )
     use_settings(settings)
     open_database(settings.db)
-    with notify.suppressed():
+    with mail_queue.suppressed():
         session = create_sessions(
             SessionInput(
                 title="Fire Safety",

@@ -16,7 +16,7 @@ from cli.context import Context, emit_json, handle_errors, pass_ctx
 @handle_errors
 def available(ctx: Context, email: str, as_json: bool) -> None:
     """Sessions this person can see and book."""
-    from store.learner import available_sessions
+    from store.availability import available_sessions
     from store.people import get_person
     from store.serialize import sessions_dicts
 

@@ -16,7 +16,7 @@ from cli.context import Context, emit_json, handle_errors, pass_ctx
 def tick_command(ctx: Context, as_json: bool) -> None:
     """Run the status clock once and queue due reminders."""
     ctx.open()
-    from mail.jobs import tick
+    from mail.tick import tick
 
     report = tick()
     if as_json:

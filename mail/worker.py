@@ -82,7 +82,7 @@ class SendWithBackoff:
 
 async def tick_job(settings: Settings, stop: asyncio.Event) -> Any:
     """Queue due reminders (the status clock itself is derived)."""
-    from mail.jobs import tick
+    from mail.tick import tick
 
     report = tick()
     if report.reminders:
@@ -206,7 +206,7 @@ class BackgroundJobs:
     after queueing mail, and `stop()` on exit. `on_result(name, result, error)`
     is called in the worker thread: hand it to the UI thread (Textual:
     ``app.call_from_thread``). Results are `mail.sender.SendReport` for
-    "send" and `mail.jobs.TickReport` for "tick".
+    "send" and `mail.tick.TickReport` for "tick".
     """
 
     def __init__(

@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, Input, Label, SelectionList, TextA
 
 from screens.base import Refusal, RollcallModal, run_rule
 from store.outbox import InviteResult
-from store.queries import AttendeeRow
+from store.read_models import AttendeeRow
 
 FIELDS = {"to": "to", "subject": "subject", "message": "message"}
 """The rule's `RollcallError.field` -> the form field whose error line shows it."""

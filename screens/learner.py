@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 from screens.base import Refusal, RollcallScreen, run_rule
 from screens.dialogs import ConfirmModal
 from screens.widgets.progress import progress_text
-from store.learner_view import CalendarRow
+from store.my_calendar import CalendarRow
 
 TYPE_LABELS = {"in_person": "in person", "online": "online"}
 
@@ -78,7 +78,7 @@ class LearnerScreen(RollcallScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-load")
     def load(self) -> None:
         """Read the calendar and progress in a thread."""
-        from store.learner_view import my_calendar
+        from store.my_calendar import my_calendar
         from store.pathways import progress
         from store.people import get_person
 

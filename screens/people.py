@@ -19,7 +19,7 @@ from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
 from store.people import PersonInput
-from store.queries import PersonRow, people_page
+from store.read_models import PersonRow, people_page
 
 
 class PeopleScreen(SearchListScreen):

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label
 
 from screens.base import RollcallModal, db_thread
-from store.queries import PersonRow, people_to_add
+from store.read_models import PersonRow, people_to_add
 
 
 class PeoplePicker(RollcallModal[str | None]):

@@ -21,7 +21,7 @@ from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
 from screens.widgets.fast_table import FastTable
 from screens.widgets.status_line import StatusLine
-from store.queries import (
+from store.read_models import (
     AttendeeRow,
     Declined,
     SessionDetail,
@@ -459,7 +459,7 @@ class SessionScreen(RollcallScreen):
 
     @work(thread=True, exit_on_error=False, group="session-notes")
     def _load_notes(self, row: AttendeeRow) -> None:
-        from store.queries import enrolment_notes
+        from store.read_models import enrolment_notes
 
         with db_thread():
             notes = enrolment_notes(row.enrolment_id)

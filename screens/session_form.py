@@ -29,7 +29,7 @@ from screens.widgets.pickers import FieldInput, MaterialsEditor, VisibilityPicke
 from store import validate
 from store.clock import utcnow
 from store.errors import RollcallError, ValidationError
-from store.queries import TrainerChoice, known_values, trainer_choices
+from store.read_models import TrainerChoice, known_values, trainer_choices
 from store.recurrence import Repeat
 from store.sessions import MaterialInput, SessionInput
 

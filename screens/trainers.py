@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label
 from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
-from store.queries import PersonRow, TrainerChoice, trainer_choices
+from store.read_models import PersonRow, TrainerChoice, trainer_choices
 
 
 class TrainersScreen(SearchListScreen):
@@ -130,7 +130,7 @@ class TrainersScreen(SearchListScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="trainers-person")
     def _open_person(self, email: str) -> None:
-        from store.queries import people_page
+        from store.read_models import people_page
 
         with db_thread():
             rows, _ = people_page(email, limit=5)

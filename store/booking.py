@@ -7,7 +7,7 @@ from datetime import datetime
 
 import peewee
 
-from store import notify
+from store import mail_queue
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
 from store.errors import RuleViolation
@@ -151,7 +151,7 @@ def book(
             Enrolment.update(created_at=now, **fields).where(Enrolment.id == enrolment.id).execute()
             enrolment = Enrolment.get_by_id(enrolment.id)
         add_note(enrolment, f"booked: {new_status}", author)
-        notify.enqueue(
+        mail_queue.enqueue(
             "confirmation" if new_status == "enrolled" else "waitlisted",
             session,
             person,
@@ -201,7 +201,7 @@ def _cancel_enrolment(
         session.sequence += 1
         session.updated_at = now
         session.save()
-    notify.enqueue(
+    mail_queue.enqueue(
         "removal",
         session,
         enrolment.person,
@@ -233,7 +233,7 @@ def _promote(session: Session, enrolment: Enrolment, now: datetime, author: str)
     add_note(enrolment, "promoted from the waitlist", author)
     if position is not None:
         _close_gap(session, position)
-    notify.enqueue("promoted", session, enrolment.person, enrolment=enrolment)
+    mail_queue.enqueue("promoted", session, enrolment.person, enrolment=enrolment)
 
 
 def fill_free_places(session: Session, *, author: str = "rollcall") -> list[Enrolment]:

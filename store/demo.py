@@ -6,7 +6,7 @@ import random
 from datetime import date, time, timedelta
 from typing import Any
 
-from store import notify
+from store import mail_queue
 from store.attendance import mark
 from store.booking import book
 from store.clock import utcnow
@@ -142,7 +142,7 @@ def fill_demo(seed: int = 7, force: bool = False) -> dict[str, int]:
     rng = random.Random(seed)
     zone = current_settings().zone
     today = utcnow().astimezone(zone).date()
-    with notify.suppressed():
+    with mail_queue.suppressed():
         people = _people(rng)
         trainers = [add_trainer(email, name) for email, name in TRAINERS]
         sessions: list[Session] = []

@@ -18,7 +18,7 @@ from typing import Any
 
 import peewee
 
-from store import notify
+from store import mail_queue
 from store.clock import utcnow
 from store.db import is_postgres, lock_for_update, write_transaction
 from store.errors import RuleViolation, ValidationError
@@ -305,11 +305,11 @@ def invite(
                 )
             targets = [found[e] for e in sorted(wanted, key=lambda k: found[k].id)]
         result = InviteResult(queued=0, invited=[], messaged=[])
-        facts = notify.session_snapshot(session)
+        facts = mail_queue.session_snapshot(session)
         for enrolment in targets:
             calendar = with_calendar and enrolment.status == "enrolled"
             if text:
-                notify.enqueue(
+                mail_queue.enqueue(
                     "message",
                     session,
                     enrolment.person,
@@ -318,7 +318,7 @@ def invite(
                     snapshot=facts,
                 )
             elif calendar:
-                notify.enqueue(
+                mail_queue.enqueue(
                     "invitation", session, enrolment.person, enrolment=enrolment, snapshot=facts
                 )
             else:
@@ -376,6 +376,8 @@ def queue_reminders(now: datetime | None = None, hours: int | None = None) -> in
                 .execute()
             )
             if stamped:
-                notify.enqueue("reminder", enrolment.session, enrolment.person, enrolment=enrolment)
+                mail_queue.enqueue(
+                    "reminder", enrolment.session, enrolment.person, enrolment=enrolment
+                )
                 queued += 1
     return queued

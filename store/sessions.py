@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
-from store import notify, validate
+from store import mail_queue, validate
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
@@ -305,7 +305,7 @@ def create_sessions(
             )
             _write_details(session, clean)
             if clean.trainer is not None:
-                notify.enqueue("trainer_assignment", session, clean.trainer.person)
+                mail_queue.enqueue("trainer_assignment", session, clean.trainer.person)
             created.append(session)
     return created
 
@@ -458,14 +458,14 @@ def edit_session(
         session.save()
         _write_details(session, clean)
         if result.significant:
-            facts = notify.session_snapshot(session)
+            facts = mail_queue.session_snapshot(session)
             attendees = (
                 Enrolment.select()
                 .where((Enrolment.session == session) & (Enrolment.status == "enrolled"))
                 .order_by(Enrolment.id)
             )
             for enrolment in attendees:
-                notify.enqueue(
+                mail_queue.enqueue(
                     "update",
                     session,
                     enrolment.person,
@@ -474,7 +474,7 @@ def edit_session(
                     snapshot=facts,
                 )
             if session.trainer_id and "trainer" not in result.changed:
-                notify.enqueue(
+                mail_queue.enqueue(
                     "update",
                     session,
                     session.trainer.person,
@@ -483,9 +483,9 @@ def edit_session(
                 )
         if "trainer" in result.changed:
             if old_trainer is not None:
-                notify.enqueue("trainer_removal", session, old_trainer.person)
+                mail_queue.enqueue("trainer_removal", session, old_trainer.person)
             if session.trainer_id:
-                notify.enqueue("trainer_assignment", session, session.trainer.person)
+                mail_queue.enqueue("trainer_assignment", session, session.trainer.person)
         if "max_attendees" in result.changed:
             result.promoted = fill_free_places(session)
         return result
@@ -526,9 +526,9 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
             .where((Enrolment.session == session) & Enrolment.status.in_(ACTIVE))
             .execute()
         )
-        facts = notify.session_snapshot(session)
+        facts = mail_queue.session_snapshot(session)
         for enrolment in affected:
-            notify.enqueue(
+            mail_queue.enqueue(
                 "cancellation",
                 session,
                 enrolment.person,
@@ -537,7 +537,7 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
                 snapshot=facts,
             )
         if session.trainer_id:
-            notify.enqueue(
+            mail_queue.enqueue(
                 "cancellation",
                 session,
                 session.trainer.person,

@@ -17,8 +17,8 @@ from textual.worker import Worker
 from screens.base import report_worker_failure
 from screens.messages import DataChanged, StatusUpdate
 from store.settings import Settings, use_settings
-from tui.commands import RollcallCommands
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
+from tui.palette import RollcallCommands
 
 STYLES = Path(__file__).parent / "styles"
 
@@ -40,9 +40,9 @@ class Area:
 # Each loader imports its screen module when the area is first opened, so the app
 # starts with only the sessions list loaded.
 def _sessions() -> type[Screen[None]]:
-    from screens.home import HomeScreen
+    from screens.sessions import SessionsScreen
 
-    return HomeScreen
+    return SessionsScreen
 
 
 def _people() -> type[Screen[None]]:

@@ -17,7 +17,7 @@ STAMP = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 def payload(kind: str = "invitation", **extra: Any) -> dict[str, Any]:
-    """A snapshot like store.notify writes: online session with trainer and materials."""
+    """A snapshot like store.mail_queue writes: online session with trainer and materials."""
     data: dict[str, Any] = {
         "kind": kind,
         "session": {

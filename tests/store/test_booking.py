@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from store.availability import available_sessions
 from store.booking import book, enrol, promote, unbook, waitlist
 from store.errors import RuleViolation
-from store.learner import available_sessions
 from store.models import Enrolment, Outbox
 from store.people import get_person, set_person_active
 from store.settings import load_settings, use_settings

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from screens.home import HomeScreen
 from screens.messages import StatusUpdate
+from screens.sessions import SessionsScreen
 from store.settings import Settings
 from tests.tui.conftest import Data, screen_text, settle
 from tui.app import AREAS, RollcallApp, make_app
@@ -42,7 +42,7 @@ async def test_learner_app_offers_no_admin_areas(data: Data, settings: Settings)
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, LearnerScreen)
-            assert not isinstance(app.screen, HomeScreen)
+            assert not isinstance(app.screen, SessionsScreen)
 
 
 async def test_light_theme_and_missing_areas_left_out(app: RollcallApp, data: Data) -> None:
@@ -72,7 +72,7 @@ async def test_plugged_in_areas_open_from_their_keys(
             assert type(app.screen) is area.load()
         await pilot.press("1")
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, SessionsScreen)
     if importlib.util.find_spec("screens.learner") is None:
         return
     learner = make_app(settings, as_email="ann.adams@example.org")

@@ -110,7 +110,7 @@ async def test_waitlist_shows_declines_and_invites_the_next(data: Data, settings
 
 
 async def test_palette_has_email_and_mail_commands(app: RollcallApp, data: Data) -> None:
-    from tui.commands import RollcallCommands
+    from tui.palette import RollcallCommands
 
     async with app.run_test(size=(120, 45)) as pilot:
         await open_session(app, pilot, data.full)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from screens.dialogs import ConfirmModal, TextModal
-from screens.home import HomeScreen
 from screens.session import SessionScreen
 from screens.session_form import SessionForm
+from screens.sessions import SessionsScreen
 from screens.widgets.paged_table import PagedTable
 from store.models import Session
 from tests.tui.conftest import Data, screen_text, session_row, settle
@@ -17,7 +17,7 @@ from tui.app import RollcallApp
 async def test_lists_every_session_with_its_columns(app: RollcallApp, data: Data) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, SessionsScreen)
         text = screen_text(app)
         assert "Fire Safety" in text
         assert "First Aid at Work" in text
@@ -57,7 +57,7 @@ async def test_status_filter(app: RollcallApp, data: Data) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen
-        assert isinstance(screen, HomeScreen)
+        assert isinstance(screen, SessionsScreen)
         from textual.widgets import Select
 
         screen.query_one("#status-filter", Select).value = "completed"
@@ -120,7 +120,7 @@ async def test_new_session_from_the_form(app: RollcallApp, data: Data) -> None:
         app.screen.query_one("#location", Input).value = "Room 3"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, SessionsScreen)
         created = Session.get(Session.title == "Giving Feedback")
         assert created.location == "Room 3"
         assert app.screen.current_id() == created.id
@@ -159,7 +159,7 @@ async def test_q_quits_from_home_and_help_lists_keys(app: RollcallApp, data: Dat
 
 
 async def test_palette_offers_screens_and_actions(app: RollcallApp, data: Data) -> None:
-    from tui.commands import RollcallCommands
+    from tui.palette import RollcallCommands
 
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -11,11 +11,11 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Label
 
-import screens.home
-from screens.home import HomeScreen
+import screens.sessions
+from screens.sessions import SessionsScreen
 from screens.widgets.fast_table import FastTable
 from screens.widgets.paged_table import PagedTable
-from store.queries import count_sessions, session_page
+from store.read_models import count_sessions, session_page
 from store.recurrence import Repeat
 from store.sessions import SessionInput, create_sessions
 from tests.tui.conftest import NOW, Data, settle
@@ -65,11 +65,11 @@ async def test_search_shows_its_rows_before_the_count_arrives(
         release.wait(10)
         return count_sessions(**kwargs)
 
-    monkeypatch.setattr(screens.home, "count_sessions", held_count)
+    monkeypatch.setattr(screens.sessions, "count_sessions", held_count)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         home = app.screen
-        assert isinstance(home, HomeScreen)
+        assert isinstance(home, SessionsScreen)
         await pilot.press("slash", *"drill")
         for _ in range(200):
             await pilot.pause(0.01)

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-import screens.home
+import screens.sessions
 from screens.help import HelpScreen
-from screens.home import HomeScreen
+from screens.sessions import SessionsScreen
 from screens.widgets.paged_table import PagedTable
-from store.queries import SessionPage, session_page
+from store.read_models import SessionPage, session_page
 from tests.tui.conftest import Data, settle
 from tui.app import RollcallApp
 
@@ -25,7 +25,7 @@ async def test_keys_answer_while_a_slow_query_runs(
         time.sleep(SLOW_SECONDS)
         return session_page(**kwargs)
 
-    monkeypatch.setattr(screens.home, "session_page", slow_page)
+    monkeypatch.setattr(screens.sessions, "session_page", slow_page)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         started = time.monotonic()
@@ -40,7 +40,7 @@ async def test_keys_answer_while_a_slow_query_runs(
         # A blocked screen would answer only after the query; allow for a loaded machine.
         assert answered < SLOW_SECONDS * 0.8, f"keys took {answered:.2f}s while the query ran"
         home = app.screen
-        assert isinstance(home, HomeScreen)
+        assert isinstance(home, SessionsScreen)
         assert home.query_one("#search").value == "fire"  # type: ignore[attr-defined]
         await settle(pilot)
         # Only the answer to the latest search is shown.

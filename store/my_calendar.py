@@ -1,12 +1,12 @@
-"""A learner's "My calendar": open sessions and own bookings, and why each can be booked."""
+"""A learner's "My calendar" rows: open sessions and own bookings, and why each can be booked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from store.availability import available_query
 from store.clock import utcnow
-from store.learner import available_query
 from store.models import Enrolment, Material, Person, Session, Trainer
 from store.sessions import counts_for, session_status
 from store.statuses import ACTIVE

@@ -1,4 +1,4 @@
-"""The periodic jobs besides sending: the status clock report and due reminders."""
+"""The tick: the status clock report and the reminders that are due."""
 
 from __future__ import annotations
 

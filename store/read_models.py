@@ -1,4 +1,4 @@
-"""Read-only queries shaped for screens: pages of rows, change stamps and pick lists."""
+"""Read models for the screens: pages of rows, change stamps and pick lists (read-only)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from screens.messages import DataChanged
 from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
-from store.queries import (
+from store.read_models import (
     SessionPage,
     SessionRow,
     TrainerChoice,
@@ -40,7 +40,7 @@ STATUS_LABELS = {
 TYPE_LABELS = {"in_person": "in person", "online": "online"}
 
 
-class HomeScreen(RollcallScreen):
+class SessionsScreen(RollcallScreen):
     """All sessions with date, time, title, type, trainer, places, waitlist and status."""
 
     BINDING_GROUP_TITLE = "Sessions"

@@ -1,4 +1,4 @@
-"""What a learner sees: the sessions open to them and their own bookings."""
+"""Which sessions a person may book: scheduled, visible to them, and not already theirs."""
 
 from __future__ import annotations
 
