@@ -29,7 +29,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 
 @pytest.fixture
-def settings() -> Iterator[Settings]:
+def settings() -> Settings:
     """Test settings (Europe/London, a fixed organizer) made current for the rules."""
     value = load_settings(
         environ={"ROLLCALL_TIMEZONE": "Europe/London"},

@@ -336,7 +336,10 @@ def test_session_list_filters(people: Runner) -> None:
         "--json",
     ).json()["ids"][0]
     people("session", "cancel", str(b), "--reason", "x")
-    ids = lambda *args: [s["id"] for s in people("session", "list", *args, "--json").json()]  # noqa: E731
+
+    def ids(*args: str) -> list[int]:
+        return [s["id"] for s in people("session", "list", *args, "--json").json()]
+
     assert ids() == [a, b]
     assert ids("--status", "cancelled") == [b]
     assert ids("--status", "scheduled") == [a]

@@ -8,7 +8,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 
-from icalendar import Calendar
+from icalendar import Calendar, Event
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -57,8 +57,8 @@ def check_imip(msg: EmailMessage, *, method: str, to: str, organizer: str) -> Ca
     leaves = list(alternative.iter_parts())
     assert [p.get_content_type() for p in leaves] == ["text/plain", "text/html", "text/calendar"]
     inline = leaves[2]
-    assert inline.get_param("method").upper() == method
-    assert inline.get_param("charset").upper() == "UTF-8"
+    assert str(inline.get_param("method")).upper() == method
+    assert str(inline.get_param("charset")).upper() == "UTF-8"
     assert inline["Content-Transfer-Encoding"].lower() == "base64"
     assert inline["Content-Disposition"] is None
     assert inline["Content-ID"] is None
@@ -66,6 +66,7 @@ def check_imip(msg: EmailMessage, *, method: str, to: str, organizer: str) -> Ca
     assert attachment.get_content_disposition() == "attachment"
     assert attachment.get_filename() == "invite.ics"
     data = inline.get_payload(decode=True)
+    assert isinstance(data, bytes)
     assert data == attachment.get_payload(decode=True)
 
     assert data.endswith(b"\r\n")
@@ -101,7 +102,7 @@ def check_imip(msg: EmailMessage, *, method: str, to: str, organizer: str) -> Ca
     for key in ("DTSTART", "DTEND"):
         tzid = event[key].params.get("TZID")
         if tzid is None:
-            assert event[key].dt.utcoffset() is not None
+            assert event.decoded(key).utcoffset() is not None
         else:
             assert tzid in zones, f"{key} uses TZID {tzid} without a VTIMEZONE"
     if zones:
@@ -116,6 +117,8 @@ def check_imip(msg: EmailMessage, *, method: str, to: str, organizer: str) -> Ca
     return cal
 
 
-def event_of(cal: Calendar) -> Calendar:
+def event_of(cal: Calendar) -> Event:
     """The one VEVENT."""
-    return next(iter(cal.walk("VEVENT")))
+    event = next(iter(cal.walk("VEVENT")))
+    assert isinstance(event, Event)
+    return event

@@ -148,10 +148,12 @@ def test_update_keeps_uid_and_raises_sequence() -> None:
         )
     )
     assert b["UID"] == a["UID"]
-    assert b["SEQUENCE"] == a["SEQUENCE"] + 1
+    assert b.decoded("SEQUENCE") == a.decoded("SEQUENCE") + 1
     assert b.decoded("DTSTAMP") > a.decoded("DTSTAMP")
     assert msg["Subject"] == "Updated invitation: Fire Safety, Wed 2 Dec 09:30"
-    assert "date or time" in msg.get_body(("plain",)).get_content()
+    body = msg.get_body(("plain",))
+    assert body is not None
+    assert "date or time" in body.get_content()
 
 
 def test_cancel_for_the_whole_session() -> None:

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from mail import reply
 from mail.reply import read_reply, sanitize_text
 from mail.reply import sanitize as reply_sanitize
+from mail.reply.fastpath import fast_read
+from mail.reply.sanitize import header_address
 from store.replydata import ReadMessage, normalize_address
 from tests.mail.test_reply_hostile import ICS, message
 from tests.replies import CLIENT_SAMPLES, client_reply, reply_ics, reply_message
@@ -26,17 +28,18 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 @contextlib.contextmanager
 def stdlib_only() -> Iterator[None]:
-    fast = reply.fast_read
-    reply.fast_read = lambda raw: None  # type: ignore[assignment]
+    # read_reply looks the fast path up in its package at call time.
+    fast = vars(reply)["fast_read"]
+    setattr(reply, "fast_read", lambda raw: None)  # noqa: B010
     try:
         yield
     finally:
-        reply.fast_read = fast
+        setattr(reply, "fast_read", fast)  # noqa: B010
 
 
 def both(raw: bytes) -> tuple[ReadMessage, ReadMessage, bool]:
     """(fast-path result, stdlib result, whether the fast path took the message)."""
-    took = reply.fast_read(raw) is not None
+    took = fast_read(raw) is not None
     quick = read_reply(raw, max_bytes=5_000_000)
     with stdlib_only():
         slow = read_reply(raw, max_bytes=5_000_000)
@@ -222,4 +225,4 @@ def test_mutated_plain_messages_read_the_same_both_ways(
 def test_bare_addresses_read_as_getaddresses_reads_them(address: str) -> None:
     pairs = email.utils.getaddresses([address])
     expected = [normalize_address(a) for _name, a in pairs if "@" in a][0]
-    assert reply.header_address(address) == (sanitize_text(expected, 320, multiline=False) or None)
+    assert header_address(address) == (sanitize_text(expected, 320, multiline=False) or None)

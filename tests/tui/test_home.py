@@ -14,6 +14,13 @@ from tests.tui.conftest import Data, screen_text, session_row, settle
 from tui.app import RollcallApp
 
 
+def sessions_screen(app: RollcallApp) -> SessionsScreen:
+    """The screen on top, which the test expects to be the sessions list."""
+    screen = app.screen
+    assert isinstance(screen, SessionsScreen)
+    return screen
+
+
 async def test_lists_every_session_with_its_columns(app: RollcallApp, data: Data) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -30,7 +37,7 @@ async def test_lists_every_session_with_its_columns(app: RollcallApp, data: Data
         table = app.screen.query_one(PagedTable)
         assert table.total == 3
         # The cursor starts on the first session that has not ended yet.
-        assert app.screen.current_id() == data.full
+        assert sessions_screen(app).current_id() == data.full
 
 
 async def test_search_narrows_at_once_and_enter_moves_to_the_list(
@@ -44,7 +51,7 @@ async def test_search_narrows_at_once_and_enter_moves_to_the_list(
         await settle(pilot)
         table = app.screen.query_one(PagedTable)
         assert table.total == 1
-        assert app.screen.current_id() == data.full
+        assert sessions_screen(app).current_id() == data.full
         await pilot.press("enter")
         assert app.focused is table
         await pilot.press("enter")
@@ -72,7 +79,7 @@ async def test_status_filter(app: RollcallApp, data: Data) -> None:
 async def test_delete_is_refused_with_the_rules_reason(app: RollcallApp, data: Data) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert app.screen.current_id() == data.full
+        assert sessions_screen(app).current_id() == data.full
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
@@ -87,7 +94,7 @@ async def test_delete_an_empty_session(app: RollcallApp, data: Data) -> None:
         await settle(pilot)
         await pilot.press("down")
         await settle(pilot)
-        assert app.screen.current_id() == data.empty
+        assert sessions_screen(app).current_id() == data.empty
         await pilot.press("d", "y")
         await settle(pilot)
         assert Session.get_or_none(Session.id == data.empty) is None
@@ -123,7 +130,7 @@ async def test_new_session_from_the_form(app: RollcallApp, data: Data) -> None:
         assert isinstance(app.screen, SessionsScreen)
         created = Session.get(Session.title == "Giving Feedback")
         assert created.location == "Room 3"
-        assert app.screen.current_id() == created.id
+        assert sessions_screen(app).current_id() == created.id
 
 
 async def test_edit_from_the_list(app: RollcallApp, data: Data) -> None:
