@@ -39,7 +39,8 @@ from store.clock import utcnow  # noqa: E402
 from store.db import close_database, database, open_database, write_transaction  # noqa: E402
 from store.inbound import InboundMessage, MailboxState  # noqa: E402
 from store.models import Enrolment, Person  # noqa: E402
-from store.sessions import SessionInput, create_sessions  # noqa: E402
+from store.session_input import SessionInput  # noqa: E402
+from store.sessions import create_sessions  # noqa: E402
 from store.settings import Settings, load_settings, use_settings  # noqa: E402
 from tests.replies import reply_ics, reply_message  # noqa: E402
 from tests.servers import MailServers, _dovecot_conf, _free_port, _port_open  # noqa: E402

@@ -61,7 +61,8 @@ def prepare(count: int, db_path: Path, port: int) -> tuple[object, float]:
     from store.db import database, open_database
     from store.models import Enrolment, Person
     from store.outbox import invite
-    from store.sessions import SessionInput, create_sessions
+    from store.session_input import SessionInput
+    from store.sessions import create_sessions
     from store.settings import load_settings, use_settings
 
     settings = load_settings(

@@ -29,7 +29,7 @@ def _session_input_kwargs(
     unlimited: bool = False,
 ) -> dict[str, Any]:
     """The options given on the command line, as `SessionInput` field names."""
-    from store.sessions import parse_material
+    from store.session_input import parse_material
 
     values: dict[str, Any] = {}
     simple = {
@@ -116,7 +116,8 @@ def session_add(
 ) -> None:
     """Add a session (or a recurring series with --repeat)."""
     from store.recurrence import Repeat
-    from store.sessions import SessionInput, create_sessions
+    from store.session_input import SessionInput
+    from store.sessions import create_sessions
     from store.validate import parse_date
 
     for name, flag in (
@@ -154,7 +155,7 @@ def session_list(
 ) -> None:
     """List sessions in start order."""
     from store.serialize import sessions_dicts
-    from store.sessions import sessions_query
+    from store.session_queries import sessions_query
 
     settings = ctx.open()
     rows = sessions_dicts(list(sessions_query(status=status, trainer=trainer, search=search)))

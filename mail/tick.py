@@ -8,7 +8,7 @@ from datetime import datetime
 from store.clock import utcnow
 from store.models import Session
 from store.outbox import queue_reminders
-from store.sessions import status_condition
+from store.session_queries import status_condition
 from store.statuses import SESSION_STATUSES
 
 

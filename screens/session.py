@@ -227,7 +227,7 @@ class SessionScreen(RollcallScreen):
             line.update(text)
 
     def _details(self, d: SessionDetail) -> None:
-        from store.sessions import describe_when
+        from store.session_input import describe_when
 
         zone = self.app.settings.zone  # type: ignore[attr-defined]
         where = d.location if d.type == "in_person" else (d.online_url or "online")

@@ -31,7 +31,7 @@ from store.clock import utcnow
 from store.errors import RollcallError, ValidationError
 from store.read_models import TrainerChoice, known_values, trainer_choices
 from store.recurrence import Repeat
-from store.sessions import MaterialInput, SessionInput
+from store.session_input import MaterialInput, SessionInput
 
 FIELD_OF_ERROR = {
     "title": "title",
@@ -199,7 +199,8 @@ class SessionForm(RollcallModal[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-prepare")
     def prepare(self) -> None:
         """Read what the pickers offer, and the current values when editing."""
-        from store.sessions import get_session, session_input_of
+        from store.session_input import session_input_of
+        from store.sessions import get_session
 
         with db_thread():
             trainers = trainer_choices()

@@ -12,7 +12,8 @@ from store.db import lock_for_update, write_transaction
 from store.errors import RuleViolation, ValidationError
 from store.models import Completion, Enrolment, Session
 from store.people import get_person
-from store.sessions import get_session, session_status
+from store.session_queries import session_status
+from store.sessions import get_session
 from store.settings import current_settings
 from store.statuses import MARKED
 

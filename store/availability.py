@@ -8,7 +8,7 @@ import peewee
 
 from store.clock import utcnow
 from store.models import Enrolment, Person, Session
-from store.sessions import status_condition
+from store.session_queries import status_condition
 from store.visibility import visible_to
 
 

@@ -13,7 +13,8 @@ from store.db import lock_for_update, write_transaction
 from store.errors import RuleViolation
 from store.models import Enrolment, EnrolmentNote, Person, Session
 from store.people import get_person
-from store.sessions import count_occupying, get_session, session_status
+from store.session_queries import session_status
+from store.sessions import count_occupying, get_session
 from store.settings import current_settings
 from store.statuses import ACTIVE
 from store.visibility import can_see

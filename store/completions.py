@@ -18,7 +18,7 @@ from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Completion, Course, ElearningItem, Enrolment, Person, Session
 from store.pathways import elearning_item, find_course, today
 from store.people import find_person, get_person
-from store.sessions import status_condition
+from store.session_queries import status_condition
 from store.statuses import ACTIVE
 
 IMPORT_HEADER = ("email", "item", "completed_on")
@@ -335,7 +335,7 @@ def next_session(course: str | Course, email: str | None = None) -> Session | No
             (Enrolment.person == person) & (Enrolment.status != "cancelled")
         )
         query = query.where(Session.id.not_in(already))
-    from store.sessions import counts_for
+    from store.session_queries import counts_for
 
     candidates = list(query.limit(50))
     if not candidates:

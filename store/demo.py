@@ -16,7 +16,8 @@ from store.models import Course, Enrolment, Person, Session
 from store.pathways import add_pathway, add_requirement
 from store.people import PersonInput, add_person, add_trainer
 from store.recurrence import Repeat
-from store.sessions import MaterialInput, SessionInput, cancel_session, create_sessions
+from store.session_input import MaterialInput, SessionInput
+from store.sessions import cancel_session, create_sessions
 from store.settings import current_settings
 
 FIRST = [

@@ -8,7 +8,7 @@ from datetime import datetime
 from store.availability import available_query
 from store.clock import utcnow
 from store.models import Enrolment, Material, Person, Session, Trainer
-from store.sessions import counts_for, session_status
+from store.session_queries import counts_for, session_status
 from store.statuses import ACTIVE
 from store.visibility import can_see
 

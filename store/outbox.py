@@ -23,7 +23,8 @@ from store.clock import utcnow
 from store.db import is_postgres, lock_for_update, write_transaction
 from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, Outbox, Person, Session
-from store.sessions import get_session, session_status
+from store.session_queries import session_status
+from store.sessions import get_session
 from store.statuses import ACTIVE, OUTBOX_STATUSES
 
 CLAIM_LEASE = timedelta(minutes=5)

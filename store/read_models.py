@@ -17,7 +17,7 @@ from store.models import (
     Session,
     Trainer,
 )
-from store.sessions import counts_for, session_status, status_condition
+from store.session_queries import counts_for, session_status, status_condition
 from store.visibility import rules_of
 
 

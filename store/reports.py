@@ -21,7 +21,7 @@ from store.completions import due_for_renewal
 from store.db import is_postgres
 from store.errors import ValidationError
 from store.models import Course, Enrolment, Person, Session, Trainer
-from store.sessions import local_start
+from store.session_input import local_start
 from store.settings import current_settings
 from store.statuses import MARKED, OCCUPYING
 

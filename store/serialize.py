@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from store.models import Enrolment, Material, Person, Session
-from store.sessions import counts_for, session_status
+from store.session_queries import counts_for, session_status
 from store.visibility import rules_of
 
 

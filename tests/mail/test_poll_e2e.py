@@ -26,7 +26,8 @@ from store.errors import ServiceUnavailable
 from store.inbound import InboundMessage
 from store.models import Enrolment, Session
 from store.people import PersonInput, add_person
-from store.sessions import SessionInput, create_sessions
+from store.session_input import SessionInput
+from store.sessions import create_sessions
 from store.settings import Settings, load_settings, use_settings
 from tests.replies import CLIENT_SAMPLES, client_reply, reply_ics, reply_message
 from tests.servers import MailServers

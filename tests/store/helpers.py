@@ -8,7 +8,8 @@ from typing import Any
 from store.clock import utcnow
 from store.models import Person, Session
 from store.people import PersonInput, add_person, add_trainer
-from store.sessions import SessionInput, create_sessions
+from store.session_input import SessionInput
+from store.sessions import create_sessions
 
 
 def person(email: str, name: str | None = None, **fields: str) -> Person:

@@ -12,7 +12,7 @@ from store.booking import book
 from store.errors import RuleViolation, ValidationError
 from store.models import Completion, Enrolment, Session
 from store.people import get_person
-from store.sessions import session_status
+from store.session_queries import session_status
 from tests.store.helpers import person, session
 
 pytestmark = pytest.mark.usefixtures("store")

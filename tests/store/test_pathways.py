@@ -30,7 +30,8 @@ from store.pathways import (
     today,
 )
 from store.people import PersonInput, add_person
-from store.sessions import SessionInput, create_sessions
+from store.session_input import SessionInput
+from store.sessions import create_sessions
 
 
 def _person(email: str = "ann@example.org") -> Person:

@@ -33,7 +33,8 @@ from store.reports import (
     run_report,
     to_csv,
 )
-from store.sessions import SessionInput, create_sessions
+from store.session_input import SessionInput
+from store.sessions import create_sessions
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from store.models import Enrolment, Person, Session
 from store.people import PersonInput, add_person
 from store.replydata import TOO_LARGE
 from store.rsvp import ImapPosition, apply_reply, inbound_dict, inbound_log
-from store.sessions import SessionInput, create_sessions
+from store.session_input import SessionInput
+from store.sessions import create_sessions
 from store.settings import Settings, use_settings
 from tests.replies import reply_ics, reply_message
 

@@ -12,15 +12,9 @@ from store.booking import book, enrol
 from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Enrolment, Outbox, Series, Session
 from store.recurrence import Repeat
-from store.sessions import (
-    MaterialInput,
-    cancel_session,
-    create_sessions,
-    delete_session,
-    edit_session,
-    session_status,
-    sessions_query,
-)
+from store.session_input import MaterialInput
+from store.session_queries import session_status, sessions_query
+from store.sessions import cancel_session, create_sessions, delete_session, edit_session
 from tests.store.helpers import future_day, person, session, session_input, trainer
 
 pytestmark = pytest.mark.usefixtures("store")

@@ -14,7 +14,8 @@ from textual.widgets import Input
 from store.db import write_transaction
 from store.models import Enrolment, Session
 from store.people import PersonInput, add_person, add_trainer
-from store.sessions import MaterialInput, SessionInput, create_sessions
+from store.session_input import MaterialInput, SessionInput
+from store.sessions import create_sessions
 from store.settings import Settings
 from tui.app import RollcallApp, make_app
 

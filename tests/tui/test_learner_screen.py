@@ -14,7 +14,8 @@ from store.booking import enrol
 from store.models import Enrolment, Person, Session
 from store.pathways import add_pathway, add_requirement
 from store.people import PersonInput, add_person
-from store.sessions import MaterialInput, SessionInput, create_sessions
+from store.session_input import MaterialInput, SessionInput
+from store.sessions import create_sessions
 
 
 class LearnerApp(App[None]):

@@ -17,7 +17,8 @@ from screens.widgets.fast_table import FastTable
 from screens.widgets.paged_table import PagedTable
 from store.read_models import count_sessions, session_page
 from store.recurrence import Repeat
-from store.sessions import SessionInput, create_sessions
+from store.session_input import SessionInput
+from store.sessions import create_sessions
 from tests.tui.conftest import NOW, Data, settle
 from tui.app import RollcallApp
 

@@ -15,7 +15,8 @@ from textual_plotext import PlotextPlot
 from screens.reports import ReportsScreen
 from store.models import Completion, Course, Enrolment, Person
 from store.people import PersonInput, add_person
-from store.sessions import SessionInput, create_sessions
+from store.session_input import SessionInput
+from store.sessions import create_sessions
 
 
 class ReportsApp(App[None]):

@@ -1,0 +1,90 @@
+"""Reading sessions: status by the clock, filtered lists, enrolment counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import peewee
+
+from store import validate
+from store.clock import utcnow
+from store.errors import ValidationError
+from store.models import Enrolment, Session
+from store.people import get_trainer
+from store.statuses import SESSION_STATUSES
+from store.visibility import DIMENSIONS
+
+
+def session_status(session: Session, now: datetime | None = None) -> str:
+    """scheduled / in_progress / completed / cancelled, derived from the clock."""
+    now = now or utcnow()
+    if session.cancelled_at is not None:
+        return "cancelled"
+    if session.finalised_at is not None or session.end <= now:
+        return "completed"
+    if session.start <= now:
+        return "in_progress"
+    return "scheduled"
+
+
+def status_condition(status: str, now: datetime) -> peewee.Expression:
+    """A WHERE condition on `Session` matching one derived status."""
+    live = Session.cancelled_at.is_null()
+    if status == "cancelled":
+        return Session.cancelled_at.is_null(False)
+    if status == "completed":
+        return live & (Session.finalised_at.is_null(False) | (Session.end <= now))
+    open_ = live & Session.finalised_at.is_null()
+    if status == "in_progress":
+        return open_ & (Session.start <= now) & (Session.end > now)
+    if status == "scheduled":
+        return open_ & (Session.start > now)
+    raise ValidationError(
+        f"status must be one of {', '.join(SESSION_STATUSES)}, got {status!r}", field="status"
+    )
+
+
+def sessions_query(
+    *,
+    status: str | None = None,
+    trainer: str | None = None,
+    search: str | None = None,
+    now: datetime | None = None,
+) -> peewee.ModelSelect:
+    """Sessions in start order, filtered by status, trainer email and a text search."""
+    now = now or utcnow()
+    query = Session.select().order_by(Session.start, Session.id)
+    if status:
+        query = query.where(status_condition(status, now))
+    if trainer:
+        query = query.where(Session.trainer == get_trainer(trainer, field="trainer"))
+    text = validate.clean_text(search)
+    if text:
+        query = query.where(
+            Session.title.contains(text)
+            | Session.location.contains(text)
+            | Session.description.contains(text)
+        )
+    return query
+
+
+def counts_for(session_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Enrolment counts by status for each of `session_ids` in one query."""
+    result: dict[int, dict[str, int]] = {sid: {} for sid in session_ids}
+    if not session_ids:
+        return result
+    rows = (
+        Enrolment.select(Enrolment.session, Enrolment.status, peewee.fn.COUNT(Enrolment.id))
+        .where(Enrolment.session.in_(list(session_ids)))
+        .group_by(Enrolment.session, Enrolment.status)
+        .tuples()
+    )
+    for sid, status, count in rows:
+        result[sid][status] = count
+    return result
+
+
+def visibility_dimensions() -> tuple[str, ...]:
+    """The visibility dimensions, re-exported for forms."""
+    return DIMENSIONS
