@@ -43,7 +43,7 @@ from store.session_input import SessionInput  # noqa: E402
 from store.sessions import create_sessions  # noqa: E402
 from store.settings import Settings, load_settings, use_settings  # noqa: E402
 from tests.replies import reply_ics, reply_message  # noqa: E402
-from tests.servers import MailServers, _dovecot_conf, _free_port, _port_open  # noqa: E402
+from tests.servers import MailServers, dovecot_conf, free_port, port_open  # noqa: E402
 
 ORGANIZER = "training@example.test"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -68,8 +68,8 @@ def dovecot() -> Iterator[MailServers]:
         (base / sub).mkdir()
     if os.geteuid() == 0:
         shutil.chown(base / "mail", user, group)
-    servers = MailServers(base, imap_port=_free_port(), smtp_port=0, doveadm=doveadm)
-    servers.config.write_text(_dovecot_conf(base, servers.imap_port, user, group))
+    servers = MailServers(base, imap_port=free_port(), smtp_port=0, doveadm=doveadm)
+    servers.config.write_text(dovecot_conf(base, servers.imap_port, user, group))
     proc = subprocess.Popen(
         [exe, "-F", "-c", str(servers.config)],
         stdin=subprocess.DEVNULL,
@@ -78,7 +78,7 @@ def dovecot() -> Iterator[MailServers]:
     )
     try:
         deadline = time.monotonic() + 20
-        while not _port_open(servers.imap_port):
+        while not port_open(servers.imap_port):
             if time.monotonic() > deadline or proc.poll() is not None:
                 sys.exit("dovecot did not start")
             time.sleep(0.05)

@@ -1,1 +1,1 @@
-"""Tests for rollcall; ``tests.servers`` is loaded as a pytest plugin from pyproject.toml."""
+"""Tests for rollcall; conftest loads ``tests.servers`` (the real test servers) as a plugin."""

@@ -1,4 +1,4 @@
-"""The real-server fixtures in tests/servers.py do what the other tests rely on."""
+"""The real-server fixtures in tests/servers/ do what the other tests rely on."""
 
 from __future__ import annotations
 

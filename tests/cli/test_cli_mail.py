@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Result, Runner, rollcall_executable
-from tests.servers import _free_port
+from tests.servers import free_port
 
 DAY = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
 
@@ -109,7 +109,7 @@ def test_mail_send_unreachable_exits_3_and_keeps_mail(rollcall: Runner) -> None:
     setup_session(rollcall, "ann@example.test")
     env = {
         "ROLLCALL_SMTP_HOST": "127.0.0.1",
-        "ROLLCALL_SMTP_PORT": str(_free_port()),
+        "ROLLCALL_SMTP_PORT": str(free_port()),
         "ROLLCALL_SMTP_SECURITY": "none",
     }
     out = rollcall("mail", "send", "--json", extra_env=env)
@@ -165,7 +165,7 @@ def test_config_check(rollcall: Runner, mail_servers: Any) -> None:
         ("SMTP", True),
         ("IMAP", True),
     ]
-    bad = dict(env, ROLLCALL_SMTP_PORT=str(_free_port()), ROLLCALL_IMAP_PASSWORD="wrong")
+    bad = dict(env, ROLLCALL_SMTP_PORT=str(free_port()), ROLLCALL_IMAP_PASSWORD="wrong")
     out = rollcall("config", "check", extra_env=bad)
     assert out.code == 3
     assert "FAIL SMTP: cannot connect" in out.stdout

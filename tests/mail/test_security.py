@@ -18,7 +18,7 @@ from mail.sender import send_outbox
 from store import booking
 from store.models import Outbox
 from store.settings import Settings
-from tests.servers import _free_port
+from tests.servers import free_port
 from tests.store.helpers import person, session
 
 
@@ -82,7 +82,7 @@ def trusted(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def start(sink: Sink, **kwargs: Any) -> tuple[Controller, int]:
-    port = _free_port()
+    port = free_port()
 
     controller = Controller(sink, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()

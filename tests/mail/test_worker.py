@@ -90,10 +90,10 @@ async def test_send_backs_off_while_smtp_is_unreachable(
     import dataclasses
 
     from mail.worker import SendWithBackoff
-    from tests.servers import _free_port
+    from tests.servers import free_port
 
     down = dataclasses.replace(
-        settings, smtp_host="127.0.0.1", smtp_port=_free_port(), smtp_security="none"
+        settings, smtp_host="127.0.0.1", smtp_port=free_port(), smtp_security="none"
     )
     job = SendWithBackoff(first=30)
     stop = asyncio.Event()
