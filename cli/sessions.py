@@ -70,7 +70,11 @@ def session_options(func: Any) -> Any:
     options = [
         click.option("--title", metavar="T"),
         click.option("--date", metavar="YYYY-MM-DD"),
-        click.option("--start", metavar="HH:MM"),
+        click.option(
+            "--start",
+            metavar="HH:MM",
+            help="Local start; in the hour the clocks repeat, add the zone (01:30 GMT).",
+        ),
         click.option("--duration", metavar="MINUTES"),
         click.option("--location", metavar="TEXT", help="Room or address (in person)."),
         click.option("--online-url", metavar="URL", help="Meeting link (online)."),

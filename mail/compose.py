@@ -7,6 +7,7 @@ import binascii
 import email
 import html
 import json
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from email import policy
@@ -20,6 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mail import ical
+from store.clock import utcnow
+from store.local_time import span_text, start_text
 
 SUBJECTS = {
     "confirmation": "Booking confirmed",
@@ -67,7 +70,7 @@ def _local(payload: dict[str, Any], key: str) -> datetime:
 def short_when(payload: dict[str, Any]) -> str:
     """The start as a subject shows it, in the configured zone: ``Tue 1 Dec 09:30``."""
     start = _local(payload, "start")
-    return f"{start:%a} {start.day} {start:%b %H:%M}"
+    return f"{start:%a} {start.day} {start:%b} {start_text(start, _zone(payload))}"
 
 
 def long_when(payload: dict[str, Any]) -> str:
@@ -77,12 +80,15 @@ def long_when(payload: dict[str, Any]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _long_when(start_text: str, end_text: str, zone_name: str) -> str:
-    payload = {"session": {"start": start_text, "end": end_text}, "timezone": zone_name}
+def _long_when(start_iso: str, end_iso: str, zone_name: str) -> str:
+    payload = {"session": {"start": start_iso, "end": end_iso}, "timezone": zone_name}
     start, end = _local(payload, "start"), _local(payload, "end")
-    same_day = start.date() == end.date()
-    until = f"{end:%H:%M}" if same_day else f"{end:%a} {end.day} {end:%b %Y %H:%M}"
-    return f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}-{until} ({_zone(payload).key})"
+    zone = _zone(payload)
+    if start.date() == end.date():
+        span = span_text(start, end, zone)
+    else:
+        span = f"{start_text(start, zone)}-{end:%a} {end.day} {end:%b %Y} {start_text(end, zone)}"
+    return f"{start:%A} {start.day} {start:%B %Y}, {span} ({zone.key})"
 
 
 def subject_for(payload: dict[str, Any]) -> str:
@@ -200,12 +206,23 @@ def render_html(
     return _template("layout.html").safe_substitute(subject=html.escape(subject), body=body)
 
 
-def _address_header(name: str, address: str) -> str:
-    # The legacy formataddr RFC 2047-encodes a non-ASCII display name.
-    return formataddr((name, address), charset="utf-8")
+def one_line(value: str) -> str:
+    """A header value on one line: line breaks and other control characters become spaces."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in value).split())
+
+
+def _address_header(header: str, name: str, address: str) -> str:
+    name = one_line(name)
+    if name.isascii():
+        return f"{header}: {formataddr((name, address))}"
+    # RFC 2047 allows encoded-words of at most 75 characters: Header splits a long
+    # name into several, each a whole number of UTF-8 characters.
+    words = Header(name, "utf-8", header_name=header).encode(linesep="\r\n")
+    return f"{header}: {words} <{address}>"
 
 
 def _text_header(name: str, value: str) -> str:
+    value = one_line(value)
     if (
         value.isascii()
         and len(value) < 900
@@ -259,7 +276,7 @@ def render_bytes(
     `email.message` because the sender renders thousands per batch.
     """
     data: dict[str, Any] = json.loads(payload) if isinstance(payload, str) else payload
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     calendar = ical.build_calendar(data, created_at)
     method = calendar.method if calendar else None
     subject = subject_for(data)
@@ -301,8 +318,8 @@ def render_bytes(
         )
         content_type, body = _multipart("mixed", [alternative, attachment])
     headers = [
-        f"From: {_address_header(organizer.get('name') or '', organizer['email'])}",
-        f"To: {_address_header(recipient.get('name') or '', recipient['email'])}",
+        _address_header("From", organizer.get("name") or "", organizer["email"]),
+        _address_header("To", recipient.get("name") or "", recipient["email"]),
         _text_header("Subject", subject),
         f"Date: {format_datetime(now.astimezone(UTC))}",
         f"Message-ID: {message_id}",

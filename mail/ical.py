@@ -1,19 +1,27 @@
 """Pure iCalendar (iTIP) builders: an outbox payload snapshot in, iCalendar bytes out.
 
-The rules these follow are in notes/itip.md (S/C/U rules): one ATTENDEE per
-object (the recipient), ORGANIZER equal to the From address, a stable UID per
-session, SEQUENCE from the session's counter, DTSTAMP in UTC, times with a
-TZID and a narrow VTIMEZONE placed first.
+The rules these follow are in docs/itip-rules.md (S/C/U rules): one ATTENDEE
+per object (the recipient), ORGANIZER equal to the From address, a stable UID
+per session, SEQUENCE from the session's counter, DTSTAMP in UTC.
+
+Times are written in UTC (``DTSTART:20270715T083000Z``), never with a TZID and
+a VTIMEZONE (rule C5 allows either). A session is a single event, not a
+recurring one, so a time zone definition would only say what the UTC instant
+already says, and VTIMEZONEs are where calendar clients disagree: ical.js
+(Thunderbird, Nextcloud) and libical read RDATE-based observances an hour off
+in summer, Outlook desktop shifts such events, and a local time in the autumn's
+repeated hour names two instants. A UTC instant is read the same by every
+client, which shows it in the reader's own zone; the message body states the
+local time in the site's zone, with the zone abbreviation around a change.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 from icalendar.parser import Contentline
@@ -95,15 +103,21 @@ def _address(email: str, params: dict[str, str]) -> vCalAddress:
     return address
 
 
-def _event(
-    payload: dict[str, Any], method: str, dtstamp: datetime, zone: ZoneInfo
-) -> tuple[Event, datetime]:
+def _attendee_params(name: str, role: str, method: str) -> dict[str, str]:
+    params = {"CN": name, "CUTYPE": "INDIVIDUAL", "ROLE": role}
+    if method == REQUEST:
+        # Only an invitation asks for an answer; a cancellation needs none (U4, U5).
+        params |= {"PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+    return params
+
+
+def _event(payload: dict[str, Any], method: str, dtstamp: datetime) -> Event:
     session = payload["session"]
     recipient = payload["recipient"]
     organizer = payload["organizer"]
     kind = payload["kind"]
-    start = _when(session["start"]).astimezone(zone)
-    end = _when(session["end"]).astimezone(zone)
+    start = _when(session["start"]).astimezone(UTC)
+    end = _when(session["end"]).astimezone(UTC)
     # The store raises the session's SEQUENCE for every change it mails (moves,
     # cancellations, removals), so the snapshot already holds the value to send.
     sequence = int(session.get("sequence") or 0)
@@ -132,13 +146,11 @@ def _event(
         "attendee",
         _address(
             recipient["email"],
-            {
-                "CN": recipient.get("name") or recipient["email"],
-                "CUTYPE": "INDIVIDUAL",
-                "ROLE": "CHAIR" if trainer else "REQ-PARTICIPANT",
-                "PARTSTAT": "NEEDS-ACTION",
-                "RSVP": "TRUE",
-            },
+            _attendee_params(
+                recipient.get("name") or recipient["email"],
+                "CHAIR" if trainer else "REQ-PARTICIPANT",
+                method,
+            ),
         ),
     )
     if method == REQUEST:
@@ -153,7 +165,7 @@ def _event(
         reason = payload.get("reason") or session.get("cancel_reason")
         if reason:
             event.add("comment", vText(str(reason)))
-    return event, start
+    return event
 
 
 _STAMP_MARK = datetime(1901, 1, 1, tzinfo=UTC)
@@ -182,13 +194,7 @@ def build_calendar(
     recipient = payload["recipient"]
     attendee = _address(
         recipient["email"],
-        {
-            "CN": recipient.get("name") or recipient["email"],
-            "CUTYPE": "INDIVIDUAL",
-            "ROLE": role,
-            "PARTSTAT": "NEEDS-ACTION",
-            "RSVP": "TRUE",
-        },
+        _attendee_params(recipient.get("name") or recipient["email"], role, method),
     )
     line = Contentline.from_parts("ATTENDEE", attendee.params, attendee.to_ical().decode())
     stamp = dtstamp.astimezone(UTC).strftime("DTSTAMP:%Y%m%dT%H%M%SZ\r\n").encode()
@@ -212,30 +218,17 @@ def _template(key: str) -> bytes:
 def _full_calendar(
     payload: dict[str, Any], method: str, dtstamp: datetime, *, attendee_mark: bool = False
 ) -> bytes:
-    zone = ZoneInfo(payload.get("timezone") or "UTC")
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
-    event, start = _event(payload, method, dtstamp, zone)
+    event = _event(payload, method, dtstamp)
     if attendee_mark:
         event.pop("ATTENDEE")
         event.add("attendee", vCalAddress(_ATTENDEE_MARK))
     cal.add_component(event)
-    if zone.key != "UTC":
-        # A narrow window keeps the VTIMEZONE to this year's and next year's rules (C5).
-        cal.add_missing_timezones(
-            first_date=date(start.year, 1, 1), last_date=date(start.year + 1, 12, 31)
-        )
-        _timezones_first(cal)
     return bytes(cal.to_ical())
-
-
-def _timezones_first(cal: Calendar) -> None:
-    timezones = [c for c in cal.subcomponents if c.name == "VTIMEZONE"]
-    others = [c for c in cal.subcomponents if c.name != "VTIMEZONE"]
-    cal.subcomponents[:] = timezones + others
 
 
 def request(payload: dict[str, Any], dtstamp: datetime) -> CalendarPart:

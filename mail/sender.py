@@ -15,13 +15,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import aiosmtplib
 
 from mail import ical
 from mail.compose import render_bytes, subject_for
 from store import outbox
+from store.clock import utcnow
 from store.errors import ServiceUnavailable, ValidationError
 from store.models import Outbox
 from store.settings import Settings
@@ -208,7 +209,7 @@ class _Drain:
     async def run_batch(self, rows: list[Outbox]) -> bool:
         """Send one claimed batch; False when SMTP went away (the rest is released)."""
         queue: asyncio.Queue[Rendered | None] = asyncio.Queue(maxsize=RENDER_AHEAD)
-        now = datetime.now(UTC)
+        now = utcnow()
         unsent = {row.id for row in rows}
 
         async def produce() -> None:

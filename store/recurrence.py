@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 
 from store.errors import ValidationError
+from store.local_time import instant
 
 FREQUENCIES = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY, "monthly": rrule.MONTHLY}
 MAX_OCCURRENCES = 500
@@ -71,5 +72,7 @@ def occurrences(first_day: date, start: time, zone: ZoneInfo, repeat: Repeat) ->
             raise ValidationError(
                 f"the repeat makes more than {MAX_OCCURRENCES} sessions", field="until"
             )
-        starts.append(local.replace(tzinfo=zone).astimezone(UTC))
+        # An occurrence in the spring gap is refused; one in a repeated hour takes
+        # its first reading, as a time handed over by code does.
+        starts.append(instant(local.date(), local.time(), zone))
     return starts

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from store import validate
 from store.errors import ValidationError
+from store.local_time import instant, parse_start, span_text, start_text
 from store.models import Material, Session, Trainer
 from store.people import get_trainer
 from store.settings import current_settings
@@ -40,6 +41,7 @@ class SessionInput:
     title: str
     date: str | date
     start: str | time
+    """``HH:MM``; in a repeated hour followed by the zone reading meant (``01:30 GMT``)."""
     duration_minutes: int | str
     location: str | None = None
     online_url: str | None = None
@@ -88,16 +90,8 @@ class CleanSession:
 
 
 def local_start(day: date, start: time, zone: ZoneInfo) -> datetime:
-    """The aware UTC instant of a local date and time; refuses times a DST change skips."""
-    local = datetime.combine(day, start, tzinfo=zone)
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise ValidationError(
-            f"start {start.strftime('%H:%M')} does not exist on {day.isoformat()} in "
-            f"{zone.key} (the clocks go forward)",
-            field="start",
-        )
-    return instant
+    """The aware UTC instant of a local date and time (refusing a time the clocks skip)."""
+    return instant(day, start, zone)
 
 
 def _visibility_values(values: Sequence[str], field: str) -> list[str]:
@@ -114,7 +108,7 @@ def clean_session(data: SessionInput, zone: ZoneInfo | None = None) -> CleanSess
     zone = zone or current_settings().zone
     title = validate.required_text(data.title, "title")
     day = validate.parse_date(data.date, "date")
-    start_time = validate.parse_time(data.start, "start")
+    entered = parse_start(data.start, "start")
     duration = validate.positive_int(data.duration_minutes, "duration")
     if duration > MAX_DURATION:
         raise ValidationError(f"duration must be at most {MAX_DURATION} minutes", "duration")
@@ -156,8 +150,8 @@ def clean_session(data: SessionInput, zone: ZoneInfo | None = None) -> CleanSess
         course=course,
         description=validate.clean_multiline(data.description),
         day=day,
-        start_time=start_time,
-        start=local_start(day, start_time, zone),
+        start_time=entered.time,
+        start=instant(day, data.start if isinstance(data.start, str) else entered, zone),
         duration_minutes=duration,
         type=kind,
         location=location or None,
@@ -177,10 +171,14 @@ def clean_session(data: SessionInput, zone: ZoneInfo | None = None) -> CleanSess
 
 
 def describe_when(start: datetime, end: datetime, zone: ZoneInfo | None = None) -> str:
-    """A session's time as people read it: ``Tue 1 Dec 2026 09:30-10:30``."""
+    """A session's time as people read it: ``Tue 1 Dec 2026 09:30-10:30``.
+
+    Around a daylight-saving change the times carry their zone abbreviations
+    (``Sun 31 Oct 2027 01:30 BST-01:30 GMT``), so a repeated hour is never ambiguous.
+    """
     zone = zone or current_settings().zone
-    a, b = start.astimezone(zone), end.astimezone(zone)
-    return f"{a:%a} {a.day} {a:%b %Y %H:%M}-{b:%H:%M}"
+    a = start.astimezone(zone)
+    return f"{a:%a} {a.day} {a:%b %Y} {span_text(start, end, zone)}"
 
 
 def session_input_of(session: Session, zone: ZoneInfo | None = None) -> SessionInput:
@@ -192,7 +190,7 @@ def session_input_of(session: Session, zone: ZoneInfo | None = None) -> SessionI
     return SessionInput(
         title=session.title,
         date=local.date(),
-        start=local.time().replace(second=0, microsecond=0),
+        start=start_text(session.start, zone),
         duration_minutes=session.duration_minutes,
         location=session.location,
         online_url=session.online_url,
