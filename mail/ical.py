@@ -69,11 +69,14 @@ def method_for(payload: dict[str, Any]) -> str | None:
         return REQUEST
     if kind == "message":
         return REQUEST if payload.get("with_calendar") else None
-    if kind == "cancellation" or kind == "trainer_removal":
+    if kind == "trainer_removal":
         return CANCEL
-    if kind == "removal":
-        # A confirmation carries the invitation, so anyone who was enrolled may hold the event.
-        if payload.get("was") == "enrolled" or payload.get("invited"):
+    if kind in ("cancellation", "removal"):
+        # Only someone who was sent the event gets its CANCEL: a confirmation carries
+        # the invitation, so anyone enrolled holds it (and the trainer, who has no
+        # "was"); a waitlisted person holds it only if an invitation was sent.
+        was = payload.get("was")
+        if (kind == "cancellation" and was is None) or was == "enrolled" or payload.get("invited"):
             return CANCEL
         return None
     return None

@@ -365,7 +365,7 @@ class SessionForm(RollcallModal[int | None]):
                         if result.changed
                         else "Nothing changed"
                     )
-                    if result.significant:
+                    if result.calendar_changed:
                         text += "; attendees will get an update"
                     self.post_message(self.Saved(self.session_id, text))
         except RollcallError as exc:

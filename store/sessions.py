@@ -150,7 +150,10 @@ def create_sessions(
 
 
 SIGNIFICANT = ("start", "duration_minutes", "location", "online_url")
-"""Changes that move the event in people's calendars (new SEQUENCE, update mail)."""
+"""Changes that move the event: people's earlier answers may no longer hold."""
+
+CALENDAR_FIELDS = (*SIGNIFICANT, "title", "description", "trainer", "materials")
+"""Changes people want in their calendars: each raises SEQUENCE and sends an update."""
 
 
 @dataclass
@@ -163,8 +166,13 @@ class EditResult:
 
     @property
     def significant(self) -> bool:
-        """True when the change invalidates people's calendar entries."""
+        """True when the change moves the event (time, length or place)."""
         return any(name in SIGNIFICANT for name in self.changed)
+
+    @property
+    def calendar_changed(self) -> bool:
+        """True when people's calendar entries need the update this edit sends."""
+        return any(name in CALENDAR_FIELDS for name in self.changed)
 
 
 def count_occupying(session: Session) -> int:
@@ -198,8 +206,9 @@ def edit_session(
 ) -> EditResult:
     """Apply `changes` (field names of `SessionInput`) to a session.
 
-    Moving the date, time, duration, location or link raises SEQUENCE and
-    queues an update to everyone enrolled and the trainer; capacity may not
+    A change people want in their calendars (time, duration, place or link,
+    title, description, trainer, pre-read) raises SEQUENCE and queues an
+    update to everyone enrolled and the trainer; capacity may not
     go below the places taken; a raised capacity promotes from the waitlist.
     """
     from store.booking import fill_free_places
@@ -265,13 +274,14 @@ def edit_session(
             result.changed.append("materials")
         if not result.changed:
             return result
-        if result.significant or "trainer" in result.changed:
+        if result.calendar_changed:
             session.sequence += 1
         session.updated_at = utcnow()
         session.save()
         _write_details(session, clean)
-        if result.significant:
+        if result.calendar_changed:
             facts = mail_queue.session_snapshot(session)
+            # Everyone enrolled holds the event: their confirmation carried it.
             attendees = (
                 Enrolment.select()
                 .where((Enrolment.session == session) & (Enrolment.status == "enrolled"))
@@ -346,7 +356,11 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
                 session,
                 enrolment.person,
                 enrolment=enrolment,
-                extra={"reason": text, "was": enrolment.status},
+                extra={
+                    "reason": text,
+                    "was": enrolment.status,
+                    "invited": enrolment.calendar != "not_invited",
+                },
                 snapshot=facts,
             )
         if session.trainer_id:

@@ -113,11 +113,19 @@ def test_edit_moving_the_session_raises_sequence_and_queues_updates() -> None:
     assert sent == [("update", "ann@example.org"), ("update", "trainer@example.test")]
     payload = json.loads(Outbox.select().first().payload)
     assert payload["session"]["sequence"] == 1
-    # A change of description alone does not move anything in calendars.
+    # A new description moves nothing, but calendars should show it: an update.
     Outbox.delete().execute()
     result = edit_session(created.id, {"description": "Bring a pen"})
     assert not result.significant
-    assert Session.get_by_id(created.id).sequence == 1
+    assert result.calendar_changed
+    assert Session.get_by_id(created.id).sequence == 2
+    sent = sorted((o.kind, o.recipient) for o in Outbox.select())
+    assert sent == [("update", "ann@example.org"), ("update", "trainer@example.test")]
+    # Internal notes are not in anyone's calendar: nothing is sent.
+    Outbox.delete().execute()
+    result = edit_session(created.id, {"notes": "Room key at reception"})
+    assert not result.calendar_changed
+    assert Session.get_by_id(created.id).sequence == 2
     assert Outbox.select().count() == 0
 
 
