@@ -84,11 +84,7 @@ def _long_when(start_iso: str, end_iso: str, zone_name: str) -> str:
     payload = {"session": {"start": start_iso, "end": end_iso}, "timezone": zone_name}
     start, end = _local(payload, "start"), _local(payload, "end")
     zone = _zone(payload)
-    if start.date() == end.date():
-        span = span_text(start, end, zone)
-    else:
-        span = f"{start_text(start, zone)}-{end:%a} {end.day} {end:%b %Y} {start_text(end, zone)}"
-    return f"{start:%A} {start.day} {start:%B %Y}, {span} ({zone.key})"
+    return f"{start:%A} {start.day} {start:%B %Y}, {span_text(start, end, zone)} ({zone.key})"
 
 
 def subject_for(payload: dict[str, Any]) -> str:
@@ -211,14 +207,35 @@ def one_line(value: str) -> str:
     return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in value).split())
 
 
+_WORD_BYTES = 45
+"""UTF-8 bytes per encoded-word: ``=?utf-8?b?`` + 60 base64 characters + ``?=`` is 72."""
+
+
+def encoded_words(text: str) -> str:
+    """`text` as RFC 2047 base64 encoded-words of at most 75 characters, folded.
+
+    Words split between characters, never inside one; decoders join adjacent
+    encoded-words without the folding space (RFC 2047 section 6.2).
+    """
+    chunks: list[bytes] = []
+    current = b""
+    for char in text:
+        data = char.encode("utf-8")
+        if current and len(current) + len(data) > _WORD_BYTES:
+            chunks.append(current)
+            current = b""
+        current += data
+    chunks.append(current)
+    return "\r\n ".join(
+        f"=?utf-8?b?{base64.b64encode(chunk).decode('ascii')}?=" for chunk in chunks
+    )
+
+
 def _address_header(header: str, name: str, address: str) -> str:
     name = one_line(name)
     if name.isascii():
         return f"{header}: {formataddr((name, address))}"
-    # RFC 2047 allows encoded-words of at most 75 characters: Header splits a long
-    # name into several, each a whole number of UTF-8 characters.
-    words = Header(name, "utf-8", header_name=header).encode(linesep="\r\n")
-    return f"{header}: {words} <{address}>"
+    return f"{header}: {encoded_words(name)}\r\n <{address}>"
 
 
 def _text_header(name: str, value: str) -> str:
@@ -231,9 +248,10 @@ def _text_header(name: str, value: str) -> str:
         and "=?" not in value
     ):
         return f"{name}: {value}"
-    charset = "us-ascii" if value.isascii() else "utf-8"
-    encoded = Header(value, charset, header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}"
+    if value.isascii():
+        encoded = Header(value, "us-ascii", header_name=name).encode(linesep="\r\n")
+        return f"{name}: {encoded}"
+    return f"{name}: {encoded_words(value)}"
 
 
 def _qp(text: str) -> bytes:

@@ -132,11 +132,19 @@ def start_text(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def span_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """``09:30-10:30``, with zone abbreviations where the offset changes or a time repeats."""
+    """``09:30-10:30`` (``12:00-Sun 31 Oct 2027 11:00`` over midnight), in `zone`.
+
+    Both ends carry their zone abbreviation when the offset changes in between
+    or either time falls in a repeated hour: ``01:30 BST-01:30 GMT``.
+    """
     a, b = start.astimezone(zone), end.astimezone(zone)
-    plain = a.utcoffset() == b.utcoffset()
-    plain = plain and len(readings(a.date(), a.time(), zone)) == 1
-    plain = plain and len(readings(b.date(), b.time(), zone)) == 1
-    if plain:
-        return f"{a:%H:%M}-{b:%H:%M}"
-    return f"{a:%H:%M} {a.tzname()}-{b:%H:%M} {b.tzname()}"
+    named = (
+        a.utcoffset() != b.utcoffset()
+        or len(readings(a.date(), a.time(), zone)) > 1
+        or len(readings(b.date(), b.time(), zone)) > 1
+    )
+    first = f"{a:%H:%M} {a.tzname()}" if named else f"{a:%H:%M}"
+    last = f"{b:%H:%M} {b.tzname()}" if named else f"{b:%H:%M}"
+    if a.date() != b.date():
+        last = f"{b:%a} {b.day} {b:%b %Y} {last}"
+    return f"{first}-{last}"
