@@ -39,9 +39,8 @@ from store.clock import utcnow  # noqa: E402
 from store.db import close_database, database, open_database, write_transaction  # noqa: E402
 from store.inbound import InboundMessage, MailboxState  # noqa: E402
 from store.models import Enrolment, Person  # noqa: E402
-from store.session_input import SessionInput  # noqa: E402
-from store.sessions import create_sessions  # noqa: E402
 from store.settings import Settings, load_settings, use_settings  # noqa: E402
+from tests.builders import session as new_session  # noqa: E402
 from tests.replies import reply_ics, reply_message  # noqa: E402
 from tests.servers import MailServers, dovecot_conf, free_port, port_open  # noqa: E402
 
@@ -95,15 +94,7 @@ def dovecot() -> Iterator[MailServers]:
 
 def fill_store(count: int) -> tuple[str, list[str]]:
     """One session with `count` invited learners (bulk inserts: setup is not measured)."""
-    session = create_sessions(
-        SessionInput(
-            title="Fire Safety",
-            date=(utcnow() + timedelta(days=10)).date(),
-            start="09:30",
-            duration_minutes=60,
-            location="Room 1",
-        )
-    )[0]
+    session = new_session()
     emails = [f"learner{n:05d}@example.test" for n in range(count)]
     now = utcnow()
     with write_transaction():

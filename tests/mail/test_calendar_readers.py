@@ -31,8 +31,8 @@ from store.models import Session
 from store.session_input import describe_when
 from store.sessions import cancel_session, edit_session
 from store.settings import Settings, use_settings
+from tests.builders import person, session, trainer
 from tests.mail.checks import parse
-from tests.store.helpers import person, session, trainer
 
 pytestmark = pytest.mark.mailserver
 

@@ -18,8 +18,8 @@ from store.clock import utcnow
 from store.models import Enrolment, Outbox, Session
 from store.sessions import cancel_session, edit_session
 from store.settings import Settings
+from tests.builders import person, session, trainer
 from tests.mail.checks import check_imip, check_plain, event_of, parse
-from tests.store.helpers import person, session, trainer
 
 pytestmark = pytest.mark.mailserver
 

@@ -18,8 +18,8 @@ from mail.sender import send_outbox
 from store import booking
 from store.models import Outbox
 from store.settings import Settings
+from tests.builders import person, session
 from tests.servers import free_port
-from tests.store.helpers import person, session
 
 
 class Sink:

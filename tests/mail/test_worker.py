@@ -14,7 +14,7 @@ from mail.sender import SendReport
 from mail.worker import BackgroundJobs, Job, run_worker, send_job, tick_job
 from store import booking
 from store.settings import Settings
-from tests.store.helpers import person, session
+from tests.builders import person, session
 
 
 async def test_failing_job_does_not_stop_the_others(settings: Settings) -> None:

@@ -13,7 +13,7 @@ from store.errors import RuleViolation, ValidationError
 from store.models import Completion, Enrolment, Session
 from store.people import get_person
 from store.session_queries import session_status
-from tests.store.helpers import person, session
+from tests.builders import person, session
 
 pytestmark = pytest.mark.usefixtures("store")
 

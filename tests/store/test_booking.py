@@ -14,7 +14,7 @@ from store.models import Enrolment, Outbox
 from store.people import get_person, set_person_active
 from store.settings import load_settings, use_settings
 from store.visibility import can_see
-from tests.store.helpers import person, session
+from tests.builders import person, session
 
 pytestmark = pytest.mark.usefixtures("store")
 

@@ -6,7 +6,7 @@ import multiprocessing
 from multiprocessing.synchronize import Barrier
 
 from store.models import Enrolment
-from tests.store.helpers import person, session
+from tests.builders import person, session
 
 WORKERS = 24
 CAPACITY = 5

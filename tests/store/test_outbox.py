@@ -12,7 +12,7 @@ from store.clock import utcnow
 from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, Outbox
 from store.sessions import cancel_session
-from tests.store.helpers import person, session
+from tests.builders import person, session
 
 
 def calendar_states(session_id: int) -> dict[str, str]:

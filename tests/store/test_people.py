@@ -18,7 +18,7 @@ from store.people import (
     set_trainer_active,
     update_person,
 )
-from tests.store.helpers import person
+from tests.builders import person
 
 pytestmark = pytest.mark.usefixtures("store")
 

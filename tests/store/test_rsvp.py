@@ -16,25 +16,15 @@ from store.models import Enrolment, Person, Session
 from store.people import PersonInput, add_person
 from store.replydata import TOO_LARGE
 from store.rsvp import ImapPosition, apply_reply, inbound_dict, inbound_log
-from store.session_input import SessionInput
-from store.sessions import create_sessions
 from store.settings import Settings, use_settings
+from tests.builders import session as new_session
 from tests.replies import reply_ics, reply_message
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def setup_session(capacity: int | None = None, people: int = 1) -> Session:
-    session = create_sessions(
-        SessionInput(
-            title="Fire Safety",
-            date=(utcnow() + timedelta(days=10)).date(),
-            start="09:30",
-            duration_minutes=60,
-            location="Room 1",
-            max_attendees=capacity,
-        )
-    )[0]
+    session = new_session(max_attendees=capacity)
     for n in range(people):
         email = "ann@example.test" if n == 0 else f"p{n}@example.test"
         add_person(PersonInput(email=email, name=email.split("@")[0].title()))

@@ -15,7 +15,7 @@ from store.recurrence import Repeat
 from store.session_input import MaterialInput
 from store.session_queries import session_status, sessions_query
 from store.sessions import cancel_session, create_sessions, delete_session, edit_session
-from tests.store.helpers import future_day, person, session, session_input, trainer
+from tests.builders import future_day, person, session, session_input, trainer
 
 pytestmark = pytest.mark.usefixtures("store")
 

@@ -1,4 +1,4 @@
-"""Small builders for store tests: people, trainers and sessions with sensible defaults."""
+"""Builders the tests and benchmarks share: people, trainers and sessions with sensible defaults."""
 
 from __future__ import annotations
 
