@@ -285,7 +285,7 @@ def render_bytes(
 ) -> bytes:
     """Render one outbox payload into the message bytes sent over SMTP (CRLF, 7-bit).
 
-    Layout (itip.md S3): multipart/mixed > multipart/alternative (text/plain,
+    Layout (docs/itip-rules.md S3): multipart/mixed > multipart/alternative (text/plain,
     text/html, text/calendar; method=...) + application/ics attachment when the
     kind carries a calendar object; otherwise multipart/alternative of text and
     HTML. The calendar parts are base64 of the exact iCalendar bytes, so CRLF

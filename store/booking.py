@@ -198,7 +198,7 @@ def _cancel_enrolment(
         _close_gap(session, position)
     if enrolment.calendar != "not_invited":
         # The removal CANCEL must outrank every REQUEST sent before it, and a
-        # later re-invitation must outrank the CANCEL (RFC 5546 2.1.4, U2).
+        # later re-invitation must outrank the CANCEL (RFC 5546 2.1.4; U2 in docs/itip-rules.md).
         session.sequence += 1
         session.updated_at = now
         session.save()

@@ -1,4 +1,4 @@
-"""Apply calendar replies to enrolments (SPEC §2, iTIP notes P1-P8), logging every message."""
+"""Apply calendar replies to enrolments (rules P1-P8, docs/itip-rules.md), logging each message."""
 
 from __future__ import annotations
 
@@ -461,7 +461,7 @@ def inbound_count() -> int:
 
 
 def inbound_dict(entry: InboundMessage) -> dict[str, Any]:
-    """A log entry in the contract's shape (CLI.md `mail inbound`), plus a few extra fields.
+    """A log entry in the contract's shape (docs/cli.md `mail inbound`), plus a few extra fields.
 
     The contract knows "applied" and "ignored"; "recorded" entries (counter
     proposals, delegations) show as "ignored" with ``"recorded": true``.

@@ -3,7 +3,8 @@
 The package splits the work at its seams: `sanitize` (text hygiene), `mime` (the
 standard library's MIME walk), `fastpath` (a small reader for plain messages),
 `contentlines` (iCalendar content lines into reply items); this module puts
-them together in `read_reply`.
+them together in `read_reply`. Rule codes (R1, R2, ...) are the reading rules
+of docs/itip-rules.md.
 """
 
 from __future__ import annotations
