@@ -228,11 +228,51 @@ class RollcallApp(App[None]):
         report_worker_failure(self.screen, event)
 
 
+class KioskApp(App[None], inherit_bindings=False):
+    """The kiosk mode: one session's check-in screen and nothing else.
+
+    No inherited keys (ctrl+q, ctrl+c), no command palette, no areas, no help,
+    no text selection; the screen's ``ctrl+x`` and the exit PIN end it.
+    """
+
+    TITLE = "rollcall kiosk"
+    CSS_PATH = [STYLES / "global.tcss", STYLES / "screens.tcss"]
+    ENABLE_COMMAND_PALETTE = False
+    ALLOW_SELECT = False
+    BINDINGS = []
+
+    def __init__(self, settings: Settings, session_id: int) -> None:
+        super().__init__()
+        self.settings = settings
+        """The settings in force (time zone, kiosk window and exit PIN)."""
+        self.session_id = session_id
+        use_settings(settings)
+
+    def on_mount(self) -> None:
+        """Show the check-in screen."""
+        from screens.kiosk import KioskScreen
+
+        self.push_screen(KioskScreen(self.session_id, self.settings.kiosk_exit_pin))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Refuse every app action a key or a click could reach (quit, palette, screenshot)."""
+        return False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Report failures of the app's own workers on the kiosk screen."""
+        report_worker_failure(self.screen, event)
+
+
 def make_app(settings: Settings, as_email: str | None = None) -> RollcallApp:
     """Build the app; the CLI and the tests share this factory."""
     return RollcallApp(settings, as_email=as_email)
 
 
-def run_app(settings: Settings, as_email: str | None = None) -> None:
-    """Open the app on the already opened database."""
+def run_app(
+    settings: Settings, as_email: str | None = None, *, kiosk_session: int | None = None
+) -> None:
+    """Open the app on the already opened database (the kiosk mode with `kiosk_session`)."""
+    if kiosk_session is not None:
+        KioskApp(settings, kiosk_session).run()
+        return
     make_app(settings, as_email).run()
