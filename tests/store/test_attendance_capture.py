@@ -171,7 +171,8 @@ def test_import_with_bad_lines_changes_nothing(two_held: tuple[Session, Session]
         with pytest.raises(ValidationError) as err:
             import_attendance_csv(text)
     assert err.value.field == "csv"
-    assert "line 3" in str(err.value) and "line 10" in str(err.value)
+    assert "line 3" in str(err.value)
+    assert "line 10" in str(err.value)
     assert "nothing imported" in str(err.value)
     assert _state() == before
     assert Completion.select().count() == 0
@@ -179,7 +180,8 @@ def test_import_with_bad_lines_changes_nothing(two_held: tuple[Session, Session]
 
 def test_import_header_is_checked(two_held: tuple[Session, Session]) -> None:
     preview = preview_attendance_csv("session,email,state\n1,a@example.org,attended\n")
-    assert preview.errors and preview.errors[0][0] == 1
+    assert preview.errors
+    assert preview.errors[0][0] == 1
     assert "session_id" in preview.errors[0][1]
 
 

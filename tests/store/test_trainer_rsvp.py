@@ -1,4 +1,4 @@
-"""The trainer's calendar reply: applied like an attendee's, stored on the session, declines mailed."""
+"""The trainer's calendar reply: applied like an attendee's, stored on the session."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def test_trainer_accept_is_stored_on_the_session(taught: Session) -> None:
     assert data["trainer_calendar"] == "accepted"
     assert data["trainer_responded_at"] == T0.isoformat()
     detail = session_detail(taught.id)
-    assert detail is not None and detail.trainer_calendar == "accepted"
+    assert detail is not None
+    assert detail.trainer_calendar == "accepted"
     assert session_page().rows[0].trainer_calendar == "accepted"
     assert Outbox.select().where(Outbox.kind == "trainer_declined").count() == 0
 
@@ -75,7 +76,8 @@ def test_trainer_decline_alerts_the_organizer(taught: Session) -> None:
     alert = Outbox.get(Outbox.kind == "trainer_declined")
     assert alert.recipient == "training@example.test"
     payload = json.loads(alert.payload)
-    assert "Tess Trainer" in payload["message"] and "On leave" in payload["message"]
+    assert "Tess Trainer" in payload["message"]
+    assert "On leave" in payload["message"]
     assert [d.session_id for d in trainer_declines()] == [taught.id]
     # The same decline again (a re-sent message) alerts nobody twice.
     apply(reply_ics(taught.uid, TRAINER, "DECLINED", dtstamp=T0 + timedelta(minutes=5)))
