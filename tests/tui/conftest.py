@@ -147,3 +147,14 @@ def no_blink(app: RollcallApp) -> None:
 def session_row(session_id: int) -> Session:
     """The session as stored now."""
     return Session.get_by_id(session_id)
+
+
+async def preview_csv(pilot: Pilot[None], path: object) -> str:
+    """Type a CSV path into the open import modal, press enter and return the preview text."""
+    from textual.widgets import Static
+
+    modal = pilot.app.screen
+    modal.query_one("#path", Input).value = str(path)
+    await pilot.press("enter")
+    await settle(pilot)
+    return str(modal.query_one("#preview", Static).render())

@@ -13,7 +13,7 @@ from screens.dialogs import TextModal
 from screens.home import HomeScreen
 from screens.session_form import SessionForm
 from store.models import Completion, Enrolment, Person, Session
-from tests.tui.conftest import Data, screen_text, settle
+from tests.tui.conftest import Data, preview_csv, screen_text, settle
 from tests.tui.test_session_page import open_session
 from tui.app import RollcallApp
 
@@ -61,10 +61,7 @@ async def test_attendance_import_previews_then_marks(
         await pilot.press("i")
         modal = app.screen
         assert isinstance(modal, AttendanceImportModal)
-        modal.query_one("#path", Input).value = str(bad)
-        await pilot.press("enter")
-        await settle(pilot)
-        preview = str(modal.query_one("#preview", Static).render())
+        preview = await preview_csv(pilot, bad)
         assert "line 3: status must be attended, no-show or no_show" in preview
         assert "line 4: session_id: session" in preview
         assert "not started" in preview
