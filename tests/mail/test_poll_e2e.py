@@ -80,7 +80,9 @@ def rollcall(env: dict[str, str], *args: str) -> tuple[int, Any, str]:
     return out.returncode, data, out.stderr
 
 
-def make_session(people: list[str], *, mark_invited: bool = True) -> Session:
+def make_session(
+    people: list[str], *, mark_invited: bool = True, trainer: str | None = None
+) -> Session:
     session = create_sessions(
         SessionInput(
             title="Fire Safety",
@@ -88,6 +90,7 @@ def make_session(people: list[str], *, mark_invited: bool = True) -> Session:
             start="09:30",
             duration_minutes=60,
             location="Room 1",
+            trainer=trainer,
         )
     )[0]
     for email in people:
@@ -350,16 +353,7 @@ def test_trainer_replies_update_the_session_and_a_decline_alerts_the_admins(
     mail_servers.add_mailbox(trainer)
     mail_servers.wipe(trainer)
     add_trainer(trainer, "Tess Trainer")
-    session = create_sessions(
-        SessionInput(
-            title="Fire Safety",
-            date=(utcnow() + timedelta(days=10)).date(),
-            start="09:30",
-            duration_minutes=60,
-            location="Room 1",
-            trainer=trainer,
-        )
-    )[0]
+    session = make_session([], mark_invited=False, trainer=trainer)
     # The trainer's invitation goes out for real and lands in their mailbox.
     code, sent, err = rollcall({**env, **smtp}, "mail", "send", "--json")
     assert code == 0, err
