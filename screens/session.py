@@ -318,7 +318,10 @@ class SessionScreen(RollcallScreen):
             return True if d.waitlist and not closed else None
         if action == "email":
             return None if d.status == "cancelled" else True
-        if action in ("add_people", "cancel_session", "edit"):
+        if action == "add_people":
+            # A session held may still be added to, to record training that happened.
+            return None if closed else True
+        if action in ("cancel_session", "edit"):
             return None if closed or d.status == "completed" else True
         if action == "replace_trainer":
             declined = d.trainer_calendar == "declined" and d.status == "scheduled"

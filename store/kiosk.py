@@ -14,7 +14,7 @@ from store.clock import utcnow
 from store.db import write_transaction
 from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, Person, Session
-from store.sessions import get_session, session_status
+from store.sessions import get_session
 from store.settings import Settings, current_settings
 from store.visibility import can_see
 
@@ -115,7 +115,7 @@ def kiosk_check_in(
                 f"check-in opens at {opens:%H:%M} on {opens:%a} {opens.day} {opens:%b}",
                 field="time",
             )
-        if state == "closed" or session_status(session, now) == "completed":
+        if state == "closed":
             raise RuleViolation("check-in for this session has closed", field="time")
         person = find_attendee(identifier)
         if person is None:

@@ -11,6 +11,7 @@ from textual.widgets import Button, Input, Select, Static
 from screens.attendance_import import AttendanceImportModal
 from screens.dialogs import TextModal
 from screens.home import HomeScreen
+from screens.people_picker import PeoplePicker
 from screens.session_form import SessionForm
 from store.models import Completion, Enrolment, Person, Session
 from tests.tui.conftest import Data, preview_csv, screen_text, settle
@@ -104,3 +105,24 @@ async def test_trainer_decline_shows_and_offers_another_trainer(
         assert isinstance(form, SessionForm)
         assert form.focused is form.query_one("#trainer", Select)
         assert page is not None
+
+
+async def test_people_can_be_added_to_a_session_that_took_place(
+    app: RollcallApp, data: Data
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_session(app, pilot, data.past)
+        await pilot.press("plus")
+        await settle(pilot)
+        assert isinstance(app.screen, PeoplePicker)
+        await pilot.press(*"grace")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is page
+        assert "Grace Garcia" in screen_text(app)
+    grace = Enrolment.get(
+        (Enrolment.session == data.past)
+        & (Enrolment.person == Person.get(Person.email == "grace.garcia@example.org"))
+    )
+    assert (grace.status, grace.recorded_after) == ("enrolled", True)
