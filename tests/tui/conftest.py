@@ -158,3 +158,11 @@ async def preview_csv(pilot: Pilot[None], path: object) -> str:
     await pilot.press("enter")
     await settle(pilot)
     return str(modal.query_one("#preview", Static).render())
+
+
+async def pick_in_picker(pilot: Pilot[None], text: str) -> None:
+    """Type `text` into the open people picker and choose the first match."""
+    await pilot.press(*text)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)

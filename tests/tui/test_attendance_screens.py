@@ -14,7 +14,7 @@ from screens.home import HomeScreen
 from screens.people_picker import PeoplePicker
 from screens.session_form import SessionForm
 from store.models import Completion, Enrolment, Person, Session
-from tests.tui.conftest import Data, preview_csv, screen_text, settle
+from tests.tui.conftest import Data, pick_in_picker, preview_csv, screen_text, settle
 from tests.tui.test_session_page import open_session
 from tui.app import RollcallApp
 
@@ -115,10 +115,7 @@ async def test_people_can_be_added_to_a_session_that_took_place(
         await pilot.press("plus")
         await settle(pilot)
         assert isinstance(app.screen, PeoplePicker)
-        await pilot.press(*"grace")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await pick_in_picker(pilot, "grace")
         assert app.screen is page
         assert "Grace Garcia" in screen_text(app)
     grace = Enrolment.get(
