@@ -55,18 +55,23 @@ def _m003_report_indexes(db: peewee.Database) -> None:
     )
 
 
-def _add_missing_columns(db: peewee.Database, model: type[BaseModel], names: list[str]) -> None:
-    """Add the model's columns `names` where the table lacks them (new tables have them)."""
+def _add_missing_columns(
+    db: peewee.Database, model: type[BaseModel], names: list[str]
+) -> list[str]:
+    """Add the model's columns `names` where the table lacks them; returns those added."""
     table = model._meta.table_name
     existing = {c.name for c in db.get_columns(table)}
+    added = []
     for name in names:
         field = model._meta.fields[name]
         if field.column_name in existing:
             continue
+        added.append(name)
         ctx = db.get_sql_context()
         ctx.literal("ALTER TABLE ").sql(peewee.Entity(table)).literal(" ADD COLUMN ")
         ctx.sql(field.ddl(ctx))
         db.execute_sql(*ctx.query())
+    return added
 
 
 def _m004_attendance_capture(db: peewee.Database) -> None:
@@ -76,7 +81,7 @@ def _m004_attendance_capture(db: peewee.Database) -> None:
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS person_staff_number_lower ON person (LOWER(staff_number))"
     )
-    _add_missing_columns(
+    added = _add_missing_columns(
         db,
         Session,
         [
@@ -87,6 +92,11 @@ def _m004_attendance_capture(db: peewee.Database) -> None:
             "trainer_response_dtstamp",
         ],
     )
+    if "trainer_calendar" in added:
+        # Assigned trainers were sent their invitation when assigned: their answers count.
+        db.execute_sql(
+            "UPDATE session SET trainer_calendar = 'invited' WHERE trainer_id IS NOT NULL"
+        )
     _add_missing_columns(db, Enrolment, ["recorded_after"])
 
 

@@ -51,9 +51,11 @@ def test_attendance_columns_are_added_to_a_version_3_database(store: str) -> Non
     """A database made before the kiosk, sheet and trainer answers gains their columns."""
     from store.models import Enrolment, Session
     from store.people import PersonInput, add_person
-    from tests.store.helpers import session
+    from tests.store.helpers import session, trainer
 
     made = session()
+    trainer()
+    taught = session(title="Taught", trainer="trainer@example.test")
     add_person(PersonInput("ann@example.org", "Ann"))
     db = database.obj
     db.execute_sql("DROP INDEX IF EXISTS person_staff_number_lower")
@@ -79,6 +81,7 @@ def test_attendance_columns_are_added_to_a_version_3_database(store: str) -> Non
         present = {c.name for c in database.obj.get_columns(table)}
         assert set(columns) <= present, table
     assert Session.get_by_id(made.id).trainer_calendar == "not_invited"
+    assert Session.get_by_id(taught.id).trainer_calendar == "invited"
     from store.booking import enrol
 
     assert enrol(made.id, "ann@example.org").enrolment.recorded_after is False
