@@ -80,7 +80,8 @@ def test_open_search_open_and_mark_the_register(terminal: tuple[Terminal, Path])
     shown = term.wait_for("Fire Safety", absent="Data Protection")
     time.sleep(0.5)
     term.keys("Enter", "Enter")  # to the list, then open the oldest Fire Safety (in the past)
-    shown = term.wait_for("Trainer ")  # the details line appears once the page is read
+    # The details appear once the page is read ("Trainer" alone is also the list's header).
+    shown = term.wait_for("Attendees ")
     session_id = int(re.search(r"Fire Safety\s+#(\d+)", shown).group(1))  # type: ignore[union-attr]
     first = re.search(r"^\s*Name.*\n\s*(\S+ \S+)", shown, re.M).group(1)  # type: ignore[union-attr]
     term.keys("n")
