@@ -7,15 +7,25 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import click
 
 from store.errors import RollcallError, ServiceUnavailable
 from store.settings import Settings
 
-AppOpener = Callable[[Settings, str | None], None]
-"""Opens the Textual app for the settings, as a learner when given an email."""
+
+class AppOpener(Protocol):
+    """Opens the Textual app for the settings, as a learner when given an email.
+
+    With `kiosk_session` it opens that session's self check-in screen instead.
+    """
+
+    def __call__(
+        self, settings: Settings, as_email: str | None, *, kiosk_session: int | None = None
+    ) -> None:
+        """Run the app until it is closed."""
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -20,6 +20,7 @@ def person() -> None:
 @click.option("--department", default="")
 @click.option("--role", default="")
 @click.option("--location", default="")
+@click.option("--staff-number", default=None, help="Badge number accepted by the kiosk.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
@@ -30,13 +31,16 @@ def person_add(
     department: str,
     role: str,
     location: str,
+    staff_number: str | None,
     as_json: bool,
 ) -> None:
     """Add a person."""
     from store.people import PersonInput, add_person
 
     ctx.open()
-    created = add_person(PersonInput(email, name, department, role, location))
+    created = add_person(
+        PersonInput(email, name, department, role, location, staff_number=staff_number)
+    )
     if as_json:
         emit_json(_person_dict(created))
     else:
@@ -49,6 +53,7 @@ def _person_dict(p: Any) -> dict[str, Any]:
         "email": p.email,
         "name": p.name,
         "department": p.department,
+        "staff_number": p.staff_number,
         "role": p.job_role,
         "location": p.location,
         "active": p.active,

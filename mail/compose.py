@@ -35,6 +35,7 @@ SUBJECTS = {
     "reminder": "Reminder",
     "trainer_assignment": "Trainer invitation",
     "trainer_removal": "No longer training",
+    "trainer_declined": "Trainer declined",
 }
 """Subject prefix per kind; a "message" uses the admin's own subject."""
 

@@ -304,9 +304,15 @@ def _with_notes(data: PersonInput, notes: str) -> PersonInput:
 
 
 class ImportModal(RollcallModal[bool]):
-    """Read a CSV file, show what it would do and its errors by line, then import."""
+    """Read a CSV file, show what it would do and its errors by line, then import.
+
+    The people import by default; a subclass names another import by overriding
+    `HEADING`, `check`, `run`, `headline`, `rows` and `done_text`.
+    """
 
     BINDINGS = [Binding("escape", "abandon", "Back", id="import-abandon")]
+    HEADING = "Import people from CSV (email,name,department,role,location)"
+    PLACEHOLDER = "path/to/people.csv, enter to preview"
 
     @dataclass
     class Previewed(Message):
@@ -318,10 +324,9 @@ class ImportModal(RollcallModal[bool]):
 
     @dataclass
     class Imported(Message):
-        """The import went through."""
+        """The import went through; what to say."""
 
-        added: int
-        updated: int
+        text: str
 
     def __init__(self) -> None:
         super().__init__()
@@ -330,8 +335,8 @@ class ImportModal(RollcallModal[bool]):
     def compose(self) -> ComposeResult:
         """Path, preview, buttons."""
         with Vertical(classes="dialog", id="import-box"):
-            yield Label("Import people from CSV (email,name,department,role,location)")
-            yield Input(placeholder="path/to/people.csv, enter to preview", id="path")
+            yield Label(self.HEADING)
+            yield Input(placeholder=self.PLACEHOLDER, id="path")
             with VerticalScroll(id="preview-box"):
                 yield Static("", id="preview")
             with Horizontal(classes="dialog-buttons"):
@@ -342,6 +347,32 @@ class ImportModal(RollcallModal[bool]):
         """Start with the path."""
         self.query_one(Input).focus()
 
+    def check(self, text: str) -> Any:
+        """The store's preview of `text` (runs in a worker thread)."""
+        from store.people import preview_people_csv
+
+        return preview_people_csv(text)
+
+    def run(self, text: str) -> Any:
+        """The store's all-or-nothing import of `text` (runs in a worker thread)."""
+        from store.people import import_people_csv
+
+        return import_people_csv(text)
+
+    def headline(self, summary: Any) -> str:
+        """The counts a preview starts with."""
+        return f"{len(summary.new)} new, {len(summary.updates)} updated"
+
+    def rows(self, summary: Any) -> list[str]:
+        """One line per row the import would write (the first ones)."""
+        return [f"+ {p.name} <{p.email}> {p.department}" for p in summary.new[:50]] + [
+            f"~ {p.name} <{p.email}> {p.department}" for p in summary.updates[:50]
+        ]
+
+    def done_text(self, result: Any) -> str:
+        """What the notification says after the import."""
+        return f"Imported: {len(result.new)} added, {len(result.updates)} updated"
+
     @on(Input.Submitted, "#path")
     def _path(self, event: Input.Submitted) -> None:
         self.preview(event.value.strip())
@@ -349,12 +380,12 @@ class ImportModal(RollcallModal[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-preview")
     def preview(self, path: str) -> None:
         """Read and check the file without writing anything."""
-        from store.people import preview_people_csv, read_csv_file
+        from store.people import read_csv_file
 
         try:
             text = read_csv_file(path)
             with db_thread():
-                summary = preview_people_csv(text)
+                summary = self.check(text)
         except RollcallError as exc:
             self.post_message(self.Previewed("", None, exc.message))
             return
@@ -370,17 +401,16 @@ class ImportModal(RollcallModal[bool]):
             button.disabled = True
         else:
             s = event.summary
-            out.append(f"{len(s.new)} new, {len(s.updates)} updated, {len(s.errors)} error(s)\n")
+            out.append(f"{self.headline(s)}, {len(s.errors)} error(s)\n")
             for line, message in s.errors:
                 out.append(f"line {line}: {message}\n", style="bold")
-            for p in s.new[:50]:
-                out.append(f"+ {p.name} <{p.email}> {p.department}\n")
-            for p in s.updates[:50]:
-                out.append(f"~ {p.name} <{p.email}> {p.department}\n")
-            self.csv_text = event.text if s.ok and (s.new or s.updates) else None
-            button.disabled = self.csv_text is None
+            rows = self.rows(s)
+            for row in rows:
+                out.append(f"{row}\n")
+            self.csv_text = event.text if s.ok and rows else None
             if s.errors:
                 out.append("Fix the errors and preview again; nothing is imported.", style="bold")
+            button.disabled = self.csv_text is None
         self.query_one("#preview", Static).update(out)
 
     @on(Button.Pressed, "#import")
@@ -391,19 +421,17 @@ class ImportModal(RollcallModal[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-run")
     def run_import(self, text: str) -> None:
         """Import every row or none."""
-        from store.people import import_people_csv
-
         try:
             with db_thread():
-                result = import_people_csv(text)
+                result = self.run(text)
         except RollcallError as exc:
             self.post_message(self.Previewed("", None, exc.message))
             return
-        self.post_message(self.Imported(len(result.new), len(result.updates)))
+        self.post_message(self.Imported(self.done_text(result)))
 
     @on(Imported)
     def _imported(self, event: Imported) -> None:
-        self.app.notify(f"Imported: {event.added} added, {event.updated} updated")
+        self.app.notify(event.text)
         self.dismiss(True)
 
     @on(Button.Pressed, "#back")

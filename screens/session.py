@@ -86,6 +86,8 @@ class SessionScreen(RollcallScreen):
         Binding("o", "note", "Note", id="enrolment-note"),
         Binding("f", "finalise", "Finalise", id="session-finalise"),
         Binding("e", "edit", "Edit", id="session-page-edit", show=False),
+        Binding("t", "replace_trainer", "Replace trainer", id="session-replace-trainer"),
+        Binding("s", "sheet", "Sign-in sheet", id="session-sign-in-sheet"),
         Binding("c", "cancel_session", "Cancel session", id="session-page-cancel", show=False),
         Binding("r", "reload", "Reload", id="session-reload", show=False),
         Binding("escape", "back", "Back", id="session-back"),
@@ -238,7 +240,10 @@ class SessionScreen(RollcallScreen):
         if d.finalised:
             text.append("  register finalised", style="dim")
         text.append(f"\n{describe_when(d.start, d.end, zone)} · {where}")
-        text.append(f"\nTrainer {d.trainer or '—'} · {cap}")
+        text.append(f"\nTrainer {d.trainer or '—'}")
+        if d.trainer:
+            text.append_text(_trainer_answer(d, zone))
+        text.append(f" · {cap}")
         if d.expiry_months:
             text.append(f" · expires after {d.expiry_months} months")
         rules = [
@@ -314,8 +319,17 @@ class SessionScreen(RollcallScreen):
             return True if d.waitlist and not closed else None
         if action == "email":
             return None if d.status == "cancelled" else True
-        if action in ("add_people", "cancel_session", "edit"):
+        if action == "add_people":
+            # A session held may still be added to, to record training that happened.
+            return None if closed else True
+        if action in ("cancel_session", "edit"):
             return None if closed or d.status == "completed" else True
+        if action == "replace_trainer":
+            declined = d.trainer_calendar == "declined" and d.status == "scheduled"
+            # Shown only when it applies: a declined trainer is the exception.
+            return declined and not closed
+        if action == "sheet":
+            return None if d.status == "cancelled" else True
         return True
 
     def action_back(self) -> None:
@@ -522,6 +536,55 @@ class SessionScreen(RollcallScreen):
 
         self.app.push_screen(SessionForm(self.session_id), saved)
 
+    def action_replace_trainer(self) -> None:
+        """The trainer declined: the edit form with the cursor on the trainer (clash-checked)."""
+        from screens.session_form import SessionForm
+
+        def saved(_: int | None) -> None:
+            self.load()
+
+        self.app.push_screen(SessionForm(self.session_id, focus_field="trainer"), saved)
+
+    def action_sheet(self) -> None:
+        """Ask where to save the printable sign-in sheet, then write it in the background."""
+        from screens.dialogs import TextModal
+        from store.sheet import default_sheet_path
+
+        d = self.detail
+        if d is None:
+            return
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._write_sheet(path)
+
+        self.app.push_screen(
+            TextModal(
+                "Save the sign-in sheet (PDF) as:",
+                value=str(default_sheet_path(d.id, d.title)),
+            ),
+            chosen,
+        )
+
+    @work(thread=True, exit_on_error=False, group="session-sheet")
+    def _write_sheet(self, path: str) -> None:
+        from store.sheet import write_sheet
+
+        written = run_rule(self, lambda: write_sheet(self.session_id, path))
+        if written is Refusal.REFUSED:
+            return
+        self.post_message(self.Written(f"Sign-in sheet written to {written}"))
+
+    @dataclass
+    class Written(Message):
+        """A file was written; where."""
+
+        text: str
+
+    @on(Written)
+    def _written(self, event: Written) -> None:
+        self.notify(event.text, timeout=6)
+
     def action_cancel_session(self) -> None:
         """Cancel the session (asks for the reason)."""
         from screens.dialogs import TextModal
@@ -561,6 +624,24 @@ class SessionScreen(RollcallScreen):
                 send_now()
         self.app.post_message(DataChanged("sessions"))
         self.load()
+
+
+def _trainer_answer(d: SessionDetail, zone: Any) -> Text:
+    """The trainer's calendar answer, with the way out when they declined."""
+    state = d.trainer_calendar
+    icon = CALENDAR_ICONS.get(state, "?")
+    if state == "not_invited":
+        return Text("")
+    if state == "invited":
+        return Text(f" {icon} invited, no answer yet", style="dim")
+    text = Text(f" {icon} {state} {_when(d.trainer_responded_at, zone)}".rstrip())
+    if d.trainer_comment:
+        text.append(f" “{d.trainer_comment}”")
+    if state == "declined":
+        text.stylize("bold red")
+        if d.status == "scheduled":
+            text.append(" · t assigns another trainer", style="dim")
+    return text
 
 
 def _when(value: datetime | None, zone: Any) -> str:

@@ -88,10 +88,12 @@ class SessionForm(RollcallModal[int | None]):
         message: str
         field: str | None
 
-    def __init__(self, session_id: int | None = None) -> None:
+    def __init__(self, session_id: int | None = None, *, focus_field: str | None = None) -> None:
         super().__init__()
         self.session_id = session_id
         self.saving = False
+        self.focus_field = focus_field
+        """The field to put the cursor in once the form is filled (``trainer`` to replace one)."""
 
     # Layout -------------------------------------------------------------
 
@@ -230,6 +232,8 @@ class SessionForm(RollcallModal[int | None]):
             picker.options = list(event.values[dim])
         if event.current is not None:
             self._fill(event.current, event.trainers)
+        if self.focus_field:
+            self.query_one(f"#{self.focus_field}").focus()
 
     def _fill(self, data: SessionInput, trainers: list[TrainerChoice]) -> None:
         def put(name: str, value: object) -> None:

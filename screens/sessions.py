@@ -38,6 +38,8 @@ STATUS_LABELS = {
     "cancelled": "cancelled",
 }
 TYPE_LABELS = {"in_person": "in person", "online": "online"}
+TRAINER_ANSWERS = {"accepted": "✓", "tentative": "?", "declined": "✗"}
+"""The trainer's calendar answer, shown before their name once they answered."""
 
 
 class SessionsScreen(RollcallScreen):
@@ -53,6 +55,13 @@ class SessionsScreen(RollcallScreen):
         Binding("t", "focus_trainer", "Trainer", id="sessions-trainer-filter", show=False),
         Binding("s", "focus_status", "Status", id="sessions-status-filter", show=False),
         Binding("r", "reload", "Reload", id="sessions-reload", show=False),
+        Binding(
+            "i",
+            "import_attendance",
+            "Import attendance",
+            id="sessions-import-attendance",
+            show=False,
+        ),
         Binding("escape", "clear", "Clear", id="sessions-clear", show=False),
         Binding("q", "app.quit", "Quit", id="quit"),
     ]
@@ -263,12 +272,18 @@ class SessionsScreen(RollcallScreen):
             booked.append(" full" if self.wide else "●", style="bold" if not past else "")
         kind = TYPE_LABELS.get(row.type, row.type)
         trainer = row.trainer if self.wide else (row.trainer.split(" ")[0] if row.trainer else "")
+        answer = TRAINER_ANSWERS.get(row.trainer_calendar, "")
+        if trainer and answer:
+            trainer = f"{answer} {trainer}"
         return [
             Text(f"{start:%a %d %b %Y}" if self.wide else f"{start:%d %b %y}", style=style),
             Text(f"{start:%H:%M}", style=style),
             Text(row.title, style=style),
             Text(kind if self.wide else kind.replace("in person", "room"), style=style),
-            Text(trainer or "—", style=style),
+            Text(
+                trainer or "—",
+                style="bold red" if row.trainer_calendar == "declined" and not past else style,
+            ),
             booked,
             Text(str(row.waitlisted) if row.waitlisted else "", style=style),
             Text(STATUS_LABELS.get(row.status, row.status), style=style),
@@ -340,6 +355,16 @@ class SessionsScreen(RollcallScreen):
     def action_focus_status(self) -> None:
         """Focus the status filter."""
         self.query_one("#status-filter", Select).focus()
+
+    def action_import_attendance(self) -> None:
+        """Import attendance marks from a CSV file, after a preview by line."""
+        from screens.attendance_import import AttendanceImportModal
+
+        def imported(done: bool | None) -> None:
+            if done:
+                self.reload()
+
+        self.app.push_screen(AttendanceImportModal(), imported)
 
     def action_reload(self) -> None:
         """Read the list again."""

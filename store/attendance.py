@@ -27,7 +27,10 @@ def completion_dates(session: Session) -> tuple[date, date | None]:
     return day, expires
 
 
-def _open_for_marking(session_id: int | str, now: datetime) -> Session:
+def _open_for_marking(
+    session_id: int | str, now: datetime, opens_at: datetime | None = None
+) -> Session:
+    """The session locked for a mark; `opens_at` lets marking start before the start (kiosk)."""
     get_session(session_id)
     session = lock_for_update(Session.select().where(Session.id == int(session_id))).get()
     status = session_status(session, now)
@@ -38,7 +41,7 @@ def _open_for_marking(session_id: int | str, now: datetime) -> Session:
             f"attendance of session {session.id} is finalised and can no longer change",
             field="session",
         )
-    if status == "scheduled":
+    if status == "scheduled" and (opens_at is None or now < opens_at):
         raise RuleViolation(
             f"session {session.id} has not started yet; attendance opens at its start",
             field="session",
@@ -46,10 +49,18 @@ def _open_for_marking(session_id: int | str, now: datetime) -> Session:
     return session
 
 
-def mark(session_id: int | str, email: str, outcome: str, *, author: str = "admin") -> Enrolment:
+def mark(
+    session_id: int | str,
+    email: str,
+    outcome: str,
+    *,
+    author: str = "admin",
+    opens_at: datetime | None = None,
+) -> Enrolment:
     """Mark an enrolled person attended or no-show; attended creates the completion.
 
     Reversible (mark again, or `unmark`) until the session is finalised.
+    Marking opens at the start, or at `opens_at` (the kiosk's check-in window).
     """
     status = MARKS.get(outcome)
     if status is None:
@@ -62,6 +73,7 @@ def mark(session_id: int | str, email: str, outcome: str, *, author: str = "admi
         refusal="is not enrolled on",
         note=f"marked {status.replace('_', '-')}",
         author=author,
+        opens_at=opens_at,
     )
 
 
@@ -87,10 +99,11 @@ def _change_mark(
     refusal: str,
     note: str,
     author: str,
+    opens_at: datetime | None = None,
 ) -> Enrolment:
     now = utcnow()
     with write_transaction():
-        session = _open_for_marking(session_id, now)
+        session = _open_for_marking(session_id, now, opens_at)
         person = get_person(email)
         enrolment = Enrolment.get_or_none(
             (Enrolment.session == session) & (Enrolment.person == person)

@@ -82,12 +82,16 @@ def book(
     allow_waitlist: bool = True,
     author: str = "rollcall",
     now: datetime | None = None,
+    after_start: bool = False,
 ) -> BookingResult:
     """Put a person on a session, or on its waitlist when it is full.
 
     The capacity check and the insert happen in one serialised transaction,
     so capacity holds however many processes book at once. `check_visibility`
-    is the learner's path; the admin's `enrol` skips it.
+    is the learner's path; the admin's `enrol` skips it. `after_start` lets
+    the admin record training under way or held (and the kiosk seat a walk-in):
+    a started session is then joined, never waitlisted, no mail is sent, and the
+    enrolment is flagged as recorded after the fact.
     """
     now = now or utcnow()
     with write_transaction():
@@ -98,9 +102,15 @@ def book(
         status = session_status(session, now)
         if status == "cancelled":
             raise RuleViolation(f"session {session.id} is cancelled", field="session")
-        if status == "completed" or (check_visibility and status == "in_progress"):
+        started = status in ("in_progress", "completed")
+        if started and not after_start:
             raise RuleViolation(
                 f"session {session.id} has already started and cannot be booked", field="session"
+            )
+        if started and session.finalised_at is not None:
+            raise RuleViolation(
+                f"attendance of session {session.id} is finalised and can no longer change",
+                field="session",
             )
         if check_visibility and not can_see(person, session):
             raise RuleViolation(
@@ -121,7 +131,7 @@ def book(
         # A free place with people waiting belongs to the first in line, not a newcomer.
         queue = bool(waitlist(session))
         if full or queue:
-            if not allow_waitlist:
+            if not allow_waitlist or started:
                 raise RuleViolation(f"Session full: session {session.id}", field="session")
             new_status, position = "waitlisted", _next_position(session)
         else:
@@ -139,6 +149,7 @@ def book(
             "reminder_sent_at": None,
             "cancelled_at": None,
             "marked_at": None,
+            "recorded_after": started,
             "updated_at": now,
         }
         if enrolment is None:
@@ -151,6 +162,10 @@ def book(
                 session.save()
             Enrolment.update(created_at=now, **fields).where(Enrolment.id == enrolment.id).execute()
             enrolment = Enrolment.get_by_id(enrolment.id)
+        if started:
+            # Training under way or held: nothing to confirm or invite to.
+            add_note(enrolment, f"booked: {new_status} (recorded after the start)", author)
+            return BookingResult(enrolment, new_status, position)
         add_note(enrolment, f"booked: {new_status}", author)
         mail_queue.enqueue(
             "confirmation" if new_status == "enrolled" else "waitlisted",
@@ -162,8 +177,12 @@ def book(
 
 
 def enrol(session_id: int | str, email: str, *, author: str = "admin") -> BookingResult:
-    """The admin puts a person on a session: visibility does not apply, capacity does."""
-    return book(session_id, email, check_visibility=False, author=author)
+    """The admin puts a person on a session: visibility does not apply, capacity does.
+
+    A session that has started or ended may be enrolled on too, to record
+    training that happened (flagged `recorded_after`); learners cannot book it.
+    """
+    return book(session_id, email, check_visibility=False, author=author, after_start=True)
 
 
 def unbook(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ import peewee
 from store import validate
 from store.booking import BookingResult, enrol
 from store.clock import utcnow
-from store.csvfile import open_csv
+from store.csvfile import data_rows, open_csv
 from store.db import write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Completion, Course, ElearningItem, Enrolment, Person, Session
@@ -58,37 +57,25 @@ def preview_completions_csv(text: str) -> CompletionImport:
     if opened is None:
         return result
     reader, header = opened
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                result.errors.append((line, f"expected {len(header)} fields, found {len(row)}"))
-                continue
-            values = dict(zip(header, row, strict=True))
-            try:
-                email = validate.email_address(values["email"])
-                if find_person(email) is None:
-                    raise NotFound(f"no person with email {email!r}", field="email")
-                item = validate.required_text(values["item"], "item", max_length=300)
-                done = validate.parse_date(values["completed_on"], "completed_on")
-                if done > today():
-                    raise ValidationError(
-                        f"completed_on {done} is in the future", field="completed_on"
-                    )
-                raw_expiry = values.get("expires_on", "").strip()
-                expires = validate.parse_date(raw_expiry, "expires_on") if raw_expiry else None
-                if expires is not None and expires < done:
-                    raise ValidationError(
-                        f"expires_on {expires} is before completed_on {done}", field="expires_on"
-                    )
-            except (ValidationError, NotFound) as exc:
-                result.errors.append((line, str(exc)))
-                continue
-            result.rows.append(CompletionRow(line, email, item, done, expires))
-    except csv.Error as exc:
-        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    for line, values in data_rows(reader, header, result.errors):
+        try:
+            email = validate.email_address(values["email"])
+            if find_person(email) is None:
+                raise NotFound(f"no person with email {email!r}", field="email")
+            item = validate.required_text(values["item"], "item", max_length=300)
+            done = validate.parse_date(values["completed_on"], "completed_on")
+            if done > today():
+                raise ValidationError(f"completed_on {done} is in the future", field="completed_on")
+            raw_expiry = values.get("expires_on", "").strip()
+            expires = validate.parse_date(raw_expiry, "expires_on") if raw_expiry else None
+            if expires is not None and expires < done:
+                raise ValidationError(
+                    f"expires_on {expires} is before completed_on {done}", field="expires_on"
+                )
+        except (ValidationError, NotFound) as exc:
+            result.errors.append((line, str(exc)))
+            continue
+        result.rows.append(CompletionRow(line, email, item, done, expires))
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 
@@ -40,3 +40,24 @@ def open_csv(
         errors.append((1, f"header: {'; '.join(problem)} (expected {expected})"))
         return None
     return reader, header
+
+
+def data_rows(
+    reader: Any, header: list[str], errors: list[tuple[int, str]]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each non-blank row after the header as (line number, column -> value).
+
+    Rows with the wrong number of fields and unreadable CSV are appended to
+    `errors` with their line number instead.
+    """
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                errors.append((line, f"expected {len(header)} fields, found {len(row)}"))
+                continue
+            yield line, dict(zip(header, row, strict=True))
+    except csv.Error as exc:
+        errors.append((reader.line_num, f"unreadable CSV: {exc}"))

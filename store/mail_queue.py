@@ -29,6 +29,7 @@ KINDS = (
     "reminder",
     "trainer_assignment",
     "trainer_removal",
+    "trainer_declined",
     "message",
 )
 

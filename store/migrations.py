@@ -12,7 +12,7 @@ from collections.abc import Callable
 import peewee
 
 from store.errors import RollcallError
-from store.models import ALL_MODELS
+from store.models import ALL_MODELS, BaseModel, Enrolment, Person, Session
 
 Migration = Callable[[peewee.Database], None]
 
@@ -55,7 +55,57 @@ def _m003_report_indexes(db: peewee.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m001_initial, _m002_inbound_log, _m003_report_indexes]
+def _add_missing_columns(
+    db: peewee.Database, model: type[BaseModel], names: list[str]
+) -> list[str]:
+    """Add the model's columns `names` where the table lacks them; returns those added."""
+    table = model._meta.table_name
+    existing = {c.name for c in db.get_columns(table)}
+    added = []
+    for name in names:
+        field = model._meta.fields[name]
+        if field.column_name in existing:
+            continue
+        added.append(name)
+        ctx = db.get_sql_context()
+        ctx.literal("ALTER TABLE ").sql(peewee.Entity(table)).literal(" ADD COLUMN ")
+        ctx.sql(field.ddl(ctx))
+        db.execute_sql(*ctx.query())
+    return added
+
+
+def _m004_attendance_capture(db: peewee.Database) -> None:
+    # Badge numbers for the kiosk, the trainer's calendar answer, and enrolments
+    # recorded after the session took place.
+    _add_missing_columns(db, Person, ["staff_number"])
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS person_staff_number_lower ON person (LOWER(staff_number))"
+    )
+    added = _add_missing_columns(
+        db,
+        Session,
+        [
+            "trainer_calendar",
+            "trainer_responded_at",
+            "trainer_response_comment",
+            "trainer_response_sequence",
+            "trainer_response_dtstamp",
+        ],
+    )
+    if "trainer_calendar" in added:
+        # Assigned trainers were sent their invitation when assigned: their answers count.
+        db.execute_sql(
+            "UPDATE session SET trainer_calendar = 'invited' WHERE trainer_id IS NOT NULL"
+        )
+    _add_missing_columns(db, Enrolment, ["recorded_after"])
+
+
+MIGRATIONS: list[Migration] = [
+    _m001_initial,
+    _m002_inbound_log,
+    _m003_report_indexes,
+    _m004_attendance_capture,
+]
 """Position + 1 is the version a migration produces; append, never reorder."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

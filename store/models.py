@@ -79,6 +79,8 @@ class Person(BaseModel):
     location = CharField(max_length=200, default="")
     active = BooleanField(default=True)
     notes = TextField(default="")
+    staff_number = CharField(max_length=64, null=True)
+    """The number on a staff badge; the kiosk accepts it instead of the email."""
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -88,6 +90,9 @@ Person.add_index(
 )
 Person.add_index(Person.index(Person.name, name="person_name"))
 Person.add_index(Person.index(Person.department, name="person_department"))
+Person.add_index(
+    Person.index(peewee.fn.LOWER(Person.staff_number), name="person_staff_number_lower")
+)
 
 
 class Trainer(BaseModel):
@@ -142,6 +147,14 @@ class Session(BaseModel):
     cancelled_at = UTCDateTimeField(null=True)
     cancel_reason = TextField(null=True)
     finalised_at = UTCDateTimeField(null=True)
+    # The trainer's answer to their invitation, read like an attendee's (SPEC §7).
+    trainer_calendar = CharField(
+        max_length=16, default="not_invited", constraints=[peewee.SQL("DEFAULT 'not_invited'")]
+    )
+    trainer_responded_at = UTCDateTimeField(null=True)
+    trainer_response_comment = TextField(null=True)
+    trainer_response_sequence = IntegerField(null=True)
+    trainer_response_dtstamp = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
@@ -194,6 +207,8 @@ class Enrolment(BaseModel):
     reminder_sent_at = UTCDateTimeField(null=True)
     cancelled_at = UTCDateTimeField(null=True)
     marked_at = UTCDateTimeField(null=True)
+    recorded_after = BooleanField(default=False, constraints=[peewee.SQL("DEFAULT FALSE")])
+    """The admin entered this enrolment after the session had started (training held)."""
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 

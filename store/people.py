@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import peewee
 
 from store import validate
 from store.clock import utcnow
-from store.csvfile import open_csv
+from store.csvfile import data_rows, open_csv
 from store.db import write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Person, Trainer
@@ -42,6 +41,8 @@ class PersonInput:
     role: str = ""
     location: str = ""
     notes: str = ""
+    staff_number: str | None = None
+    """The badge number the kiosk accepts; None leaves a stored one as it is."""
 
     def cleaned(self) -> PersonInput:
         """A validated copy; raises `ValidationError` naming the bad field."""
@@ -52,6 +53,11 @@ class PersonInput:
             role=validate.optional_text(self.role, "role"),
             location=validate.optional_text(self.location, "location"),
             notes=validate.clean_multiline(self.notes),
+            staff_number=(
+                None
+                if self.staff_number is None
+                else validate.optional_text(self.staff_number, "staff_number", max_length=64)
+            ),
         )
 
 
@@ -68,6 +74,7 @@ def add_person(data: PersonInput) -> Person:
             job_role=clean.role,
             location=clean.location,
             notes=clean.notes,
+            staff_number=clean.staff_number or None,
         )
 
 
@@ -87,6 +94,8 @@ def update_person(person_id: int, data: PersonInput) -> Person:
         person.job_role = clean.role
         person.location = clean.location
         person.notes = clean.notes
+        if clean.staff_number is not None:
+            person.staff_number = clean.staff_number or None
         person.updated_at = utcnow()
         person.save()
         return person
@@ -124,40 +133,33 @@ def preview_people_csv(text: str) -> ImportPreview:
     Existing emails become updates; errors carry their line number (the header is line 1).
     """
     preview = ImportPreview()
-    opened = open_csv(text, ("email", "name"), ("department", "role", "location"), preview.errors)
+    opened = open_csv(
+        text, ("email", "name"), ("department", "role", "location", "staff_number"), preview.errors
+    )
     if opened is None:
         return preview
     reader, header = opened
     seen: dict[str, int] = {}
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                preview.errors.append((line, f"expected {len(header)} fields, found {len(row)}"))
-                continue
-            values = dict(zip(header, row, strict=True))
-            data = PersonInput(
-                email=values.get("email", ""),
-                name=values.get("name", ""),
-                department=values.get("department", ""),
-                role=values.get("role", ""),
-                location=values.get("location", ""),
-            )
-            try:
-                clean = data.cleaned()
-            except ValidationError as exc:
-                preview.errors.append((line, str(exc)))
-                continue
-            key = clean.email.lower()
-            if key in seen:
-                preview.errors.append((line, f"email: {clean.email!r} is also on line {seen[key]}"))
-                continue
-            seen[key] = line
-            (preview.updates if find_person(clean.email) else preview.new).append(clean)
-    except csv.Error as exc:
-        preview.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    for line, values in data_rows(reader, header, preview.errors):
+        data = PersonInput(
+            email=values.get("email", ""),
+            name=values.get("name", ""),
+            department=values.get("department", ""),
+            role=values.get("role", ""),
+            location=values.get("location", ""),
+            staff_number=values.get("staff_number"),
+        )
+        try:
+            clean = data.cleaned()
+        except ValidationError as exc:
+            preview.errors.append((line, str(exc)))
+            continue
+        key = clean.email.lower()
+        if key in seen:
+            preview.errors.append((line, f"email: {clean.email!r} is also on line {seen[key]}"))
+            continue
+        seen[key] = line
+        (preview.updates if find_person(clean.email) else preview.new).append(clean)
     return preview
 
 
@@ -177,15 +179,18 @@ def import_people_csv(text: str) -> ImportPreview:
                 department=data.department,
                 job_role=data.role,
                 location=data.location,
+                staff_number=data.staff_number or None,
             )
         now = utcnow()
         for data in preview.updates:
+            badge = {} if data.staff_number is None else {"staff_number": data.staff_number or None}
             Person.update(
                 name=data.name,
                 department=data.department,
                 job_role=data.role,
                 location=data.location,
                 updated_at=now,
+                **badge,
             ).where(peewee.fn.LOWER(Person.email) == data.email.lower()).execute()
     return preview
 

@@ -35,6 +35,8 @@ class SessionRow:
     taken: int
     waitlisted: int
     status: str
+    trainer_calendar: str = "not_invited"
+    """The trainer's answer to their invitation (an enrolment's calendar states)."""
 
     @property
     def full(self) -> bool:
@@ -105,6 +107,7 @@ def session_page(
             Session.max_attendees,
             Session.cancelled_at,
             Session.finalised_at,
+            Session.trainer_calendar,
             trainer_person.name.alias("trainer_name"),
         )
         .join(Trainer, peewee.JOIN.LEFT_OUTER, on=(Session.trainer == Trainer.id))
@@ -136,6 +139,7 @@ def session_page(
                 taken=c.get("enrolled", 0) + c.get("attended", 0) + c.get("no_show", 0),
                 waitlisted=c.get("waitlisted", 0),
                 status=session_status(s, now),
+                trainer_calendar=s.trainer_calendar,
             )
         )
     return SessionPage(offset=offset, rows=rows, total=total, exact=exact)
@@ -215,6 +219,9 @@ class SessionDetail:
     max_attendees: int | None
     expiry_months: int | None
     status: str
+    trainer_calendar: str
+    trainer_responded_at: datetime | None
+    trainer_comment: str | None
     cancel_reason: str | None
     finalised: bool
     visibility: dict[str, list[str]]
@@ -301,6 +308,9 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
         max_attendees=session.max_attendees,
         expiry_months=session.expiry_months,
         status=session_status(session, now),
+        trainer_calendar=session.trainer_calendar,
+        trainer_responded_at=session.trainer_responded_at,
+        trainer_comment=session.trainer_response_comment,
         cancel_reason=session.cancel_reason,
         finalised=session.finalised_at is not None,
         visibility=rules_of(session),
@@ -484,3 +494,35 @@ def declined_of(session_id: int) -> list[Declined]:
         .order_by(Enrolment.responded_at.desc(nulls="LAST"), Enrolment.id)
     )
     return [Declined(e.person.name, e.person.email, e.responded_at, e.status) for e in query]
+
+
+@dataclass(frozen=True)
+class TrainerDecline:
+    """An upcoming session whose trainer declined and that still has them assigned."""
+
+    session_id: int
+    title: str
+    start: datetime
+    trainer: str
+
+
+def trainer_declines(now: datetime | None = None) -> list[TrainerDecline]:
+    """Sessions not yet started, not cancelled, whose trainer declined: someone must step in."""
+    now = now or utcnow()
+    rows = (
+        Session.select(Session.id, Session.title, Session.start, Person.name)
+        .join(Trainer, on=(Session.trainer == Trainer.id))
+        .join(Person, on=(Trainer.person == Person.id))
+        .where(
+            (Session.trainer_calendar == "declined")
+            & (Session.start > now)
+            & Session.cancelled_at.is_null()
+        )
+        .order_by(Session.start, Session.id)
+        .limit(50)
+        .tuples()
+    )
+    return [
+        TrainerDecline(sid, title, Session.start.python_value(start), name)
+        for sid, title, start, name in rows
+    ]

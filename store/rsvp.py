@@ -22,6 +22,7 @@ from store.replydata import (
 )
 from store.serialize import iso
 from store.settings import Settings, current_settings
+from store.trainer_rsvp import decide_trainer_reply
 
 PARTSTAT_STATES = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
 """Answers that change the Calendar column."""
@@ -293,6 +294,9 @@ def _decide(
     senders = {a for a in (message.from_address, message.sender_address) if a}
     chosen, enrolment = _match(session, item.attendees, senders)
     if chosen is None or enrolment is None:
+        trainer = decide_trainer_reply(message, item, session, senders, settings, received_at, now)
+        if trainer is not None:
+            return _Decision(*trainer)
         return _Decision(
             "ignored",
             "attendee is not on this session",

@@ -55,6 +55,8 @@ def session_dict(
         "series_id": session.series_id,
         "uid": session.uid,
         "sequence": session.sequence,
+        "trainer_calendar": session.trainer_calendar,
+        "trainer_responded_at": iso(session.trainer_responded_at),
     }
 
 
@@ -76,6 +78,7 @@ def enrolment_dict(enrolment: Enrolment, person: Person | None = None) -> dict[s
         "comment": enrolment.response_comment,
         "waitlist_position": enrolment.waitlist_position,
         "created_at": iso(enrolment.created_at),
+        "recorded_after": bool(enrolment.recorded_after),
     }
 
 

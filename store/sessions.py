@@ -136,6 +136,7 @@ def create_sessions(
                 location=clean.location,
                 online_url=_meeting_link(token) if clean.generate_link else clean.online_url,
                 trainer=clean.trainer,
+                trainer_calendar="invited" if clean.trainer is not None else "not_invited",
                 max_attendees=clean.max_attendees,
                 expiry_months=clean.expiry_months,
                 notes=clean.notes,
@@ -276,6 +277,13 @@ def edit_session(
             return result
         if result.calendar_changed:
             session.sequence += 1
+        if "trainer" in result.changed:
+            # The new trainer has not answered yet; the old one's answer no longer counts.
+            session.trainer_calendar = "invited" if session.trainer_id else "not_invited"
+            session.trainer_responded_at = None
+            session.trainer_response_comment = None
+            session.trainer_response_sequence = None
+            session.trainer_response_dtstamp = None
         session.updated_at = utcnow()
         session.save()
         _write_details(session, clean)

@@ -128,6 +128,12 @@ class Settings:
     """Template of generated meeting links; ``{room}`` is a token unique to the session."""
     max_message_bytes: int = 5_000_000
     """Inbound messages larger than this are logged and not parsed."""
+    kiosk_opens_minutes: int = 30
+    """The kiosk check-in opens this many minutes before a session starts."""
+    kiosk_closes_minutes: int = 0
+    """The kiosk check-in closes this many minutes after the start; 0 means at the end."""
+    kiosk_exit_pin: str = ""
+    """What the admin types after ``ctrl+x`` to leave the kiosk; the kiosk needs one."""
 
     keymap: Mapping[str, str] = field(default_factory=dict)
     """Key remapping for the app: binding id -> keys."""
@@ -254,6 +260,9 @@ def _validate(s: Settings) -> None:
             raise ValidationError("must be a port number between 1 and 65535", field=key)
     if s.reminder_hours < 0:
         raise ValidationError("must not be negative", field="reminder_hours")
+    for key in ("kiosk_opens_minutes", "kiosk_closes_minutes"):
+        if getattr(s, key) < 0:
+            raise ValidationError("must not be negative", field=key)
     if "@" not in s.organizer_email:
         raise ValidationError("must be an email address", field="organizer_email")
 

@@ -10,12 +10,14 @@ from pathlib import Path
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
 from screens.base import report_worker_failure
 from screens.messages import DataChanged, StatusUpdate
+from store.read_models import TrainerDecline
 from store.settings import Settings, use_settings
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
 from tui.palette import RollcallCommands
@@ -86,6 +88,17 @@ AREAS: list[Area] = [
 """Every area the admin can switch to, in key order."""
 
 
+DECLINE_CHECK_SECONDS = 20.0
+"""How often the app looks for trainers' declines (they may arrive through the worker)."""
+
+
+@dataclass
+class TrainerDeclines(Message):
+    """Upcoming sessions whose trainer declined, as read now."""
+
+    declines: list[TrainerDecline]
+
+
 def _factory(area: Area) -> Callable[[], Screen[None]]:
     def build() -> Screen[None]:
         return area.load()()
@@ -130,6 +143,8 @@ class RollcallApp(App[None]):
             self.set_keymap(dict(settings.keymap))
         self.mail = MailRunner(self, settings)
         """The background mail jobs (started on mount when the settings say so)."""
+        self.declines_seen: set[int] = set()
+        """Sessions whose trainer's decline the status line already announced."""
 
     def on_mount(self) -> None:
         """Open the learner view or the sessions list; start the mail jobs for admins."""
@@ -142,6 +157,9 @@ class RollcallApp(App[None]):
             self.switch_mode("sessions")
             if self.mail.start():
                 self.status_text = "mail: sending and polling in the background"
+            # Whoever reads the replies (this app or the worker), a trainer's decline shows here.
+            self.check_trainer_declines()
+            self.set_interval(DECLINE_CHECK_SECONDS, self.check_trainer_declines)
             return
         from screens.learner import LearnerScreen
 
@@ -210,6 +228,42 @@ class RollcallApp(App[None]):
         """Switch between a light and a dark theme."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
+    def check_trainer_declines(self) -> None:
+        """Look for upcoming sessions whose trainer declined (in a worker thread)."""
+        self.run_worker(
+            self._read_trainer_declines,
+            thread=True,
+            group="trainer-declines",
+            exclusive=True,
+            exit_on_error=False,
+            name="trainer declines",
+        )
+
+    def _read_trainer_declines(self) -> None:
+        from screens.base import db_thread
+        from store.read_models import trainer_declines
+
+        with db_thread():
+            found = trainer_declines()
+        self.post_message(TrainerDeclines(found))
+
+    @on(TrainerDeclines)
+    def _trainer_declines(self, event: TrainerDeclines) -> None:
+        ids = {d.session_id for d in event.declines}
+        new = [d for d in event.declines if d.session_id not in self.declines_seen]
+        self.declines_seen = ids
+        if not new:
+            return
+        zone = self.settings.zone
+        first = new[0]
+        start = first.start.astimezone(zone)
+        more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
+        self.status_text = (
+            f"Trainer declined: {first.trainer} for {first.title} #{first.session_id} "
+            f"{start:%a} {start.day} {start:%b %H:%M}{more}; open it, t assigns another"
+        )
+        self.status_error = True
+
     @on(StatusUpdate)
     def _status(self, event: StatusUpdate) -> None:
         self.status_text = event.text
@@ -228,11 +282,51 @@ class RollcallApp(App[None]):
         report_worker_failure(self.screen, event)
 
 
+class KioskApp(App[None], inherit_bindings=False):
+    """The kiosk mode: one session's check-in screen and nothing else.
+
+    No inherited keys (ctrl+q, ctrl+c), no command palette, no areas, no help,
+    no text selection; the screen's ``ctrl+x`` and the exit PIN end it.
+    """
+
+    TITLE = "rollcall kiosk"
+    CSS_PATH = [STYLES / "global.tcss", STYLES / "screens.tcss"]
+    ENABLE_COMMAND_PALETTE = False
+    ALLOW_SELECT = False
+    BINDINGS = []
+
+    def __init__(self, settings: Settings, session_id: int) -> None:
+        super().__init__()
+        self.settings = settings
+        """The settings in force (time zone, kiosk window and exit PIN)."""
+        self.session_id = session_id
+        use_settings(settings)
+
+    def on_mount(self) -> None:
+        """Show the check-in screen."""
+        from screens.kiosk import KioskScreen
+
+        self.push_screen(KioskScreen(self.session_id, self.settings.kiosk_exit_pin))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Refuse every app action a key or a click could reach (quit, palette, screenshot)."""
+        return False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Report failures of the app's own workers on the kiosk screen."""
+        report_worker_failure(self.screen, event)
+
+
 def make_app(settings: Settings, as_email: str | None = None) -> RollcallApp:
     """Build the app; the CLI and the tests share this factory."""
     return RollcallApp(settings, as_email=as_email)
 
 
-def run_app(settings: Settings, as_email: str | None = None) -> None:
-    """Open the app on the already opened database."""
+def run_app(
+    settings: Settings, as_email: str | None = None, *, kiosk_session: int | None = None
+) -> None:
+    """Open the app on the already opened database (the kiosk mode with `kiosk_session`)."""
+    if kiosk_session is not None:
+        KioskApp(settings, kiosk_session).run()
+        return
     make_app(settings, as_email).run()

@@ -33,6 +33,8 @@ SESSION_KEYS = {
     "series_id",
     "uid",
     "sequence",
+    "trainer_calendar",
+    "trainer_responded_at",
 }
 ENROLMENT_KEYS = {
     "email",
@@ -43,6 +45,7 @@ ENROLMENT_KEYS = {
     "comment",
     "waitlist_position",
     "created_at",
+    "recorded_after",
 }
 DAY = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
 

@@ -108,7 +108,7 @@ def test_pathway_add_require_list_show_and_progress(cli: Cli) -> None:
             ],
         }
     ]
-    assert cli.run("enrol", "1", "ann@example.org").returncode != 0  # started: admin cannot enrol
+    assert cli.run("book", "1", "ann@example.org").returncode != 0  # started: cannot be booked
     csv_file = cli.tmp / "done.csv"
     csv_file.write_text("email,item,completed_on\nann@example.org,Induction,2026-01-05\n")
     imported = cli.run("completion", "import", str(csv_file))

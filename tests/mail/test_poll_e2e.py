@@ -25,7 +25,7 @@ from store.db import close_database, database, open_database
 from store.errors import ServiceUnavailable
 from store.inbound import InboundMessage
 from store.models import Enrolment, Session
-from store.people import PersonInput, add_person
+from store.people import PersonInput, add_person, add_trainer
 from store.session_input import SessionInput
 from store.sessions import create_sessions
 from store.settings import Settings, load_settings, use_settings
@@ -81,7 +81,9 @@ def rollcall(env: dict[str, str], *args: str) -> tuple[int, Any, str]:
     return out.returncode, data, out.stderr
 
 
-def make_session(people: list[str], *, mark_invited: bool = True) -> Session:
+def make_session(
+    people: list[str], *, mark_invited: bool = True, trainer: str | None = None
+) -> Session:
     session = create_sessions(
         SessionInput(
             title="Fire Safety",
@@ -89,6 +91,7 @@ def make_session(people: list[str], *, mark_invited: bool = True) -> Session:
             start="09:30",
             duration_minutes=60,
             location="Room 1",
+            trainer=trainer,
         )
     )[0]
     for email in people:
@@ -338,3 +341,69 @@ def test_a_failing_message_in_a_group_rolls_back_alone(
     assert {e.calendar for e in Enrolment.select()} == {"declined"}
     assert len(mail_servers.messages(ORGANIZER, "rollcall/processed")) == len(learners)
     assert poll_once(db).fetched == 0
+
+
+def test_trainer_replies_update_the_session_and_a_decline_alerts_the_admins(
+    mail_servers: MailServers, env: dict[str, str], db: Settings
+) -> None:
+    trainer = "tess.trainer@example.test"
+    smtp = {
+        "ROLLCALL_SMTP_HOST": mail_servers.smtp_host,
+        "ROLLCALL_SMTP_PORT": str(mail_servers.smtp_port),
+        "ROLLCALL_SMTP_SECURITY": "none",
+    }
+    mail_servers.add_mailbox(trainer)
+    mail_servers.wipe(trainer)
+    add_trainer(trainer, "Tess Trainer")
+    session = make_session([], mark_invited=False, trainer=trainer)
+    # The trainer's invitation goes out for real and lands in their mailbox.
+    code, sent, err = rollcall({**env, **smtp}, "mail", "send", "--json")
+    assert code == 0, err
+    assert sent["failed"] == 0
+    invitations = [m for m in mail_servers.messages(trainer) if "Trainer invitation" in m.subject]
+    assert len(invitations) == 1
+    uid = Session.get_by_id(session.id).uid
+    code, shown, _ = rollcall(env, "session", "show", str(session.id), "--json")
+    assert (shown["trainer_calendar"], shown["trainer_responded_at"]) == ("invited", None)
+
+    # Thunderbird's accept, sent by the trainer through SMTP.
+    raw, partstat = client_reply("thunderbird", uid, trainer, ORGANIZER, T0)
+    assert partstat == "ACCEPTED"
+    deliver_smtp(mail_servers, raw, trainer)
+    code, report, err = rollcall(env, "mail", "poll", "--json")
+    assert code == 0, err
+    assert report == {"fetched": 1, "applied": 1, "ignored": 0}
+    code, shown, _ = rollcall(env, "session", "show", str(session.id), "--json")
+    assert shown["trainer_calendar"] == "accepted"
+    assert shown["trainer_responded_at"] == T0.isoformat()
+    assert shown["enrolments"] == []
+
+    # Someone else answering for the trainer changes nothing.
+    forged = reply_message(
+        reply_ics(uid, trainer, "DECLINED", dtstamp=T0 + timedelta(hours=1), organizer=ORGANIZER),
+        sender="mallory@example.test",
+    )
+    deliver_smtp(mail_servers, forged, "mallory@example.test")
+    # Gmail's decline, newer, from the trainer.
+    raw, partstat = client_reply("gmail", uid, trainer, ORGANIZER, T0 + timedelta(hours=2))
+    assert partstat == "DECLINED"
+    deliver_smtp(mail_servers, raw, trainer)
+    code, report, err = rollcall(env, "mail", "poll", "--json")
+    assert code == 0, err
+    assert report == {"fetched": 2, "applied": 1, "ignored": 1}
+    code, shown, _ = rollcall(env, "session", "show", str(session.id), "--json")
+    assert shown["trainer_calendar"] == "declined"
+    assert shown["trainer_responded_at"] == (T0 + timedelta(hours=2)).isoformat()
+    code, log, _ = rollcall(env, "mail", "inbound", "--json")
+    forged_entry = next(r for r in log if r["from"] == "mallory@example.test")
+    assert forged_entry["reason"] == "sender is not the attendee"
+
+    # The decline queued an alert to the organizer's address, and it is delivered.
+    code, outbox, _ = rollcall(env, "mail", "outbox", "--json")
+    alerts = [m for m in outbox if m["kind"] == "trainer_declined"]
+    assert [a["recipient"] for a in alerts] == [ORGANIZER]
+    code, sent, err = rollcall({**env, **smtp}, "mail", "send", "--json")
+    assert code == 0, err
+    alert = next(m for m in mail_servers.messages(ORGANIZER) if "Trainer declined" in m.subject)
+    assert "Tess Trainer" in alert.text
+    assert "Fire Safety" in alert.subject

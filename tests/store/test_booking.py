@@ -117,7 +117,7 @@ def test_past_and_started_sessions_cannot_be_booked() -> None:
         assert "already started" in str(err.value)
     with time_machine.travel(created.end + timedelta(minutes=1), tick=False):
         with pytest.raises(RuleViolation):
-            enrol(created.id, "a@example.org")
+            book(created.id, "a@example.org", check_visibility=False)
     assert Enrolment.select().count() == 0
 
 

@@ -45,3 +45,44 @@ def test_newer_database_is_refused(store: str) -> None:
         open_database(store)
     assert err.value.field == "db"
     assert "newer" in str(err.value)
+
+
+def test_attendance_columns_are_added_to_a_version_3_database(store: str) -> None:
+    """A database made before the kiosk, sheet and trainer answers gains their columns."""
+    from store.models import Enrolment, Session
+    from store.people import PersonInput, add_person
+    from tests.builders import session, trainer
+
+    made = session()
+    trainer()
+    taught = session(title="Taught", trainer="trainer@example.test")
+    add_person(PersonInput("ann@example.org", "Ann"))
+    db = database.obj
+    db.execute_sql("DROP INDEX IF EXISTS person_staff_number_lower")
+    dropped = {
+        "person": ["staff_number"],
+        "session": [
+            "trainer_calendar",
+            "trainer_responded_at",
+            "trainer_response_comment",
+            "trainer_response_sequence",
+            "trainer_response_dtstamp",
+        ],
+        "enrolment": ["recorded_after"],
+    }
+    for table, columns in dropped.items():
+        for column in columns:
+            db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN {column}')
+    with SchemaVersion.bind_ctx(db):
+        SchemaVersion.update(version=3).execute()
+    open_database(store)
+    assert current_version(database.obj) == SCHEMA_VERSION
+    for table, columns in dropped.items():
+        present = {c.name for c in database.obj.get_columns(table)}
+        assert set(columns) <= present, table
+    assert Session.get_by_id(made.id).trainer_calendar == "not_invited"
+    assert Session.get_by_id(taught.id).trainer_calendar == "invited"
+    from store.booking import enrol
+
+    assert enrol(made.id, "ann@example.org").enrolment.recorded_after is False
+    assert Enrolment.get().recorded_after is False

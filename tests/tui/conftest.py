@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 import time_machine
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -134,7 +136,7 @@ async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
         await pilot.pause()
 
 
-def screen_text(app: RollcallApp) -> str:
+def screen_text(app: App[Any]) -> str:
     """The screen as plain text, for assertions on what the admin sees."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
@@ -148,3 +150,22 @@ def no_blink(app: RollcallApp) -> None:
 def session_row(session_id: int) -> Session:
     """The session as stored now."""
     return Session.get_by_id(session_id)
+
+
+async def preview_csv(pilot: Pilot[None], path: object) -> str:
+    """Type a CSV path into the open import modal, press enter and return the preview text."""
+    from textual.widgets import Static
+
+    modal = pilot.app.screen
+    modal.query_one("#path", Input).value = str(path)
+    await pilot.press("enter")
+    await settle(pilot)
+    return str(modal.query_one("#preview", Static).render())
+
+
+async def pick_in_picker(pilot: Pilot[None], text: str) -> None:
+    """Type `text` into the open people picker and choose the first match."""
+    await pilot.press(*text)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)

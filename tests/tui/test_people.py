@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Button, DataTable, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label
 
 from screens.people import ImportModal, PeopleScreen, PersonForm
 from screens.trainers import TrainerForm, TrainersScreen
 from screens.widgets.paged_table import PagedTable
 from store.models import Person, Trainer
-from tests.tui.conftest import Data, screen_text, settle
+from tests.tui.conftest import Data, preview_csv, screen_text, settle
 from tui.app import RollcallApp
 
 
@@ -83,10 +83,7 @@ async def test_csv_import_shows_errors_by_line_then_imports(
         await pilot.press("i")
         modal = app.screen
         assert isinstance(modal, ImportModal)
-        modal.query_one("#path", Input).value = str(bad)
-        await pilot.press("enter")
-        await settle(pilot)
-        preview = str(modal.query_one("#preview", Static).render())
+        preview = await preview_csv(pilot, bad)
         assert "1 new, 1 updated, 1 error(s)" in preview
         assert "line 3: email 'broken' is not a valid email address" in preview
         assert modal.query_one("#import", Button).disabled

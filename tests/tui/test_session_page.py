@@ -14,7 +14,7 @@ from screens.session import SessionScreen
 from store.clock import utcnow
 from store.models import Enrolment, EnrolmentNote, Person, Session
 from store.settings import Settings
-from tests.tui.conftest import Data, screen_text, settle
+from tests.tui.conftest import Data, pick_in_picker, screen_text, settle
 from tui.app import RollcallApp, make_app
 
 
@@ -105,10 +105,7 @@ async def test_add_a_person_by_search_and_write_a_note(app: RollcallApp, data: D
         page = await open_session(app, pilot, data.empty)
         await pilot.press("plus")
         assert isinstance(app.screen, PeoplePicker)
-        await pilot.press(*"grace")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await pick_in_picker(pilot, "grace")
         assert app.screen is page
         assert status_of(data.empty, "grace.garcia@example.org") == "enrolled"
         assert "Grace Garcia" in screen_text(app)

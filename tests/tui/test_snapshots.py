@@ -61,9 +61,9 @@ def test_session_page(
     snap_compare: Callable[..., bool], app: RollcallApp, data: Data, size: Any
 ) -> None:
     """First Aid at Work's page: title, "#2 scheduled", Mon 30 Nov 2026 13:00-16:00 · Room
-    2, trainer Ivan Petrov, 2 places, for everyone. "Attendees 2/2" lists Ann Adams and Ben
-    Baker, enrolled, Calendar "?" (tentative) answered 23 Nov 07:00; the detail line
-    repeats Ann's answer. "Waitlist (2)" lists Chloe Chen #1 and Dev Dubois #2. Footer:
-    a Attended / n No-show greyed out (not started), p Promote, + Add, x Remove, o Note,
-    m Email."""
+    2, trainer Ivan Petrov "✉ invited, no answer yet", 2 places, for everyone. "Attendees
+    2/2" lists Ann Adams and Ben Baker, enrolled, Calendar "?" (tentative) answered 23 Nov
+    07:00; the detail line repeats Ann's answer. "Waitlist (2)" lists Chloe Chen #1 and Dev
+    Dubois #2. Footer: a Attended / n No-show greyed out (not started), p Promote, + Add,
+    x Remove, o Note, m Email, s Sign-in sheet."""
     assert snap_compare(app, terminal_size=size, run_before=_session_page)

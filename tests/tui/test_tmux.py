@@ -80,7 +80,8 @@ def test_open_search_open_and_mark_the_register(terminal: tuple[Terminal, Path])
     shown = term.wait_for("Fire Safety", absent="Data Protection")
     time.sleep(0.5)
     term.keys("Enter", "Enter")  # to the list, then open the oldest Fire Safety (in the past)
-    shown = term.wait_for("Trainer ")  # the details line appears once the page is read
+    # The details appear once the page is read ("Trainer" alone is also the list's header).
+    shown = term.wait_for("Attendees ")
     session_id = int(re.search(r"Fire Safety\s+#(\d+)", shown).group(1))  # type: ignore[union-attr]
     first = re.search(r"^\s*Name.*\n\s*(\S+ \S+)", shown, re.M).group(1)  # type: ignore[union-attr]
     term.keys("n")
@@ -108,3 +109,100 @@ def _alive(term: Terminal) -> bool:
         ).returncode
         == 0
     )
+
+
+def _kiosk_terminal(tmp_path: Path, start_in_minutes: int) -> tuple[Terminal, Path, int]:
+    """A session starting `start_in_minutes` from now with Ann booked, its kiosk in tmux."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    db = tmp_path / "kiosk.db"
+    env = {
+        **os.environ,
+        "ROLLCALL_TIMEZONE": "Europe/London",
+        "ROLLCALL_DB": str(db),
+        "XDG_CONFIG_HOME": f"{tmp_path}/config",
+        "XDG_DATA_HOME": f"{tmp_path}/data",
+    }
+
+    def run(*args: str) -> str:
+        out = subprocess.run([ROLLCALL, *args], check=True, env=env, capture_output=True, text=True)
+        return out.stdout
+
+    start = datetime.now(ZoneInfo("Europe/London")) + timedelta(minutes=start_in_minutes)
+    run("person", "add", "--email", "ann@example.org", "--name", "Ann Ängel")
+    added = run(
+        "session", "add", "--title", "Ladder Safety", "--date", f"{start:%Y-%m-%d}",
+        "--start", f"{start:%H:%M}", "--duration", "120", "--location", "Yard", "--json",
+    )  # fmt: skip
+    session_id = int(re.search(r"\d+", added.split("[", 1)[1]).group(0))  # type: ignore[union-attr]
+    if start_in_minutes > 0:
+        run("book", str(session_id), "ann@example.org")
+    else:
+        run("enrol", str(session_id), "ann@example.org")
+    term = Terminal(f"rollcall-kiosk-{uuid.uuid4().hex[:8]}")
+    command = (
+        f"env TERM=xterm-256color XDG_CONFIG_HOME={tmp_path}/config XDG_DATA_HOME={tmp_path}/data "
+        f"ROLLCALL_TIMEZONE=Europe/London ROLLCALL_KIOSK_EXIT_PIN=8642 "
+        f"{ROLLCALL} --db {db} kiosk {session_id}"
+    )
+    term.tmux("new-session", "-d", "-s", "rc", "-x", "110", "-y", "32", command)
+    return term, db, session_id
+
+
+def _status(db: Path, session_id: int) -> str:
+    with sqlite3.connect(db) as conn:
+        (status,) = conn.execute(
+            "SELECT e.status FROM enrolment e JOIN person p ON p.id = e.person_id "
+            "WHERE e.session_id = ? AND p.email = 'ann@example.org'",
+            (session_id,),
+        ).fetchone()
+    return str(status)
+
+
+def test_kiosk_checks_in_and_cannot_be_left_without_the_pin(tmp_path: Path) -> None:
+    term, db, session_id = _kiosk_terminal(tmp_path, start_in_minutes=-5)
+    try:
+        term.wait_for("Ladder Safety")
+        term.wait_for("Check-in open until")
+        time.sleep(0.5)
+        term.tmux("send-keys", "-t", "rc", "-l", "ann@example.org")
+        term.keys("Enter")
+        term.wait_for("Welcome, Ann Ängel!")
+        assert _status(db, session_id) == "attended"
+        term.tmux("send-keys", "-t", "rc", "-l", "stranger@example.org")
+        term.keys("Enter")
+        term.wait_for("could not find")
+        for key in ("Escape", "C-q", "C-c", "C-p", "q"):
+            term.keys(key)
+        time.sleep(1)
+        assert _alive(term), "a key left the kiosk without the PIN"
+        shown = term.screen()
+        assert "Ladder Safety" in shown
+        assert "palette" not in shown.lower()
+        term.keys("C-x")
+        term.wait_for("exit PIN")
+        term.tmux("send-keys", "-t", "rc", "-l", "8642")
+        term.keys("Enter")
+        deadline = time.monotonic() + 10
+        while _alive(term) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(term), "the exit PIN did not close the kiosk"
+    finally:
+        subprocess.run(["tmux", "-L", term.socket, "kill-server"], capture_output=True)
+
+
+def test_kiosk_before_the_window_says_when_check_in_opens(tmp_path: Path) -> None:
+    term, db, session_id = _kiosk_terminal(tmp_path, start_in_minutes=180)
+    try:
+        term.wait_for("Check-in opens at")
+        term.tmux("send-keys", "-t", "rc", "-l", "ann@example.org")
+        term.keys("Enter")
+        # The answer box says it too, beside the window line.
+        deadline = time.monotonic() + 10
+        while term.screen().count("Check-in opens at") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert term.screen().count("Check-in opens at") == 2, term.screen()
+        assert _status(db, session_id) == "enrolled"
+    finally:
+        subprocess.run(["tmux", "-L", term.socket, "kill-server"], capture_output=True)
