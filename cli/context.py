@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import click
+import peewee
 
 from store.errors import RollcallError, ServiceUnavailable
 from store.settings import Settings
 
-AppOpener = Callable[[Settings, str | None], None]
-"""Opens the Textual app for the settings, as a learner when given an email."""
+AppOpener = Callable[[Settings, str | None, bool], None]
+"""Opens the Textual app for the settings, as a learner when given an email.
+
+The flag restricts the app for a forced command (no screenshots to files).
+"""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,10 +52,14 @@ class Context:
         """Open (and migrate) the database; returns the settings."""
         settings = self.settings
         if not self._opened:
+            from store.access import actor_is_set, local_actor, set_actor
             from store.db import open_database
 
             open_database(settings.db)
             self._opened = True
+            # `rollcall shell` has already said who acts; otherwise the OS login does.
+            if not actor_is_set():
+                set_actor(local_actor(settings))
         return settings
 
 
@@ -72,8 +80,18 @@ def handle_errors(func: F) -> F:
             fail(str(exc), EXIT_RULE)
         except ServiceUnavailable as exc:
             fail(str(exc), EXIT_SERVICE)
+        except peewee.OperationalError as exc:
+            # "database is locked" after the busy timeout, a lost connection: nothing changed.
+            fail(f"database: {str(exc).strip().splitlines()[0]}", EXIT_SERVICE)
 
     return wrapper  # type: ignore[return-value]
+
+
+def say(text: object) -> None:
+    """Print a line for a person at a terminal, stored text made safe to print."""
+    from store.printable import printable
+
+    click.echo(printable(text))
 
 
 def emit_json(data: Any) -> None:

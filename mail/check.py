@@ -29,7 +29,7 @@ class CheckResult:
 
 def check_database(settings: Settings) -> CheckResult:
     """Open (and migrate) the configured database."""
-    from store.db import is_postgres, open_database
+    from store.db import is_postgres, open_database, redact_url
 
     try:
         open_database(settings.db)
@@ -38,7 +38,9 @@ def check_database(settings: Settings) -> CheckResult:
     except RollcallError as exc:
         return CheckResult("database", False, str(exc))
     kind = "PostgreSQL" if is_postgres() else "SQLite"
-    where = settings.db or "the default file in the user data directory"
+    where = (
+        redact_url(settings.db) if settings.db else "the default file in the user data directory"
+    )
     return CheckResult("database", True, f"{kind} at {where} is open and up to date")
 
 

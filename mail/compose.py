@@ -200,12 +200,18 @@ def render_html(
     return _template("layout.html").safe_substitute(subject=html.escape(subject), body=body)
 
 
+def header_value(value: str) -> str:
+    """One line for a header: CR, LF and other controls become spaces (no header injection)."""
+    return " ".join("".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in value).split())
+
+
 def _address_header(name: str, address: str) -> str:
     # The legacy formataddr RFC 2047-encodes a non-ASCII display name.
-    return formataddr((name, address), charset="utf-8")
+    return formataddr((header_value(name), header_value(address)), charset="utf-8")
 
 
 def _text_header(name: str, value: str) -> str:
+    value = header_value(value)
     if (
         value.isascii()
         and len(value) < 900

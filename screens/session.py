@@ -491,12 +491,14 @@ class SessionScreen(RollcallScreen):
 
     @work(thread=True, exit_on_error=False, group="session-write")
     def _note(self, enrolment_id: int, text: str) -> None:
-        from store.booking import add_note
-        from store.db import write_transaction
-        from store.models import Enrolment
+        from store.booking import write_note
 
-        with db_thread(), write_transaction():
-            add_note(Enrolment.get_by_id(enrolment_id), text, "admin")
+        try:
+            with db_thread():
+                write_note(enrolment_id, text)
+        except RollcallError as exc:
+            self.post_message(RuleRefused(str(exc), exc.field))
+            return
         self.post_message(self.Done("Note added"))
 
     def action_finalise(self) -> None:

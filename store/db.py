@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
 import peewee
 
 from store.errors import ServiceUnavailable, ValidationError
+
+T = TypeVar("T")
 
 database = peewee.DatabaseProxy()
 """Every model binds to this proxy; `open_database` points it at a real database."""
@@ -59,6 +62,27 @@ def make_database(url: str) -> peewee.Database:
             field="db",
         )
     return _sqlite(url)
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL or path (None for PostgreSQL and ``:memory:``)."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("postgresql", "postgres") or url == ":memory:":
+        return None
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        return "/" + path.lstrip("/") if url.startswith("sqlite:////") else path or None
+    return str(Path(url).expanduser())
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password shown as ``***``, for messages, logs and `config check`."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rsplit("@", 1)[1]
+    user = parsed.username or ""
+    return parsed._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def _sqlite(path: str) -> peewee.SqliteDatabase:
@@ -121,6 +145,16 @@ def write_transaction() -> Iterator[None]:
     else:
         with db.atomic():
             yield
+
+
+BATCH_ROWS = 500
+"""Rows a long import writes per transaction, so other writers wait a moment at most."""
+
+
+def in_batches(items: Sequence[T], size: int = BATCH_ROWS) -> Iterator[Sequence[T]]:
+    """`items` in slices of `size`: each one is written in its own short transaction."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def lock_for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:

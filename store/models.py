@@ -79,6 +79,8 @@ class Person(BaseModel):
     location = CharField(max_length=200, default="")
     active = BooleanField(default=True)
     notes = TextField(default="")
+    manager = ForeignKeyField("self", null=True, backref="reports", on_delete="SET NULL")
+    """The person this one reports to (a manager sees their reports' training)."""
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 

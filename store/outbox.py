@@ -19,6 +19,7 @@ from typing import Any
 import peewee
 
 from store import notify
+from store.access import audited, record, require
 from store.clock import utcnow
 from store.db import is_postgres, lock_for_update, write_transaction
 from store.errors import RuleViolation, ValidationError
@@ -224,6 +225,7 @@ def outbox_query(status: str | None = None, limit: int | None = None) -> peewee.
     return query
 
 
+@audited("mail.retry")
 def retry_failed(row_ids: Iterable[int] | None = None) -> int:
     """Put failed rows back in the queue (the admin fixed the address); returns how many."""
     with write_transaction():
@@ -270,11 +272,15 @@ def invite(
         raise ValidationError("write a message or send the calendar invitation", field="message")
     if len(text) > 20_000:
         raise ValidationError("message is longer than 20000 characters", field="message")
+    if subject is not None:
+        # A header value: CR/LF would start new headers or the body of the message.
+        subject = " ".join(subject.split())
     if subject is not None and len(subject) > 300:
         raise ValidationError("subject is longer than 300 characters", field="subject")
     now = utcnow()
     with write_transaction():
         session = get_session(session_id)
+        require("email", session=session)
         status = session_status(session, now)
         if status == "cancelled":
             raise RuleViolation(f"session {session.id} is cancelled", field="session")
@@ -335,6 +341,9 @@ def invite(
                 enrolment.save()
             else:
                 result.messaged.append(enrolment.person.email)
+        record(
+            "invite", session, after={"to": result.invited + result.messaged, "subject": subject}
+        )
         return result
 
 

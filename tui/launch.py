@@ -5,11 +5,11 @@ from __future__ import annotations
 from store.settings import Settings
 
 
-def open_app(settings: Settings, as_email: str | None) -> None:
+def open_app(settings: Settings, as_email: str | None, restricted: bool = False) -> None:
     """Run the Textual app; imported only now so scripting commands never load Textual."""
     from tui.app import run_app
 
-    run_app(settings, as_email=as_email)
+    run_app(settings, as_email=as_email, restricted=restricted)
 
 
 def main() -> None:
