@@ -1,10 +1,11 @@
 """The service account's ``authorized_keys``: one forced-command line per person's key.
 
 Each key rollcall manages is a line
-``command="rollcall shell EMAIL",restrict <type> <base64> <comment>`` (the
-gitolite / git-shell pattern): sshd runs `rollcall shell` for that person
-whatever the client asks, with no forwarding, agent, X11 or pty unless the
-server allows one. Lines rollcall did not write are kept as they are. The
+``command="rollcall shell EMAIL",restrict,pty <type> <base64> <comment>``
+(the gitolite / git-shell pattern): sshd runs `rollcall shell` for that
+person whatever the client asks, with no port, agent or X11 forwarding and
+no ~/.ssh/rc; ``pty`` gives back the terminal the app needs (sshd's
+``PermitTTY`` still decides). Lines rollcall did not write are kept as they are. The
 file is rewritten atomically (a temporary file, fsync, rename) under a lock,
 mode 0600, so sshd never reads half a file.
 """
@@ -33,7 +34,7 @@ from store.errors import RuleViolation, ValidationError
 from store.people import get_person
 from store.settings import Settings
 
-_OURS = re.compile(r'^command="(?P<command>[^"]*)",restrict\s+(?P<key>.*)$')
+_OURS = re.compile(r'^command="(?P<command>[^"]*)",restrict(?:,pty)?\s+(?P<key>.*)$')
 _SAFE_COMMENT = re.compile(r"[^\w@.+:=/-]+")
 
 
@@ -169,7 +170,7 @@ def forced_line(settings: Settings, email: str, key: PublicKey) -> str:
     command = f"{settings.shell_command} shell {shlex.quote(email)}"
     if '"' in command or "\\" in command:
         raise ValidationError("must not hold quotes or backslashes", field="shell_command")
-    return f'command="{command}",restrict {key.line()}'
+    return f'command="{command}",restrict,pty {key.line()}'
 
 
 def grant(settings: Settings, email: str, role: str, keys: Sequence[PublicKey]) -> list[str]:

@@ -63,7 +63,7 @@ def _check_unique_name(name: str, exclude: int | None = None) -> None:
 def add_pathway(name: str, description: str = "") -> Pathway:
     """Create an empty pathway; names are unique case-insensitively."""
     clean = _clean_name(name)
-    text = validate.clean_multiline(description)
+    text = validate.long_text(description, "description")
     with write_transaction():
         _check_unique_name(clean)
         return Pathway.create(name=clean, description=text)
@@ -81,7 +81,7 @@ def edit_pathway(
             _check_unique_name(clean, exclude=pathway.id)
             pathway.name = clean
         if description is not None:
-            pathway.description = validate.clean_multiline(description)
+            pathway.description = validate.long_text(description, "description")
         pathway.save()
         return pathway
 

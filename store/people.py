@@ -52,7 +52,7 @@ class PersonInput:
             department=validate.optional_text(self.department, "department"),
             role=validate.optional_text(self.role, "role"),
             location=validate.optional_text(self.location, "location"),
-            notes=validate.clean_multiline(self.notes),
+            notes=validate.long_text(self.notes, "notes"),
         )
 
 
