@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import time
@@ -103,7 +104,8 @@ def test_a_learner_can_book_but_not_delete_nor_get_a_shell(site: Site) -> None:
     assert json.loads(site.local("session", "show", str(site.future), "--json").stdout)
     # The store refuses too when the command is one a learner may run for themselves.
     other = site.ssh("learner", f"unbook {site.own} trainer@example.test")
-    assert other.returncode == 1 and "not allowed for a learner" in other.stderr
+    assert other.returncode == 1
+    assert "not allowed for a learner" in other.stderr
     booked = _ok(site.ssh("learner", f"rollcall book {site.future} learner@example.test --json"))
     assert json.loads(booked.stdout)["status"] == "enrolled"
     for command in ("bash", "/bin/sh -c id", "id; rollcall session list", "scp -t /tmp"):
@@ -162,7 +164,8 @@ def test_a_trainer_marks_their_own_register_only(site: Site) -> None:
     assert refused.returncode == 1
     assert refused.stderr.strip() == "error: not allowed for a trainer"
     edit = site.ssh("trainer", f"session cancel {site.own} --reason nope")
-    assert edit.returncode == 1 and "not allowed for a trainer" in edit.stderr
+    assert edit.returncode == 1
+    assert "not allowed for a trainer" in edit.stderr
     shown = json.loads(_ok(site.local("session", "show", str(site.own), "--json")).stdout)
     assert shown["enrolments"][0]["status"] == "attended"
     other = json.loads(_ok(site.local("session", "show", str(site.other), "--json")).stdout)
@@ -175,9 +178,22 @@ def test_a_trainer_marks_their_own_register_only(site: Site) -> None:
 
 def test_a_manager_reads_their_reports_only(site: Site) -> None:
     refused = site.ssh("boss", "progress learner@example.test")
-    assert refused.returncode == 1 and "not allowed for a manager" in refused.stderr
+    assert refused.returncode == 1
+    assert "not allowed for a manager" in refused.stderr
+    # The learner reports to the manager (the person's manager link).
+    with sqlite3.connect(site.server.config.parent / "rollcall.db") as db:
+        db.execute(
+            "UPDATE person SET manager_id = (SELECT id FROM person WHERE email = ?) "
+            "WHERE email = ?",
+            ("boss@example.test", "learner@example.test"),
+        )
+    _ok(site.ssh("boss", "progress learner@example.test --json"))
     _ok(site.ssh("boss", "progress boss@example.test --json"))
+    assert site.ssh("boss", "progress admin@example.test").returncode == 1
     assert site.ssh("boss", "person list").returncode == 1
+    changed = site.ssh("boss", f"unbook {site.own} learner@example.test")
+    assert changed.returncode == 1
+    assert "not allowed for a manager" in changed.stderr
 
 
 def test_an_admin_can_do_all(site: Site) -> None:
