@@ -55,7 +55,7 @@ class Context:
             from store.access import actor_is_set, local_actor, set_actor
             from store.db import open_database
 
-            open_database(settings.db)
+            open_database(settings.db, password=settings.db_secret())
             self._opened = True
             # `rollcall shell` has already said who acts; otherwise the OS login does.
             if not actor_is_set():

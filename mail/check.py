@@ -35,7 +35,7 @@ def check_database(settings: Settings) -> CheckResult:
         redact_url(settings.db) if settings.db else "the default file in the user data directory"
     )
     try:
-        open_database(settings.db)
+        open_database(settings.db, password=settings.db_secret())
     except ServiceUnavailable as exc:
         detail = f"cannot connect to {where}: {exc.detail}"
         return CheckResult("database", False, detail, unreachable=True)

@@ -32,8 +32,12 @@ def default_sqlite_path() -> Path:
     return default_data_dir() / "rollcall.db"
 
 
-def make_database(url: str) -> peewee.Database:
-    """Build (but do not connect) a Peewee database for a URL or a file path."""
+def make_database(url: str, password: str | None = None) -> peewee.Database:
+    """Build (but do not connect) a Peewee database for a URL or a file path.
+
+    `password` (from a password command) wins over one written in the URL;
+    with neither, libpq reads ``PGPASSFILE`` / ``~/.pgpass``.
+    """
     if not url:
         default = default_sqlite_path()
         default.parent.mkdir(parents=True, exist_ok=True)
@@ -47,7 +51,7 @@ def make_database(url: str) -> peewee.Database:
             host=parsed.hostname or None,
             port=parsed.port or 5432,
             user=unquote(parsed.username) if parsed.username else None,
-            password=unquote(parsed.password) if parsed.password else None,
+            password=password or (unquote(parsed.password) if parsed.password else None),
         )
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
@@ -95,12 +99,14 @@ def _sqlite(path: str) -> peewee.SqliteDatabase:
     return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=30)
 
 
-def open_database(url: str, *, migrate: bool = True) -> peewee.Database:
+def open_database(
+    url: str, *, migrate: bool = True, password: str | None = None
+) -> peewee.Database:
     """Point the store at `url`, connect, and bring the schema up to date.
 
     Raises `ServiceUnavailable` when the database cannot be reached.
     """
-    db = make_database(url)
+    db = make_database(url, password)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)

@@ -80,6 +80,9 @@ class Settings:
     """Database URL: ``sqlite:///abs/path.db``, a file path, or ``postgresql://...``.
     Empty means ``rollcall.db`` in the user data directory."""
 
+    db_password_command: str = ""
+    """A command whose first output line is the PostgreSQL password (kept out of the URL)."""
+
     timezone: str = field(default_factory=system_timezone_name)
     """IANA zone in which times are entered and shown."""
 
@@ -147,6 +150,12 @@ class Settings:
     def zone(self) -> ZoneInfo:
         """The configured zone as a tzinfo."""
         return ZoneInfo(self.timezone)
+
+    def db_secret(self) -> str | None:
+        """The PostgreSQL password from the password command (None: the URL's, or PGPASSFILE)."""
+        if not self.db_password_command:
+            return None
+        return _secret("", self.db_password_command, "db_password_command")
 
     def smtp_secret(self) -> str:
         """The SMTP password, running the password command when one is set."""

@@ -86,6 +86,11 @@ def test_config_check_and_errors_hide_passwords(rollcall: Runner, tmp_path: Path
     for args in (["session", "list"], ["config", "check", "--json"]):
         result = rollcall("--config", str(config), *args, extra_env={"ROLLCALL_DB": url})
         assert "s3cr3t" not in result.stdout + result.stderr
+    # The database password from a command that fails: named, its arguments not shown.
+    failing = {"ROLLCALL_DB": url, "ROLLCALL_DB_PASSWORD_COMMAND": "false --pw s3cr3t-x"}
+    result = rollcall("session", "list", extra_env=failing)
+    refused(result, "db_password_command")
+    assert "s3cr3t" not in result.stderr
 
 
 def test_a_subject_cannot_add_headers() -> None:
