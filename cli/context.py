@@ -65,7 +65,10 @@ class Context:
 
 def fail(message: str, code: int = EXIT_RULE) -> NoReturn:
     """Print one ``error:`` line and exit with `code`."""
-    click.echo(f"error: {message}", err=True)
+    from store.printable import printable
+
+    # One line, whatever stored text the message quotes.
+    click.echo(f"error: {printable(message).replace(chr(10), ' ')}", err=True)
     sys.exit(code)
 
 

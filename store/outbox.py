@@ -56,6 +56,7 @@ def claim(owner: str, limit: int = 200, now: datetime | None = None) -> list[Out
     """
     now = now or utcnow()
     with write_transaction():
+        require("jobs")
         query = Outbox.select(Outbox.id).where(_claimable(now)).order_by(Outbox.id).limit(limit)
         if is_postgres():
             # Parallel senders skip each other's rows instead of queueing behind them.
@@ -381,6 +382,7 @@ def queue_reminders(now: datetime | None = None, hours: int | None = None) -> in
     now = now or utcnow()
     queued = 0
     with write_transaction():
+        require("jobs")
         for enrolment in due_reminders(now, hours):
             stamped = (
                 Enrolment.update(reminder_sent_at=now)

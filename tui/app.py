@@ -189,6 +189,18 @@ class RollcallApp(App[None]):
             if not (self.restricted and command.title == "Screenshot"):
                 yield command
 
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save a screenshot, except in a restricted app (it would write a file on the server)."""
+        if self.restricted:
+            self.notify("Screenshots are not available here", severity="warning")
+            return None
+        return super().deliver_screenshot(filename, path, time_format)
+
     def palette_commands(self) -> list[tuple[str, Callable[[], object], str]]:
         """Commands of the app itself for the command palette."""
         if self.as_email is not None or self.role != "admin":

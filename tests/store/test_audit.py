@@ -23,7 +23,7 @@ from store.access import (
     person_actor,
 )
 from store.completions import import_completions_csv
-from store.db import database
+from store.db import database, is_postgres
 from store.keys import PublicKey, grant, revoke
 from store.models import Enrolment, Session
 from store.pathways import add_pathway
@@ -201,3 +201,32 @@ def test_roles_are_checked_in_the_store(store: str, settings: Settings) -> None:
     # Refused changes left nothing behind, not even an audit row.
     assert AuditEntry.select().count() == before + 2
     assert Session.get_by_id(own.id).cancelled_at is None
+
+
+def test_a_version_3_database_gains_roles_audit_and_managers(store: str) -> None:
+    from store.db import open_database
+    from store.migrations import SCHEMA_VERSION, SchemaVersion, current_version
+
+    db = database.obj
+    # Take the database back to what release 3 made.
+    if is_postgres():
+        # SQLite cannot drop a foreign-key column; there the column check is the IF.
+        db.execute_sql("DROP INDEX IF EXISTS person_manager_id")
+        db.execute_sql("ALTER TABLE person DROP COLUMN manager_id")
+    db.execute_sql("DROP TABLE audit_entry")
+    db.execute_sql("DROP TABLE access_role")
+    with SchemaVersion.bind_ctx(db):
+        SchemaVersion.update(version=3).execute()
+    open_database(store)
+    db = database.obj
+    assert current_version(db) == SCHEMA_VERSION
+    assert "manager_id" in {c.name for c in db.get_columns("person")}
+    with acting_as(ADMIN):
+        boss = person("boss@example.test")
+        ann = person("ann@example.test")
+    ann.manager = boss
+    ann.save()
+    assert [p.email for p in boss.reports] == ["ann@example.test"]
+    assert AuditEntry.select().count() == 2
+    with pytest.raises(peewee.DatabaseError), database.atomic():
+        AuditEntry.delete().execute()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import DataTable, Input, Static
@@ -53,7 +54,9 @@ async def test_audit_area_filters_and_pages(app: RollcallApp, data: Data) -> Non
         assert {r[3] for r in cells(table)} == {str(data.full)}
 
 
-async def test_areas_and_commands_follow_the_role(data: Data, settings: Settings) -> None:
+async def test_areas_and_commands_follow_the_role(
+    data: Data, settings: Settings, tmp_path: Path
+) -> None:
     admin = make_app(settings)
     assert [a.name for a in admin.areas][-2:] == ["mail", "audit"]
     person = find_person(data.people[0])
@@ -72,3 +75,6 @@ async def test_areas_and_commands_follow_the_role(data: Data, settings: Settings
         assert "Quit" in titles
         await pilot.press("7")
         assert not isinstance(trainer.screen, AuditScreen)
+        # Nor by the action itself: nothing is written.
+        assert trainer.deliver_screenshot("x.svg", str(tmp_path)) is None
+        assert not (tmp_path / "x.svg").exists()
