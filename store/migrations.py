@@ -62,7 +62,8 @@ def _m004_access_and_audit(db: peewee.Database) -> None:
     db.create_tables(ACCESS_MODELS, safe=True)
     if "manager_id" not in {c.name for c in db.get_columns("person")}:
         db.execute_sql(
-            "ALTER TABLE person ADD COLUMN manager_id INTEGER REFERENCES person (id) ON DELETE SET NULL"
+            "ALTER TABLE person ADD COLUMN manager_id INTEGER "
+            "REFERENCES person (id) ON DELETE SET NULL"
         )
     db.execute_sql("CREATE INDEX IF NOT EXISTS person_manager_id ON person (manager_id)")
     kind = "sqlite" if isinstance(db, peewee.SqliteDatabase) else "postgresql"
