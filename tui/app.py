@@ -36,8 +36,8 @@ class Area:
     """Imports and returns the screen class (built with no arguments) when first shown."""
     key: str | None = None
     """Key that switches to the area from anywhere."""
-    admin_only: bool = False
-    """Shown to admins only (trainers and managers get the other areas, read-only)."""
+    roles: tuple[str, ...] = ("admin", "trainer", "manager")
+    """The roles the area is shown to (what a role may change, the store decides)."""
 
 
 # Each loader imports its screen module when the area is first opened, so the app
@@ -78,6 +78,10 @@ def _mail() -> type[Screen[None]]:
     return MailScreen
 
 
+STAFF = ("admin", "trainer")
+"""Who sees everyone's people, pathways and reports (a manager sees the sessions only)."""
+
+
 def _audit() -> type[Screen[None]]:
     from screens.audit import AuditScreen
 
@@ -86,12 +90,12 @@ def _audit() -> type[Screen[None]]:
 
 AREAS: list[Area] = [
     Area("sessions", "Sessions", _sessions, "1"),
-    Area("people", "People", _people, "2"),
-    Area("trainers", "Trainers", _trainers, "3"),
-    Area("pathways", "Pathways", _pathways, "4"),
-    Area("reports", "Reports", _reports, "5"),
-    Area("mail", "Mail", _mail, "6", admin_only=True),
-    Area("audit", "Audit", _audit, "7", admin_only=True),
+    Area("people", "People", _people, "2", STAFF),
+    Area("trainers", "Trainers", _trainers, "3", STAFF),
+    Area("pathways", "Pathways", _pathways, "4", STAFF),
+    Area("reports", "Reports", _reports, "5", STAFF),
+    Area("mail", "Mail", _mail, "6", ("admin",)),
+    Area("audit", "Audit", _audit, "7", ("admin",)),
 ]
 """Every area the admin can switch to, in key order."""
 
@@ -136,9 +140,7 @@ class RollcallApp(App[None]):
         """The learner whose view to open, or None for the admin app."""
         use_settings(settings)
         # A learner's app offers their own calendar only: no admin areas, keys or palette entries.
-        self.areas = (
-            [] if as_email else [a for a in AREAS if self.role == "admin" or not a.admin_only]
-        )
+        self.areas = [] if as_email else [a for a in AREAS if self.role in a.roles]
         """The areas whose screens are installed (none in a learner's view)."""
         for area in self.areas:
             self.add_mode(area.name, _factory(area))
