@@ -119,3 +119,16 @@ def test_a_long_import_commits_in_batches(rollcall: Runner, tmp_path: Path) -> N
     imports = [row["after"] for row in audit if row["action"] == "person.import"]
     assert sorted(i["added"] for i in imports) == [100, 500, 500]
     assert len(json.loads(rollcall("person", "list", "--json").stdout)) == 1_100
+
+
+def test_a_locked_database_is_exit_3_with_one_line(rollcall: Runner, tmp_path: Path) -> None:
+    assert rollcall("init").code == 0
+    holder = sqlite3.connect(tmp_path / "cli.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer keeps the lock past the busy timeout
+    try:
+        out = rollcall("person", "add", "--email", "ann@example.test", "--name", "Ann")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert out.code == 3
+    assert out.stderr.strip() == "error: database: database is locked"
