@@ -28,7 +28,7 @@ from peewee import CharField, ForeignKeyField, IntegerField, TextField
 
 from store.clock import utcnow
 from store.errors import RollcallError, ValidationError
-from store.models import BaseModel, Person, Session, UTCDateTimeField
+from store.models import BaseModel, Person, Session, Trainer, UTCDateTimeField
 from store.settings import Settings
 
 ROLES = ("admin", "trainer", "manager", "learner")
@@ -233,8 +233,6 @@ def _refuse(actor: Actor) -> NotAllowed:
 def _trains(actor: Actor, session: Session | int | str | None) -> bool:
     if session is None or actor.person_id is None:
         return False
-    from store.models import Trainer
-
     session_id = session.id if isinstance(session, Session) else int(session)
     return (
         Session.select()

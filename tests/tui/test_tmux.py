@@ -80,6 +80,7 @@ def test_open_search_open_and_mark_the_register(terminal: tuple[Terminal, Path])
     shown = term.wait_for("Fire Safety", absent="Data Protection")
     time.sleep(0.5)
     term.keys("Enter", "Enter")  # to the list, then open the oldest Fire Safety (in the past)
+    term.wait_for("Attendees")  # the page, not the list (whose header also says "Trainer")
     shown = term.wait_for("Trainer ")  # the details line appears once the page is read
     session_id = int(re.search(r"Fire Safety\s+#(\d+)", shown).group(1))  # type: ignore[union-attr]
     first = re.search(r"^\s*Name.*\n\s*(\S+ \S+)", shown, re.M).group(1)  # type: ignore[union-attr]
