@@ -8,6 +8,7 @@ here loads Textual: the worker and scripts start without the TUI.
 from __future__ import annotations
 
 from cli import (
+    access,
     attendance,
     booking,
     completions,
@@ -48,6 +49,9 @@ for command in (
     attendance.attendance,
     attendance.sheet,
     attendance.kiosk,
+    access.access,
+    access.shell,
+    access.audit,
 ):
     main.add_command(command)
 

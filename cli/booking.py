@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.context import Context, emit_json, handle_errors, pass_ctx, say
 
 
 @click.command()
@@ -29,16 +29,16 @@ def available(ctx: Context, email: str, as_json: bool) -> None:
         left = "unlimited" if row["remaining"] is None else f"{row['remaining']} left"
         if row["remaining"] == 0:
             left = "Session full"
-        click.echo(f"{row['id']:>5}  {row['start'][:16]}  {row['title']}  ({left})")
+        say(f"{row['id']:>5}  {row['start'][:16]}  {row['title']}  ({left})")
 
 
 def _booking_output(result: Any, as_json: bool) -> None:
     if as_json:
         emit_json({"status": result.status, "waitlist_position": result.waitlist_position})
     elif result.status == "enrolled":
-        click.echo("enrolled")
+        say("enrolled")
     else:
-        click.echo(f"Session full: waitlisted at position {result.waitlist_position}")
+        say(f"Session full: waitlisted at position {result.waitlist_position}")
 
 
 @click.command()
@@ -81,7 +81,7 @@ def unbook(ctx: Context, session_id: str, email: str) -> None:
 
     ctx.open()
     unbook_rule(session_id, email)
-    click.echo("booking cancelled")
+    say("booking cancelled")
 
 
 @click.command()
@@ -95,7 +95,7 @@ def promote(ctx: Context, session_id: str, email: str) -> None:
 
     ctx.open()
     promote_rule(session_id, email)
-    click.echo("promoted")
+    say("promoted")
 
 
 @click.command()
@@ -110,4 +110,4 @@ def mark(ctx: Context, session_id: str, email: str, outcome: str) -> None:
 
     ctx.open()
     mark_rule(session_id, email, outcome)
-    click.echo(f"marked {outcome}")
+    say(f"marked {outcome}")

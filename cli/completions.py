@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.context import Context, emit_json, handle_errors, pass_ctx, say
 from cli.tables import parse_days, text_table
 
 
@@ -31,7 +31,7 @@ def completion_import(ctx: Context, file: str, as_json: bool) -> None:
     if as_json:
         emit_json({"added": result.added, "skipped": result.skipped})
     else:
-        click.echo(f"imported: {result.added} added, {result.skipped} already recorded")
+        say(f"imported: {result.added} added, {result.skipped} already recorded")
 
 
 @completion.command("add")
@@ -59,7 +59,7 @@ def completion_add(
             }
         )
     else:
-        click.echo(f"recorded: {email} completed {item!r} on {done.completed_on}")
+        say(f"recorded: {email} completed {item!r} on {done.completed_on}")
 
 
 @click.command()
@@ -83,7 +83,7 @@ def due(
     if as_json:
         emit_json(rows)
     else:
-        click.echo(text_table(rows))
+        say(text_table(rows))
 
 
 @click.command("book-next")
@@ -107,6 +107,6 @@ def book_next(ctx: Context, email: str, course: str, as_json: bool) -> None:
             }
         )
     elif result.status == "waitlisted":
-        click.echo(f"session {session.id} is full: waitlisted at {result.waitlist_position}")
+        say(f"session {session.id} is full: waitlisted at {result.waitlist_position}")
     else:
-        click.echo(f"enrolled on session {session.id}")
+        say(f"enrolled on session {session.id}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, TypeVar
 
 import click
+import peewee
 
 from store.errors import RollcallError, ServiceUnavailable
 from store.settings import Settings
@@ -18,11 +19,17 @@ from store.settings import Settings
 class AppOpener(Protocol):
     """Opens the Textual app for the settings, as a learner when given an email.
 
-    With `kiosk_session` it opens that session's self check-in screen instead.
+    `restricted` is for a forced command (no screenshots to files); with
+    `kiosk_session` it opens that session's self check-in screen instead.
     """
 
     def __call__(
-        self, settings: Settings, as_email: str | None, *, kiosk_session: int | None = None
+        self,
+        settings: Settings,
+        as_email: str | None,
+        *,
+        restricted: bool = False,
+        kiosk_session: int | None = None,
     ) -> None:
         """Run the app until it is closed."""
 
@@ -58,16 +65,23 @@ class Context:
         """Open (and migrate) the database; returns the settings."""
         settings = self.settings
         if not self._opened:
+            from store.access import actor_is_set, local_actor, set_actor
             from store.db import open_database
 
-            open_database(settings.db)
+            open_database(settings.db, password=settings.db_secret())
             self._opened = True
+            # `rollcall shell` has already said who acts; otherwise the OS login does.
+            if not actor_is_set():
+                set_actor(local_actor(settings))
         return settings
 
 
 def fail(message: str, code: int = EXIT_RULE) -> NoReturn:
     """Print one ``error:`` line and exit with `code`."""
-    click.echo(f"error: {message}", err=True)
+    from store.printable import printable
+
+    # One line, whatever stored text the message quotes.
+    click.echo(f"error: {printable(message).replace(chr(10), ' ')}", err=True)
     sys.exit(code)
 
 
@@ -82,8 +96,18 @@ def handle_errors(func: F) -> F:
             fail(str(exc), EXIT_RULE)
         except ServiceUnavailable as exc:
             fail(str(exc), EXIT_SERVICE)
+        except peewee.OperationalError as exc:
+            # "database is locked" after the busy timeout, a lost connection: nothing changed.
+            fail(f"database: {str(exc).strip().splitlines()[0]}", EXIT_SERVICE)
 
     return wrapper  # type: ignore[return-value]
+
+
+def say(text: object) -> None:
+    """Print a line for a person at a terminal, stored text made safe to print."""
+    from store.printable import printable
+
+    click.echo(printable(text))
 
 
 def emit_json(data: Any) -> None:

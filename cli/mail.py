@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import EXIT_SERVICE, Context, emit_json, fail, handle_errors, pass_ctx
+from cli.context import EXIT_SERVICE, Context, emit_json, fail, handle_errors, pass_ctx, say
 
 
 @click.group("mail")
@@ -27,7 +27,7 @@ def mail_send(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(report.as_json())
     else:
-        click.echo(f"sent {report.sent}, failed {report.failed}, pending {report.pending}")
+        say(f"sent {report.sent}, failed {report.failed}, pending {report.pending}")
         for line in report.errors:
             click.echo(f"  {line}", err=True)
     if report.unreachable:
@@ -78,15 +78,15 @@ def mail_outbox(ctx: Context, status: str | None, limit: int | None, as_json: bo
         emit_json(rows)
         return
     summary = counts()
-    click.echo(", ".join(f"{n} {name}" for name, n in summary.items()))
+    say(", ".join(f"{n} {name}" for name, n in summary.items()))
     for row in rows:
         when = row["sent_at"] or row["next_attempt_at"] or row["created_at"]
-        click.echo(
+        say(
             f"{row['id']:>6}  {row['status']:<8} {when[:16]}  "
             f"{row['recipient']:<30} {row['subject']}"
         )
         if row["last_error"] and row["status"] != "sent":
-            click.echo(f"        {row['last_error']}")
+            say(f"        {row['last_error']}")
 
 
 @mail.command("poll")
@@ -102,7 +102,7 @@ def mail_poll(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(report.as_dict())
     else:
-        click.echo(
+        say(
             f"{report.fetched} new message(s): {report.applied} applied, "
             f"{report.ignored} not applied"
         )
@@ -124,14 +124,14 @@ def mail_inbound(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
         emit_json(rows)
         return
     if not rows:
-        click.echo("no inbound messages")
+        say("no inbound messages")
         return
     for row in rows:
         outcome = "recorded" if row["recorded"] else row["outcome"]
         who = row["email"] or row["from"] or "?"
         session = f"session {row['session_id']}" if row["session_id"] else "-"
         why = f" ({row['reason']})" if row["reason"] else ""
-        click.echo(f"{row['received_at']}  {outcome:8}  {who}  {session}{why}")
+        say(f"{row['received_at']}  {outcome:8}  {who}  {session}{why}")
 
 
 @click.command("invite")
@@ -158,4 +158,4 @@ def invite_command(
     if as_json:
         emit_json({"queued": result.queued, "invited": result.invited, "messaged": result.messaged})
         return
-    click.echo(f"queued {result.queued} message(s); {len(result.invited)} invited")
+    say(f"queued {result.queued} message(s); {len(result.invited)} invited")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.context import Context, emit_json, handle_errors, pass_ctx, say
 from cli.tables import text_table
 
 
@@ -28,7 +28,7 @@ def pathway_add(ctx: Context, name: str, description: str, as_json: bool) -> Non
     if as_json:
         emit_json({"id": created.id})
     else:
-        click.echo(f"added pathway {created.name!r} (id {created.id})")
+        say(f"added pathway {created.name!r} (id {created.id})")
 
 
 @pathway.command("require")
@@ -66,7 +66,7 @@ def pathway_require(
     if as_json:
         emit_json(requirement_dict(requirement))
     else:
-        click.echo(f"requirement {requirement.position} added: {requirement.label}")
+        say(f"requirement {requirement.position} added: {requirement.label}")
 
 
 @pathway.command("list")
@@ -82,7 +82,7 @@ def pathway_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
     else:
-        click.echo(text_table([{k: r[k] for k in ("id", "name", "requirements")} for r in rows]))
+        say(text_table([{k: r[k] for k in ("id", "name", "requirements")} for r in rows]))
 
 
 @pathway.command("show")
@@ -99,14 +99,14 @@ def pathway_show(ctx: Context, pathway_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    click.echo(f"{data['name']} (id {data['id']})")
+    say(f"{data['name']} (id {data['id']})")
     if data["description"]:
-        click.echo(data["description"])
+        say(data["description"])
     for r in data["requirements"]:
         what = r["elearning"] if r["kind"] == "elearning" else f"{r['mode']} of"
         parts = r["courses"] + [f"session {s}" for s in r["sessions"]]
         detail = f"e-learning: {what}" if r["kind"] == "elearning" else f"{what} {', '.join(parts)}"
-        click.echo(f"  {r['position']}. {r['label']}  [{detail}]")
+        say(f"  {r['position']}. {r['label']}  [{detail}]")
 
 
 @click.command()
@@ -125,6 +125,6 @@ def progress(ctx: Context, email: str, pathway_id: str | None, as_json: bool) ->
         emit_json(rows)
         return
     for p in rows:
-        click.echo(f"{p['name']} (id {p['pathway']}): {p['percent']}%")
+        say(f"{p['name']} (id {p['pathway']}): {p['percent']}%")
         for r in p["requirements"]:
-            click.echo(f"  [{'x' if r['done'] else ' '}] {r['label']}")
+            say(f"  [{'x' if r['done'] else ' '}] {r['label']}")

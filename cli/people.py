@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.context import Context, emit_json, handle_errors, pass_ctx, say
 
 
 @click.group()
@@ -44,7 +44,7 @@ def person_add(
     if as_json:
         emit_json(_person_dict(created))
     else:
-        click.echo(f"added {created.email} (id {created.id})")
+        say(f"added {created.email} (id {created.id})")
 
 
 def _person_dict(p: Any) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def person_import(ctx: Context, file: str, as_json: bool) -> None:
     if as_json:
         emit_json({"added": len(result.new), "updated": len(result.updates)})
     else:
-        click.echo(f"imported: {len(result.new)} added, {len(result.updates)} updated")
+        say(f"imported: {len(result.new)} added, {len(result.updates)} updated")
 
 
 @person.command("list")
@@ -96,7 +96,7 @@ def person_list(ctx: Context, search: str, as_json: bool) -> None:
         return
     for p in rows:
         flag = "" if p["active"] else "  (inactive)"
-        click.echo(
+        say(
             f"{p['email']:<32} {p['name']:<24} {p['department']:<16} {p['role']:<16} "
             f"{p['location']}{flag}".rstrip()
         )
@@ -122,7 +122,7 @@ def trainer_add(ctx: Context, email: str, name: str | None, as_json: bool) -> No
     if as_json:
         emit_json({"id": created.id, "email": created.person.email, "name": created.person.name})
     else:
-        click.echo(f"trainer {created.person.email} registered")
+        say(f"trainer {created.person.email} registered")
 
 
 @trainer.command("list")
@@ -142,4 +142,4 @@ def trainer_list(ctx: Context, as_json: bool) -> None:
         emit_json(rows)
         return
     for t in rows:
-        click.echo(f"{t['email']:<32} {t['name']}{'' if t['active'] else '  (inactive)'}")
+        say(f"{t['email']:<32} {t['name']}{'' if t['active'] else '  (inactive)'}")

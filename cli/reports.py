@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.context import Context, emit_json, handle_errors, pass_ctx, say
 from cli.tables import parse_day, parse_days, text_table
 
 
@@ -48,6 +48,6 @@ def report(
     if as_json:
         emit_json(rows)
     elif not csv_file:
-        click.echo(text_table(rows))
+        say(text_table(rows))
     else:
-        click.echo(f"wrote {len(rows)} rows to {csv_file}")
+        say(f"wrote {len(rows)} rows to {csv_file}")

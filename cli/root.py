@@ -33,13 +33,20 @@ def _run_app(app_ctx: Context, as_email: str | None) -> None:
     if app_ctx.open_app is None:
         fail("the app is not available here; give a command (rollcall --help)")
     settings = app_ctx.open()
-    import getpass
-
+    from store.access import current_actor, mapped_login, require
     from store.people import get_person
 
-    if as_email is None:
-        # A site maps SSH logins to people so a learner's login opens their own view.
-        as_email = settings.logins.get(getpass.getuser())
+    if as_email is not None:
+        # Opening someone else's view is for admins (to see what a learner sees).
+        require("as")
+    else:
+        # A site maps logins to people so a learner's login opens their own view.
+        as_email = mapped_login(settings)
+    actor = current_actor()
     if as_email is not None:
         as_email = get_person(as_email, field="as").email
+        if actor.person_id is not None and actor.role != "learner":
+            as_email = None  # a mapped trainer or manager gets the app for their role
+    elif actor.role == "learner":
+        fail("not allowed for a learner: this login is not an admin nor mapped to a person")
     app_ctx.open_app(settings, as_email)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, fail, handle_errors, pass_ctx
+from cli.context import Context, emit_json, fail, handle_errors, pass_ctx, say
 
 
 def _session_input_kwargs(
@@ -144,7 +144,7 @@ def session_add(
     if as_json:
         emit_json({"ids": ids})
     else:
-        click.echo(f"added session{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
+        say(f"added session{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
 
 
 @session.command("list")
@@ -171,7 +171,7 @@ def session_list(
     for row in rows:
         start = datetime.fromisoformat(row["start"]).astimezone(settings.zone)
         cap = "∞" if row["max_attendees"] is None else row["max_attendees"]
-        click.echo(
+        say(
             f"{row['id']:>5}  {start:%Y-%m-%d %H:%M}  {row['title'][:32]:<32} "
             f"{row['enrolled']}/{cap} +{row['waitlisted']}  {row['status']}"
         )
@@ -195,17 +195,17 @@ def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
     from datetime import datetime
 
     start = datetime.fromisoformat(data["start"]).astimezone(settings.zone)
-    click.echo(f"{data['title']} (session {data['id']}, {data['status']})")
-    click.echo(f"  when:     {start:%a %d %b %Y %H:%M} for {data['duration_minutes']} min")
-    click.echo(f"  where:    {data['location'] or data['online_url']}")
-    click.echo(f"  trainer:  {data['trainer'] or '-'}")
+    say(f"{data['title']} (session {data['id']}, {data['status']})")
+    say(f"  when:     {start:%a %d %b %Y %H:%M} for {data['duration_minutes']} min")
+    say(f"  where:    {data['location'] or data['online_url']}")
+    say(f"  trainer:  {data['trainer'] or '-'}")
     cap = "unlimited" if data["max_attendees"] is None else data["max_attendees"]
-    click.echo(f"  places:   {data['enrolled']} of {cap}, {data['waitlisted']} waiting")
+    say(f"  places:   {data['enrolled']} of {cap}, {data['waitlisted']} waiting")
     if data["cancel_reason"]:
-        click.echo(f"  cancelled: {data['cancel_reason']}")
+        say(f"  cancelled: {data['cancel_reason']}")
     for e in data["enrolments"]:
         pos = f" #{e['waitlist_position']}" if e["waitlist_position"] else ""
-        click.echo(f"  - {e['email']:<32} {e['status']}{pos}  {e['calendar']}")
+        say(f"  - {e['email']:<32} {e['status']}{pos}  {e['calendar']}")
 
 
 @session.command("edit")
@@ -232,7 +232,7 @@ def session_edit(
         emit_json(data)
     else:
         changed = ", ".join(result.changed) or "nothing"
-        click.echo(f"session {result.session.id} changed: {changed}")
+        say(f"session {result.session.id} changed: {changed}")
 
 
 @session.command("cancel")
@@ -246,7 +246,7 @@ def session_cancel(ctx: Context, session_id: str, reason: str) -> None:
 
     ctx.open()
     cancelled = cancel_session(session_id, reason)
-    click.echo(f"session {cancelled.id} cancelled")
+    say(f"session {cancelled.id} cancelled")
 
 
 @session.command("delete")
@@ -259,7 +259,7 @@ def session_delete(ctx: Context, session_id: str) -> None:
 
     ctx.open()
     delete_session(session_id)
-    click.echo(f"session {session_id} deleted")
+    say(f"session {session_id} deleted")
 
 
 @session.command("finalise")
@@ -272,4 +272,4 @@ def session_finalise(ctx: Context, session_id: str) -> None:
 
     ctx.open()
     finalise(session_id)
-    click.echo(f"session {session_id} finalised")
+    say(f"session {session_id} finalised")

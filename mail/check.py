@@ -29,16 +29,19 @@ class CheckResult:
 
 def check_database(settings: Settings) -> CheckResult:
     """Open (and migrate) the configured database."""
-    from store.db import is_postgres, open_database
+    from store.db import is_postgres, open_database, redact_url
 
+    where = (
+        redact_url(settings.db) if settings.db else "the default file in the user data directory"
+    )
     try:
-        open_database(settings.db)
+        open_database(settings.db, password=settings.db_secret())
     except ServiceUnavailable as exc:
-        return CheckResult("database", False, f"cannot connect: {exc.detail}", unreachable=True)
+        detail = f"cannot connect to {where}: {exc.detail}"
+        return CheckResult("database", False, detail, unreachable=True)
     except RollcallError as exc:
         return CheckResult("database", False, str(exc))
     kind = "PostgreSQL" if is_postgres() else "SQLite"
-    where = settings.db or "the default file in the user data directory"
     return CheckResult("database", True, f"{kind} at {where} is open and up to date")
 
 

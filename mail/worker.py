@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from store.access import RSVP, WORKER, acting_as
 from store.errors import ServiceUnavailable
 from store.settings import Settings
 
@@ -137,7 +138,9 @@ async def _loop(
         result: Any = None
         error: BaseException | None = None
         try:
-            result = await job.run(settings, stop)
+            # Automatic changes are audited as the worker's, replies as rsvp's.
+            with acting_as(RSVP if job.name == "poll" else WORKER):
+                result = await job.run(settings, stop)
         except ServiceUnavailable as exc:
             log.warning("%s: %s unreachable (%s); nothing lost", job.name, exc.service, exc.detail)
             error = exc

@@ -505,12 +505,10 @@ class SessionScreen(RollcallScreen):
 
     @work(thread=True, exit_on_error=False, group="session-write")
     def _note(self, enrolment_id: int, text: str) -> None:
-        from store.booking import add_note
-        from store.db import write_transaction
-        from store.models import Enrolment
+        from store.booking import write_note
 
-        with db_thread(), write_transaction():
-            add_note(Enrolment.get_by_id(enrolment_id), text, "admin")
+        if run_rule(self, lambda: write_note(enrolment_id, text)) is Refusal.REFUSED:
+            return
         self.post_message(self.Done("Note added"))
 
     def action_finalise(self) -> None:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
 
+from store.access import record, require
 from store.booking import add_note
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
@@ -104,6 +105,7 @@ def _change_mark(
     now = utcnow()
     with write_transaction():
         session = _open_for_marking(session_id, now, opens_at)
+        require("register", session=session)
         person = get_person(email)
         enrolment = Enrolment.get_or_none(
             (Enrolment.session == session) & (Enrolment.person == person)
@@ -112,6 +114,7 @@ def _change_mark(
             raise RuleViolation(f"{person.email} {refusal} session {session.id}", field="email")
         if enrolment.status == status:
             return enrolment
+        record("mark", session, person, {"status": enrolment.status}, {"status": status})
         enrolment.status = status
         enrolment.marked_at = None if status == "enrolled" else now
         enrolment.updated_at = now
@@ -150,6 +153,7 @@ def finalise(session_id: int | str, *, author: str = "admin") -> Session:
     now = utcnow()
     with write_transaction():
         session = _open_for_marking(session_id, now)
+        require("register", session=session)
         unmarked = (
             Enrolment.select()
             .where((Enrolment.session == session) & (Enrolment.status == "enrolled"))
@@ -176,4 +180,5 @@ def finalise(session_id: int | str, *, author: str = "admin") -> Session:
         session.finalised_at = now
         session.updated_at = now
         session.save()
+        record("finalise", session, after={"finalised_at": now, "waitlist_lapsed": len(waiting)})
         return session

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import peewee
 
+from store.access import require_read
 from store.clock import utcnow
 from store.models import Enrolment, Person, Session
 from store.session_queries import status_condition
@@ -14,6 +15,7 @@ from store.visibility import visible_to
 
 def available_query(person: Person, now: datetime | None = None) -> peewee.ModelSelect:
     """Scheduled sessions `person` may see and is not already on, in start order."""
+    require_read(person)
     now = now or utcnow()
     already = Enrolment.select(Enrolment.session).where(
         (Enrolment.person == person) & (Enrolment.status != "cancelled")

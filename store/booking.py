@@ -8,9 +8,10 @@ from datetime import datetime
 import peewee
 
 from store import mail_queue
+from store.access import enrolment_state, record, require
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
-from store.errors import RuleViolation
+from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, EnrolmentNote, Person, Session
 from store.people import get_person
 from store.session_queries import session_status
@@ -74,6 +75,23 @@ def add_note(enrolment: Enrolment, text: str, author: str = "rollcall") -> Enrol
     return EnrolmentNote.create(enrolment=enrolment, author=author, text=text)
 
 
+NOTE_MAX = 2000
+
+
+def write_note(enrolment_id: int, text: str) -> EnrolmentNote:
+    """A person writes a note on an enrolment (admins; trainers on their own sessions)."""
+    text = text.strip()
+    if not text:
+        raise ValidationError("the note is empty", field="note")
+    if len(text) > NOTE_MAX:
+        raise ValidationError(f"note is longer than {NOTE_MAX} characters", field="note")
+    with write_transaction():
+        enrolment = Enrolment.get_by_id(enrolment_id)
+        actor = require("note", session=enrolment.session_id)
+        record("note", enrolment.session_id, enrolment.person, after={"note": text})
+        return add_note(enrolment, text, actor.name)
+
+
 def book(
     session_id: int | str,
     email: str,
@@ -97,6 +115,8 @@ def book(
     with write_transaction():
         session = _lock(session_id)
         person = get_person(email)
+        action = "book" if check_visibility else "enrol"
+        require(action, session=session, person=person)
         if not person.active:
             raise RuleViolation(f"{person.email} is deactivated and cannot book", field="email")
         status = session_status(session, now)
@@ -119,6 +139,7 @@ def book(
                 field="session",
             )
         enrolment = _enrolment(session, person)
+        before = enrolment_state(enrolment)
         if enrolment is not None and enrolment.status != "cancelled":
             raise RuleViolation(
                 f"{person.email} is already {enrolment.status.replace('_', ' ')} "
@@ -167,6 +188,7 @@ def book(
             add_note(enrolment, f"booked: {new_status} (recorded after the start)", author)
             return BookingResult(enrolment, new_status, position)
         add_note(enrolment, f"booked: {new_status}", author)
+        record(action, session, person, before, enrolment_state(enrolment))
         mail_queue.enqueue(
             "confirmation" if new_status == "enrolled" else "waitlisted",
             session,
@@ -193,6 +215,7 @@ def unbook(
     with write_transaction():
         session = _lock(session_id)
         person = get_person(email)
+        require("unbook", session=session, person=person)
         enrolment = _enrolment(session, person)
         if enrolment is None or enrolment.status not in ACTIVE:
             raise RuleViolation(
@@ -213,6 +236,13 @@ def _cancel_enrolment(
     enrolment.updated_at = now
     enrolment.save()
     add_note(enrolment, f"cancelled{': ' + reason if reason else ''}", author)
+    record(
+        "unbook",
+        session,
+        enrolment.person,
+        {"status": was, "waitlist_position": position},
+        {"status": "cancelled", "reason": reason},
+    )
     if was == "waitlisted" and position is not None:
         _close_gap(session, position)
     if enrolment.calendar != "not_invited":
@@ -244,13 +274,22 @@ def cancel_enrolment_for_decline(enrolment_id: int, author: str = "rsvp") -> Enr
         return _cancel_enrolment(session, enrolment, now, author=author, reason="declined")
 
 
-def _promote(session: Session, enrolment: Enrolment, now: datetime, author: str) -> None:
+def _promote(
+    session: Session, enrolment: Enrolment, now: datetime, author: str, action: str = "promote"
+) -> None:
     position = enrolment.waitlist_position
     enrolment.status = "enrolled"
     enrolment.waitlist_position = None
     enrolment.updated_at = now
     enrolment.save()
     add_note(enrolment, "promoted from the waitlist", author)
+    record(
+        action,
+        session,
+        enrolment.person,
+        {"status": "waitlisted", "waitlist_position": position},
+        {"status": "enrolled"},
+    )
     if position is not None:
         _close_gap(session, position)
     mail_queue.enqueue("promoted", session, enrolment.person, enrolment=enrolment)
@@ -267,7 +306,7 @@ def fill_free_places(session: Session, *, author: str = "rollcall") -> list[Enro
     for enrolment in waitlist(session):
         if session.max_attendees is not None and count_occupying(session) >= session.max_attendees:
             break
-        _promote(session, enrolment, now, author)
+        _promote(session, enrolment, now, author, "promote.auto")
         promoted.append(enrolment)
     return promoted
 
@@ -277,6 +316,7 @@ def promote(session_id: int | str, email: str, *, author: str = "admin") -> Enro
     now = utcnow()
     with write_transaction():
         session = _lock(session_id)
+        require("promote", session=session)
         person = get_person(email)
         enrolment = _enrolment(session, person)
         if enrolment is None or enrolment.status != "waitlisted":

@@ -9,10 +9,12 @@ from typing import Any
 import peewee
 
 from store import validate
+from store.access import record as audit
+from store.access import require
 from store.booking import BookingResult, enrol
 from store.clock import utcnow
 from store.csvfile import data_rows, open_csv
-from store.db import write_transaction
+from store.db import in_batches, write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Completion, Course, ElearningItem, Enrolment, Person, Session
 from store.pathways import elearning_item, find_course, today
@@ -111,14 +113,19 @@ def import_completions_csv(text: str) -> CompletionImport:
     if not result.ok:
         lines = "; ".join(f"line {n}: {msg}" for n, msg in result.errors)
         raise ValidationError(f"import refused, nothing imported: {lines}", field="csv")
-    with write_transaction():
-        for row in result.rows:
-            person = get_person(row.email)
-            item = elearning_item(row.item, "item")
-            if _add_elearning(person, item, row.completed_on, row.expires_on, "import"):
-                result.added += 1
-            else:
-                result.skipped += 1
+    for batch in in_batches(result.rows):
+        with write_transaction():
+            require("completions")
+            added = result.added
+            for row in batch:
+                person = get_person(row.email)
+                item = elearning_item(row.item, "item")
+                if _add_elearning(person, item, row.completed_on, row.expires_on, "import"):
+                    result.added += 1
+                else:
+                    result.skipped += 1
+            added = result.added - added
+            audit("completion.import", after={"added": added, "skipped": len(batch) - added})
     return result
 
 
@@ -136,9 +143,11 @@ def mark_elearning_done(
     if expires is not None and expires < done:
         raise ValidationError(f"expires {expires} is before the completion date", field="expires")
     with write_transaction():
+        require("completions")
         person = get_person(email)
         record = elearning_item(item, "item")
         _add_elearning(person, record, done, expires, "manual")
+        audit("completion.add", person=person, after={"item": record.name, "completed_on": done})
         return (
             Completion.select()
             .where(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
 import peewee
 
 from store.errors import ServiceUnavailable, ValidationError
+
+T = TypeVar("T")
 
 database = peewee.DatabaseProxy()
 """Every model binds to this proxy; `open_database` points it at a real database."""
@@ -29,8 +32,12 @@ def default_sqlite_path() -> Path:
     return default_data_dir() / "rollcall.db"
 
 
-def make_database(url: str) -> peewee.Database:
-    """Build (but do not connect) a Peewee database for a URL or a file path."""
+def make_database(url: str, password: str | None = None) -> peewee.Database:
+    """Build (but do not connect) a Peewee database for a URL or a file path.
+
+    `password` (from a password command) wins over one written in the URL;
+    with neither, libpq reads ``PGPASSFILE`` / ``~/.pgpass``.
+    """
     if not url:
         default = default_sqlite_path()
         default.parent.mkdir(parents=True, exist_ok=True)
@@ -44,7 +51,7 @@ def make_database(url: str) -> peewee.Database:
             host=parsed.hostname or None,
             port=parsed.port or 5432,
             user=unquote(parsed.username) if parsed.username else None,
-            password=unquote(parsed.password) if parsed.password else None,
+            password=password or (unquote(parsed.password) if parsed.password else None),
         )
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
@@ -61,6 +68,27 @@ def make_database(url: str) -> peewee.Database:
     return _sqlite(url)
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL or path (None for PostgreSQL and ``:memory:``)."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("postgresql", "postgres") or url == ":memory:":
+        return None
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        return "/" + path.lstrip("/") if url.startswith("sqlite:////") else path or None
+    return str(Path(url).expanduser())
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password shown as ``***``, for messages, logs and `config check`."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rsplit("@", 1)[1]
+    user = parsed.username or ""
+    return parsed._replace(netloc=f"{user}:***@{host}").geturl()
+
+
 def _sqlite(path: str) -> peewee.SqliteDatabase:
     if path != ":memory:":
         parent = Path(path).expanduser().parent
@@ -71,12 +99,14 @@ def _sqlite(path: str) -> peewee.SqliteDatabase:
     return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=30)
 
 
-def open_database(url: str, *, migrate: bool = True) -> peewee.Database:
+def open_database(
+    url: str, *, migrate: bool = True, password: str | None = None
+) -> peewee.Database:
     """Point the store at `url`, connect, and bring the schema up to date.
 
     Raises `ServiceUnavailable` when the database cannot be reached.
     """
-    db = make_database(url)
+    db = make_database(url, password)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
@@ -121,6 +151,16 @@ def write_transaction() -> Iterator[None]:
     else:
         with db.atomic():
             yield
+
+
+BATCH_ROWS = 500
+"""Rows a long import writes per transaction, so other writers wait a moment at most."""
+
+
+def in_batches(items: Sequence[T], size: int = BATCH_ROWS) -> Iterator[Sequence[T]]:
+    """`items` in slices of `size`: each one is written in its own short transaction."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def lock_for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:

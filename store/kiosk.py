@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import peewee
 
 from store import validate
+from store.access import KIOSK, as_actor
 from store.attendance import mark
 from store.booking import book, free_places, waitlist
 from store.clock import utcnow
@@ -91,6 +92,7 @@ def _can_join(session: Session, person: Person) -> bool:
     return (free is None or free > 0) and not waitlist(session)
 
 
+@as_actor(KIOSK)
 def kiosk_check_in(
     session_id: int | str, identifier: str, *, join: bool = False, now: datetime | None = None
 ) -> CheckIn:
@@ -99,7 +101,7 @@ def kiosk_check_in(
     Inside the session's kiosk window only. Someone not enrolled is refused,
     or told they `can_join` when a place is free and the session is open to
     them; called again with ``join=True`` they book it (the learner's rule)
-    and are marked attended, in one transaction. Changes are made as `ACTOR`.
+    and are marked attended, in one transaction. The audit log names the actor ``kiosk``.
     """
     now = now or utcnow()
     if not validate.clean_text(identifier):

@@ -100,11 +100,28 @@ def _m004_attendance_capture(db: peewee.Database) -> None:
     _add_missing_columns(db, Enrolment, ["recorded_after"])
 
 
+def _m005_access_and_audit(db: peewee.Database) -> None:
+    # Roles, the append-only audit log, and who each person reports to.
+    from store.access import ACCESS_MODELS, APPEND_ONLY_SQL
+
+    db.create_tables(ACCESS_MODELS, safe=True)
+    if "manager_id" not in {c.name for c in db.get_columns("person")}:
+        db.execute_sql(
+            "ALTER TABLE person ADD COLUMN manager_id INTEGER "
+            "REFERENCES person (id) ON DELETE SET NULL"
+        )
+    db.execute_sql("CREATE INDEX IF NOT EXISTS person_manager_id ON person (manager_id)")
+    kind = "sqlite" if isinstance(db, peewee.SqliteDatabase) else "postgresql"
+    for sql in APPEND_ONLY_SQL[kind]:
+        db.execute_sql(sql)
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial,
     _m002_inbound_log,
     _m003_report_indexes,
     _m004_attendance_capture,
+    _m005_access_and_audit,
 ]
 """Position + 1 is the version a migration produces; append, never reorder."""
 

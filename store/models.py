@@ -81,6 +81,8 @@ class Person(BaseModel):
     notes = TextField(default="")
     staff_number = CharField(max_length=64, null=True)
     """The number on a staff badge; the kiosk accepts it instead of the email."""
+    manager = ForeignKeyField("self", null=True, backref="reports", on_delete="SET NULL")
+    """The person this one reports to (a manager sees their reports' training)."""
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 

@@ -19,6 +19,7 @@ from typing import Any
 import peewee
 
 from store import mail_queue
+from store.access import audited, record, require
 from store.clock import utcnow
 from store.db import is_postgres, lock_for_update, write_transaction
 from store.errors import RuleViolation, ValidationError
@@ -56,6 +57,7 @@ def claim(owner: str, limit: int = 200, now: datetime | None = None) -> list[Out
     """
     now = now or utcnow()
     with write_transaction():
+        require("jobs")
         query = Outbox.select(Outbox.id).where(_claimable(now)).order_by(Outbox.id).limit(limit)
         if is_postgres():
             # Parallel senders skip each other's rows instead of queueing behind them.
@@ -225,6 +227,7 @@ def outbox_query(status: str | None = None, limit: int | None = None) -> peewee.
     return query
 
 
+@audited("mail.retry")
 def retry_failed(row_ids: Iterable[int] | None = None) -> int:
     """Put failed rows back in the queue (the admin fixed the address); returns how many."""
     with write_transaction():
@@ -271,11 +274,15 @@ def invite(
         raise ValidationError("write a message or send the calendar invitation", field="message")
     if len(text) > 20_000:
         raise ValidationError("message is longer than 20000 characters", field="message")
+    if subject is not None:
+        # A header value: CR/LF would start new headers or the body of the message.
+        subject = " ".join(subject.split())
     if subject is not None and len(subject) > 300:
         raise ValidationError("subject is longer than 300 characters", field="subject")
     now = utcnow()
     with write_transaction():
         session = get_session(session_id)
+        require("email", session=session)
         status = session_status(session, now)
         if status == "cancelled":
             raise RuleViolation(f"session {session.id} is cancelled", field="session")
@@ -333,6 +340,9 @@ def invite(
                 enrolment.save()
             else:
                 result.messaged.append(enrolment.person.email)
+        record(
+            "invite", session, after={"to": result.invited + result.messaged, "subject": subject}
+        )
         return result
 
 
@@ -370,6 +380,7 @@ def queue_reminders(now: datetime | None = None, hours: int | None = None) -> in
     now = now or utcnow()
     queued = 0
     with write_transaction():
+        require("jobs")
         for enrolment in due_reminders(now, hours):
             stamped = (
                 Enrolment.update(reminder_sent_at=now)

@@ -9,6 +9,7 @@ from typing import Any
 import peewee
 
 from store import validate
+from store.access import audited, require_read
 from store.clock import utcnow
 from store.db import write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
@@ -58,15 +59,17 @@ def _check_unique_name(name: str, exclude: int | None = None) -> None:
         raise RuleViolation(f"a pathway named {name!r} already exists", field="name")
 
 
+@audited("pathway.add")
 def add_pathway(name: str, description: str = "") -> Pathway:
     """Create an empty pathway; names are unique case-insensitively."""
     clean = _clean_name(name)
-    text = validate.clean_multiline(description)
+    text = validate.long_text(description, "description")
     with write_transaction():
         _check_unique_name(clean)
         return Pathway.create(name=clean, description=text)
 
 
+@audited("pathway.edit")
 def edit_pathway(
     pathway_id: int | str, *, name: str | None = None, description: str | None = None
 ) -> Pathway:
@@ -78,11 +81,12 @@ def edit_pathway(
             _check_unique_name(clean, exclude=pathway.id)
             pathway.name = clean
         if description is not None:
-            pathway.description = validate.clean_multiline(description)
+            pathway.description = validate.long_text(description, "description")
         pathway.save()
         return pathway
 
 
+@audited("pathway.delete")
 def delete_pathway(pathway_id: int | str) -> None:
     """Delete a pathway and its requirements; completions are untouched."""
     with write_transaction():
@@ -130,6 +134,7 @@ def _default_label(courses: Sequence[Course], sessions: Sequence[Session], mode:
     return label if len(label) <= 300 else label[:297] + "..."
 
 
+@audited("pathway.require")
 def add_requirement(
     pathway_id: int | str,
     *,
@@ -223,6 +228,7 @@ def _order(pathway_id: int) -> list[int]:
     ]
 
 
+@audited("pathway.unrequire")
 def remove_requirement(requirement_id: int | str) -> None:
     """Remove a requirement; the ones after it move up."""
     with write_transaction():
@@ -234,6 +240,7 @@ def remove_requirement(requirement_id: int | str) -> None:
         _renumber(pathway_id, _order(pathway_id))
 
 
+@audited("pathway.move")
 def move_requirement(requirement_id: int | str, offset: int) -> int:
     """Move a requirement up (negative) or down (positive); returns its new position."""
     with write_transaction():
@@ -247,6 +254,7 @@ def move_requirement(requirement_id: int | str, offset: int) -> int:
         return target + 1
 
 
+@audited("pathway.label")
 def set_requirement_label(requirement_id: int | str, label: str) -> PathwayRequirement:
     """Rename a requirement."""
     with write_transaction():
@@ -352,6 +360,7 @@ def progress(
         from store.people import get_person
 
         person = get_person(person)
+    require_read(person)
     on = on or today()
     if pathway is not None:
         pathways = [get_pathway(pathway)]

@@ -8,9 +8,10 @@ from pathlib import Path
 import peewee
 
 from store import validate
+from store.access import record, require
 from store.clock import utcnow
 from store.csvfile import data_rows, open_csv
-from store.db import write_transaction
+from store.db import in_batches, write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Person, Trainer
 
@@ -52,7 +53,7 @@ class PersonInput:
             department=validate.optional_text(self.department, "department"),
             role=validate.optional_text(self.role, "role"),
             location=validate.optional_text(self.location, "location"),
-            notes=validate.clean_multiline(self.notes),
+            notes=validate.long_text(self.notes, "notes"),
             staff_number=(
                 None
                 if self.staff_number is None
@@ -65,9 +66,10 @@ def add_person(data: PersonInput) -> Person:
     """Create a person; refuses a duplicate email (compared case-insensitively)."""
     clean = data.cleaned()
     with write_transaction():
+        require("people")
         if find_person(clean.email) is not None:
             raise RuleViolation(f"a person with email {clean.email!r} already exists", "email")
-        return Person.create(
+        person = Person.create(
             email=clean.email,
             name=clean.name,
             department=clean.department,
@@ -76,15 +78,24 @@ def add_person(data: PersonInput) -> Person:
             notes=clean.notes,
             staff_number=clean.staff_number or None,
         )
+        record("person.add", person=person, after=_person_state(person))
+        return person
+
+
+def _person_state(person: Person) -> dict[str, object]:
+    fields = ("email", "name", "department", "job_role", "location", "active")
+    return {name: getattr(person, name) for name in fields}
 
 
 def update_person(person_id: int, data: PersonInput) -> Person:
     """Replace a person's editable fields; the email must stay unique."""
     clean = data.cleaned()
     with write_transaction():
+        require("people")
         person = Person.get_or_none(Person.id == person_id)
         if person is None:
             raise NotFound(f"no person with id {person_id}", field="id")
+        before = _person_state(person)
         other = find_person(clean.email)
         if other is not None and other.id != person.id:
             raise RuleViolation(f"a person with email {clean.email!r} already exists", "email")
@@ -98,15 +109,23 @@ def update_person(person_id: int, data: PersonInput) -> Person:
             person.staff_number = clean.staff_number or None
         person.updated_at = utcnow()
         person.save()
+        record("person.edit", person=person, before=before, after=_person_state(person))
         return person
 
 
 def set_person_active(person_id: int, active: bool) -> Person:
     """Deactivate (or reactivate) a person; inactive people cannot book."""
     with write_transaction():
+        require("people")
         person = Person.get_or_none(Person.id == person_id)
         if person is None:
             raise NotFound(f"no person with id {person_id}", field="id")
+        record(
+            "person.active",
+            person=person,
+            before={"active": person.active},
+            after={"active": active},
+        )
         person.active = active
         person.updated_at = utcnow()
         person.save()
@@ -169,29 +188,37 @@ def import_people_csv(text: str) -> ImportPreview:
     if not preview.ok:
         lines = "; ".join(f"line {n}: {msg}" for n, msg in preview.errors)
         raise ValidationError(f"import refused, nothing imported: {lines}", field="csv")
-    with write_transaction():
-        for data in preview.new:
-            if find_person(data.email) is not None:
-                raise RuleViolation(f"a person with email {data.email!r} already exists", "email")
-            Person.create(
-                email=data.email,
-                name=data.name,
-                department=data.department,
-                job_role=data.role,
-                location=data.location,
-                staff_number=data.staff_number or None,
-            )
-        now = utcnow()
-        for data in preview.updates:
-            badge = {} if data.staff_number is None else {"staff_number": data.staff_number or None}
-            Person.update(
-                name=data.name,
-                department=data.department,
-                job_role=data.role,
-                location=data.location,
-                updated_at=now,
-                **badge,
-            ).where(peewee.fn.LOWER(Person.email) == data.email.lower()).execute()
+    rows = [(data, True) for data in preview.new] + [(data, False) for data in preview.updates]
+    # Short transactions: a big file never holds the write lock for more than a moment.
+    for batch in in_batches(rows):
+        with write_transaction():
+            require("people")
+            added = 0
+            for data, new in batch:
+                # Someone may have added the person since the preview: update them then.
+                if new and find_person(data.email) is None:
+                    Person.create(
+                        email=data.email,
+                        name=data.name,
+                        department=data.department,
+                        job_role=data.role,
+                        location=data.location,
+                        staff_number=data.staff_number or None,
+                    )
+                    added += 1
+                    continue
+                badge = (
+                    {} if data.staff_number is None else {"staff_number": data.staff_number or None}
+                )
+                Person.update(
+                    name=data.name,
+                    department=data.department,
+                    job_role=data.role,
+                    location=data.location,
+                    updated_at=utcnow(),
+                    **badge,
+                ).where(peewee.fn.LOWER(Person.email) == data.email.lower()).execute()
+            record("person.import", after={"added": added, "updated": len(batch) - added})
     return preview
 
 
@@ -207,6 +234,7 @@ def add_trainer(email: str, name: str | None = None) -> Trainer:
     """Register a person as a trainer, creating the person when new (then `name` is needed)."""
     address = validate.email_address(email)
     with write_transaction():
+        require("people")
         person = find_person(address)
         if person is None:
             if not validate.clean_text(name):
@@ -220,7 +248,9 @@ def add_trainer(email: str, name: str | None = None) -> Trainer:
                 raise RuleViolation(f"{address!r} is already a trainer", field="email")
             existing.active = True
             existing.save()
+            record("trainer.add", person=person, before={"active": False}, after={"active": True})
             return existing
+        record("trainer.add", person=person, after={"active": True})
         return Trainer.create(person=person)
 
 
@@ -240,9 +270,16 @@ def get_trainer(email: str, field: str = "trainer") -> Trainer:
 def set_trainer_active(trainer_id: int, active: bool) -> Trainer:
     """Deactivate (or reactivate) a trainer; inactive trainers cannot be assigned."""
     with write_transaction():
+        require("people")
         trainer = Trainer.get_or_none(Trainer.id == trainer_id)
         if trainer is None:
             raise NotFound(f"no trainer with id {trainer_id}", field="id")
+        record(
+            "trainer.active",
+            person=trainer.person,
+            before={"active": trainer.active},
+            after={"active": active},
+        )
         trainer.active = active
         trainer.save()
         return trainer

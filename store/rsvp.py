@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from store.access import RSVP, as_actor, record
 from store.booking import cancel_enrolment_for_decline
 from store.clock import utcnow
 from store.db import database, is_postgres, write_transaction
@@ -73,6 +74,7 @@ def message_key(message: ReadMessage, raw: bytes | None = None) -> str:
     return f"<no-message-id-{digest}@rollcall.invalid>"
 
 
+@as_actor(RSVP)
 def apply_reply(
     message: ReadMessage,
     *,
@@ -365,6 +367,13 @@ def _decide(
         ),
     )
     decision.outcome, decision.reason = "applied", note
+    record(
+        "rsvp",
+        session.id,
+        decision.email,
+        {"calendar": enrolment.calendar},
+        {"calendar": state, "comment": item.comment},
+    )
     if (
         state == "declined"
         and settings.decline_cancels

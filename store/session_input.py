@@ -94,9 +94,15 @@ def local_start(day: date, start: time, zone: ZoneInfo) -> datetime:
     return instant(day, start, zone)
 
 
+MAX_VISIBILITY_VALUES = 100
+"""Values per visibility dimension of one session (beyond that, "All" is meant)."""
+MAX_MATERIALS = 50
+"""Pre-read materials per session."""
+
+
 def _visibility_values(values: Sequence[str], field: str) -> list[str]:
     cleaned = []
-    for value in values:
+    for value in validate.at_most(values, field, MAX_VISIBILITY_VALUES):
         text = validate.optional_text(value, field)
         if text and text.lower() != "all":
             cleaned.append(text)
@@ -141,14 +147,14 @@ def clean_session(data: SessionInput, zone: ZoneInfo | None = None) -> CleanSess
     if validate.clean_text(data.trainer):
         trainer = get_trainer(str(data.trainer), field="trainer")
     materials = []
-    for item in data.materials:
+    for item in validate.at_most(data.materials, "material", MAX_MATERIALS):
         name = validate.required_text(item.name, "material", 300)
         materials.append(MaterialInput(name=name, url=validate.url(item.url, "material")))
     course = validate.optional_text(data.course, "course") or title
     return CleanSession(
         title=title,
         course=course,
-        description=validate.clean_multiline(data.description),
+        description=validate.long_text(data.description, "description"),
         day=day,
         start_time=entered.time,
         start=instant(day, data.start if isinstance(data.start, str) else entered, zone),
@@ -166,7 +172,7 @@ def clean_session(data: SessionInput, zone: ZoneInfo | None = None) -> CleanSess
         },
         materials=materials,
         expiry_months=expiry,
-        notes=validate.clean_multiline(data.notes),
+        notes=validate.long_text(data.notes, "notes"),
     )
 
 

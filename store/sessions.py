@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from store import mail_queue, validate
+from store.access import record, require
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
@@ -107,6 +108,7 @@ def create_sessions(
     starts = occurrences(clean.day, clean.start_time, zone, repeat) if repeat else [clean.start]
     created: list[Session] = []
     with write_transaction():
+        require("session.create")
         series = None
         if repeat is not None:
             series = Series.create(id=uuid.uuid4().hex, rule=repeat.rule_text())
@@ -144,6 +146,7 @@ def create_sessions(
                 uid=uid,
             )
             _write_details(session, clean)
+            record("session.create", session, after=_edit_state(session))
             if clean.trainer is not None:
                 mail_queue.enqueue("trainer_assignment", session, clean.trainer.person)
             created.append(session)
@@ -220,6 +223,7 @@ def edit_session(
         raise ValidationError(f"unknown field(s): {', '.join(sorted(unknown))}", "session")
     with write_transaction():
         session = _locked_session(session_id)
+        require("session.edit", session=session)
         if session.cancelled_at is not None:
             raise RuleViolation(
                 f"session {session.id} is cancelled and cannot be edited", "session"
@@ -287,6 +291,13 @@ def edit_session(
         session.updated_at = utcnow()
         session.save()
         _write_details(session, clean)
+        changed = [k for k in result.changed if k in before]
+        record(
+            "session.edit",
+            session,
+            before={k: before[k] for k in changed} | {"changed": result.changed},
+            after={k: after[k] for k in changed},
+        )
         if result.calendar_changed:
             facts = mail_queue.session_snapshot(session)
             # Everyone enrolled holds the event: their confirmation carried it.
@@ -332,6 +343,7 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
     now = utcnow()
     with write_transaction():
         session = _locked_session(session_id)
+        require("session.cancel", session=session)
         status = session_status(session, now)
         if status == "cancelled":
             raise RuleViolation(f"session {session.id} is already cancelled", field="session")
@@ -356,6 +368,12 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
             )
             .where((Enrolment.session == session) & Enrolment.status.in_(ACTIVE))
             .execute()
+        )
+        record(
+            "session.cancel",
+            session,
+            before={"status": status},
+            after={"status": "cancelled", "reason": text, "enrolments_cancelled": len(affected)},
         )
         facts = mail_queue.session_snapshot(session)
         for enrolment in affected:
@@ -386,6 +404,7 @@ def delete_session(session_id: int | str) -> None:
     """Delete a session that has no enrolments of any status; otherwise say to cancel."""
     with write_transaction():
         session = _locked_session(session_id)
+        require("session.delete", session=session)
         count = Enrolment.select().where(Enrolment.session == session).count()
         if count:
             raise RuleViolation(
@@ -394,6 +413,7 @@ def delete_session(session_id: int | str) -> None:
                 field="session",
             )
         series = session.series_id
+        record("session.delete", session, before=_edit_state(session))
         session.delete_instance(recursive=True)
         if series and not Session.select().where(Session.series == series).exists():
             Series.delete().where(Series.id == series).execute()

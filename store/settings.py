@@ -80,6 +80,9 @@ class Settings:
     """Database URL: ``sqlite:///abs/path.db``, a file path, or ``postgresql://...``.
     Empty means ``rollcall.db`` in the user data directory."""
 
+    db_password_command: str = ""
+    """A command whose first output line is the PostgreSQL password (kept out of the URL)."""
+
     timezone: str = field(default_factory=system_timezone_name)
     """IANA zone in which times are entered and shown."""
 
@@ -139,6 +142,12 @@ class Settings:
     """Key remapping for the app: binding id -> keys."""
     logins: Mapping[str, str] = field(default_factory=dict)
     """Login name -> person email, so a learner's SSH login opens their own view."""
+    admins: tuple[str, ...] = ()
+    """Unix logins that are admins besides root and the account that owns the config/database."""
+    authorized_keys: str = ""
+    """The keys file `rollcall access` manages; empty means ``~/.ssh/authorized_keys``."""
+    shell_command: str = "rollcall"
+    """The program an SSH key's forced command runs (``rollcall`` on the PATH, or a full path)."""
 
     config_path: str = ""
     """The file these settings were read from (empty when none)."""
@@ -147,6 +156,12 @@ class Settings:
     def zone(self) -> ZoneInfo:
         """The configured zone as a tzinfo."""
         return ZoneInfo(self.timezone)
+
+    def db_secret(self) -> str | None:
+        """The PostgreSQL password from the password command (None: the URL's, or PGPASSFILE)."""
+        if not self.db_password_command:
+            return None
+        return _secret("", self.db_password_command, "db_password_command")
 
     def smtp_secret(self) -> str:
         """The SMTP password, running the password command when one is set."""
@@ -164,8 +179,16 @@ def _secret(plain: str, command: str, key: str) -> str:
         out = subprocess.run(
             shlex.split(command), capture_output=True, text=True, check=True, timeout=30
         )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ValidationError(f"the password command failed: {exc}", field=key) from exc
+    except subprocess.CalledProcessError as exc:
+        # Its arguments may hold a secret: name the key and the exit status only.
+        raise ValidationError(
+            f"the password command failed with exit status {exc.returncode}", field=key
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise ValidationError("the password command did not finish in 30 s", field=key) from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "cannot run it"
+        raise ValidationError(f"the password command failed: {reason}", field=key) from None
     lines = out.stdout.splitlines()
     return lines[0] if lines else ""
 
@@ -236,7 +259,9 @@ def load_settings(
     elif explicit:
         raise ValidationError(f"{path}: the config file does not exist", field="config")
     for key, kind in types.items():
-        if key in ("keymap", "logins", "config_path"):
+        # Who is an admin, and which keys file, come from the file only: the
+        # environment of whoever runs rollcall says nothing about identity.
+        if key in ("keymap", "logins", "config_path", "admins", "authorized_keys"):
             continue
         var = f"ROLLCALL_{key.upper()}"
         if var in env:

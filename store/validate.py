@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date, datetime, time
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from store.errors import ValidationError
+
+T = TypeVar("T")
 
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\.]+(\.[^@\s<>(),;:\"\[\]\\.]+)+$")
 
@@ -24,6 +28,21 @@ def clean_multiline(value: str | None) -> str:
     if value is None:
         return ""
     return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+
+
+def long_text(value: str | None, field: str, max_length: int = 10_000) -> str:
+    """Multi-line text (a description, notes) of at most `max_length` characters."""
+    text = clean_multiline(value)
+    if len(text) > max_length:
+        raise ValidationError(f"{field} is longer than {max_length} characters", field=field)
+    return text
+
+
+def at_most(items: Sequence[T], field: str, limit: int) -> Sequence[T]:
+    """`items` unless there are more than `limit` of them (visibility values, materials)."""
+    if len(items) > limit:
+        raise ValidationError(f"{field}: at most {limit} values, got {len(items)}", field=field)
+    return items
 
 
 def required_text(value: str | None, field: str, max_length: int = 200) -> str:

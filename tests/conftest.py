@@ -12,7 +12,7 @@ from store.db import close_database, database, open_database
 from store.settings import Settings, load_settings, use_settings
 
 # The real PostgreSQL, Dovecot and SMTP servers (session fixtures).
-pytest_plugins = ["tests.servers"]
+pytest_plugins = ["tests.servers", "tests.servers.sshd"]
 
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -37,6 +38,8 @@ class Area:
     """Imports and returns the screen class (built with no arguments) when first shown."""
     key: str | None = None
     """Key that switches to the area from anywhere."""
+    roles: tuple[str, ...] = ("admin", "trainer", "manager")
+    """The roles the area is shown to (what a role may change, the store decides)."""
 
 
 # Each loader imports its screen module when the area is first opened, so the app
@@ -77,13 +80,24 @@ def _mail() -> type[Screen[None]]:
     return MailScreen
 
 
+STAFF = ("admin", "trainer")
+"""Who sees everyone's people, pathways and reports (a manager sees the sessions only)."""
+
+
+def _audit() -> type[Screen[None]]:
+    from screens.audit import AuditScreen
+
+    return AuditScreen
+
+
 AREAS: list[Area] = [
     Area("sessions", "Sessions", _sessions, "1"),
-    Area("people", "People", _people, "2"),
-    Area("trainers", "Trainers", _trainers, "3"),
-    Area("pathways", "Pathways", _pathways, "4"),
-    Area("reports", "Reports", _reports, "5"),
-    Area("mail", "Mail", _mail, "6"),
+    Area("people", "People", _people, "2", STAFF),
+    Area("trainers", "Trainers", _trainers, "3", STAFF),
+    Area("pathways", "Pathways", _pathways, "4", STAFF),
+    Area("reports", "Reports", _reports, "5", STAFF),
+    Area("mail", "Mail", _mail, "6", ("admin",)),
+    Area("audit", "Audit", _audit, "7", ("admin",)),
 ]
 """Every area the admin can switch to, in key order."""
 
@@ -123,15 +137,23 @@ class RollcallApp(App[None]):
     status_error: reactive[bool] = reactive(False)
     """True when `status_text` reports a failure."""
 
-    def __init__(self, settings: Settings, as_email: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, as_email: str | None = None, *, restricted: bool = False
+    ) -> None:
         super().__init__()
+        from store.access import current_actor
+
+        self.restricted = restricted or as_email is not None
+        """A learner's view or an SSH key's forced command: no screenshots written to disk."""
+        self.role = current_actor().role
+        """The role of whoever runs the app: what the store lets them change."""
         self.settings = settings
         """The settings in force (time zone, keymap, mail)."""
         self.as_email = as_email
         """The learner whose view to open, or None for the admin app."""
         use_settings(settings)
         # A learner's app offers their own calendar only: no admin areas, keys or palette entries.
-        self.areas = [] if as_email else list(AREAS)
+        self.areas = [] if as_email else [a for a in AREAS if self.role in a.roles]
         """The areas whose screens are installed (none in a learner's view)."""
         for area in self.areas:
             self.add_mode(area.name, _factory(area))
@@ -155,7 +177,8 @@ class RollcallApp(App[None]):
         self.call_after_refresh(gc.freeze)
         if self.as_email is None:
             self.switch_mode("sessions")
-            if self.mail.start():
+            # Only an admin's app sends and polls (others may not touch the outbox).
+            if self.role == "admin" and self.mail.start():
                 self.status_text = "mail: sending and polling in the background"
             # Whoever reads the replies (this app or the worker), a trainer's decline shows here.
             self.check_trainer_declines()
@@ -180,9 +203,27 @@ class RollcallApp(App[None]):
         if self.mail.running:
             self.mail.run_now("send")
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands, without the screenshot (a file) where the app is restricted."""
+        for command in super().get_system_commands(screen):
+            if not (self.restricted and command.title == "Screenshot"):
+                yield command
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save a screenshot, except in a restricted app (it would write a file on the server)."""
+        if self.restricted:
+            self.notify("Screenshots are not available here", severity="warning")
+            return None
+        return super().deliver_screenshot(filename, path, time_format)
+
     def palette_commands(self) -> list[tuple[str, Callable[[], object], str]]:
         """Commands of the app itself for the command palette."""
-        if self.as_email is not None:
+        if self.as_email is not None or self.role != "admin":
             return []
         return [
             ("mail: send now", lambda: self.mail_run_now("send"), "drain the outbox"),
@@ -317,16 +358,22 @@ class KioskApp(App[None], inherit_bindings=False):
         report_worker_failure(self.screen, event)
 
 
-def make_app(settings: Settings, as_email: str | None = None) -> RollcallApp:
+def make_app(
+    settings: Settings, as_email: str | None = None, *, restricted: bool = False
+) -> RollcallApp:
     """Build the app; the CLI and the tests share this factory."""
-    return RollcallApp(settings, as_email=as_email)
+    return RollcallApp(settings, as_email=as_email, restricted=restricted)
 
 
 def run_app(
-    settings: Settings, as_email: str | None = None, *, kiosk_session: int | None = None
+    settings: Settings,
+    as_email: str | None = None,
+    *,
+    restricted: bool = False,
+    kiosk_session: int | None = None,
 ) -> None:
     """Open the app on the already opened database (the kiosk mode with `kiosk_session`)."""
     if kiosk_session is not None:
         KioskApp(settings, kiosk_session).run()
         return
-    make_app(settings, as_email).run()
+    make_app(settings, as_email, restricted=restricted).run()

@@ -204,7 +204,7 @@ async def test_app_sends_and_applies_replies_with_real_servers(
             assert app.mail.running
             invite(data.full)
             app.mail_run_now("send")
-            await wait_for(app, "mail: ")
+            await wait_for(app, "mail: 2")
             assert app.status_text.startswith("mail: 2 sent, 0 failed"), app.status_text
             app.screen.open_session(data.full)  # type: ignore[attr-defined]
             await settle(pilot)

@@ -1,0 +1,186 @@
+"""The Audit area: who changed what, newest first, filtered by session, person and actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from screens.base import RollcallScreen, db_thread
+from screens.messages import DataChanged, RuleRefused
+from screens.widgets.status_line import StatusLine
+from store.errors import RollcallError
+
+AUDIT_PAGE = 100
+"""Audit rows per page."""
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the three filter boxes say (empty: any)."""
+
+    session: str = ""
+    person: str = ""
+    actor: str = ""
+
+
+def read_audit(where: AuditFilter, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of audit rows for the filter, and how many rows match."""
+    from store.access import audit_dict, audit_query
+    from store.validate import positive_int
+
+    session = positive_int(where.session, "session") if where.session.strip() else None
+    query = audit_query(session=session, person=where.person, actor=where.actor)
+    total = query.count()
+    rows = [audit_dict(e) for e in query.limit(AUDIT_PAGE).offset(offset)]
+    return rows, total
+
+
+def _plain(value: object) -> Text:
+    from store.printable import printable
+
+    return Text(printable("" if value is None else value).replace("\n", " ")[:200])
+
+
+class AuditScreen(RollcallScreen):
+    """Every change to the store, with its actor, and the values before and after."""
+
+    BINDING_GROUP_TITLE = "Audit"
+    BINDINGS = [
+        Binding("slash", "search", "Filter", id="audit-filter"),
+        Binding("escape", "leave_filter", "Back to the list", show=False, id="audit-leave"),
+        Binding(
+            "right_square_bracket", "page(1)", "Next page", id="audit-next-page", key_display="]"
+        ),
+        Binding(
+            "left_square_bracket",
+            "page(-1)",
+            "Previous page",
+            id="audit-prev-page",
+            key_display="[",
+        ),
+        Binding("ctrl+r", "reload", "Reload", id="audit-reload", show=False),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """A page of the audit log was read."""
+
+        rows: list[dict[str, Any]]
+        total: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page_start = 0
+        self.total = 0
+        self.where = AuditFilter()
+
+    def compose(self) -> ComposeResult:
+        """Three filter boxes, the summary, the table, the status line."""
+        yield Header()
+        with Horizontal(id="audit-filters"):
+            yield Input(placeholder="session id", id="audit-session", restrict=r"\d*")
+            yield Input(placeholder="person email", id="audit-person")
+            yield Input(placeholder="actor", id="audit-actor")
+        yield Static("", id="audit-summary")
+        yield DataTable(id="audit-table", cursor_type="row")
+        with Horizontal(classes="info-bar"):
+            yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns and the first page."""
+        table = self.query_one(DataTable)
+        table.add_column("When", key="at", width=19)
+        table.add_column("Actor", key="actor", width=22)
+        table.add_column("Action", key="action", width=16)
+        table.add_column("Session", key="session", width=7)
+        table.add_column("Person", key="person", width=24)
+        table.add_column("Before → after", key="change")
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        """Read again when the admin comes back to the area."""
+        self.load()
+
+    @on(DataChanged)
+    def _data_changed(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-read")
+    def load(self) -> None:
+        """Read the page at the current offset for the current filter."""
+        try:
+            with db_thread():
+                rows, total = read_audit(self.where, self.page_start)
+        except RollcallError as exc:
+            self.post_message(RuleRefused(str(exc)))
+            return
+        self.post_message(self.Loaded(rows, total))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        self.total = event.total
+        table = self.query_one(DataTable)
+        table.clear()
+        for index, row in enumerate(event.rows):
+            at = datetime.fromisoformat(row["at"]).astimezone(zone)
+            change = f"{row['before'] or '-'} → {row['after'] or '-'}"
+            table.add_row(
+                f"{at:%Y-%m-%d %H:%M:%S}",
+                _plain(row["actor"]),
+                _plain(row["action"]),
+                str(row["session_id"] or ""),
+                _plain(row["person"] or ""),
+                _plain(change),
+                key=str(self.page_start + index),
+            )
+        first = self.page_start + 1 if event.rows else 0
+        last = self.page_start + len(event.rows)
+        self.query_one("#audit-summary", Static).update(
+            Text(f"Changes {first}–{last} of {event.total} (newest first; [ ] pages, / filters)")
+        )
+
+    @on(Input.Changed)
+    def _filter_changed(self) -> None:
+        self.where = AuditFilter(
+            session=self.query_one("#audit-session", Input).value,
+            person=self.query_one("#audit-person", Input).value,
+            actor=self.query_one("#audit-actor", Input).value,
+        )
+        self.page_start = 0
+        self.load()
+
+    @on(Input.Submitted)
+    def _filter_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_search(self) -> None:
+        """Go to the filter boxes."""
+        self.query_one("#audit-session", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        """Back from the filter boxes to the list."""
+        self.query_one(DataTable).focus()
+
+    def action_page(self, step: int) -> None:
+        """The next or previous page."""
+        offset = max(0, self.page_start + step * AUDIT_PAGE)
+        if offset >= self.total and step > 0:
+            return
+        self.page_start = offset
+        self.load()
+
+    def action_reload(self) -> None:
+        """Read the page again."""
+        self.load()
