@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
 from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
+from screens.plain import block, plain
 from screens.widgets.paged_table import PagedTable
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
@@ -172,11 +173,11 @@ def _cells(r: PersonRow) -> list[str | Text]:
     if not r.active:
         flags.append("inactive")
     return [
-        Text(r.name, style=style),
-        Text(r.email, style=style),
-        Text(r.department, style=style),
-        Text(r.role, style=style),
-        Text(r.location, style=style),
+        plain(r.name, style),
+        plain(r.email, style),
+        plain(r.department, style),
+        plain(r.role, style),
+        plain(r.location, style),
         Text(" ".join(flags), style=style),
     ]
 
@@ -218,7 +219,7 @@ class PersonForm(RollcallModal[bool]):
             "notes": "",
         }
         with Vertical(classes="dialog", id="person-form"):
-            yield Label("New person" if p is None else f"Edit {p.name}", id="form-title")
+            yield Label(plain("New person" if p is None else f"Edit {p.name}"), id="form-title")
             with VerticalScroll():
                 for name in PERSON_FIELDS:
                     if name == "notes" and p is not None:
@@ -279,7 +280,7 @@ class PersonForm(RollcallModal[bool]):
             else "general"
         )
         error = self.query_one(f"#error-{name}", Label)
-        error.update(f"⚠ {event.message}")
+        error.update(plain(f"⚠ {event.message}"))
         error.add_class("-shown")
         if name != "general":
             self.query_one(f"#{name}", Input).focus()
@@ -365,18 +366,18 @@ class ImportModal(RollcallModal[bool]):
         out = Text()
         button = self.query_one("#import", Button)
         if event.error:
-            out.append(event.error, style="bold")
+            out.append_text(block(event.error, "bold"))
             self.csv_text = None
             button.disabled = True
         else:
             s = event.summary
             out.append(f"{len(s.new)} new, {len(s.updates)} updated, {len(s.errors)} error(s)\n")
             for line, message in s.errors:
-                out.append(f"line {line}: {message}\n", style="bold")
+                out.append_text(plain(f"line {line}: {message}", "bold") + "\n")
             for p in s.new[:50]:
-                out.append(f"+ {p.name} <{p.email}> {p.department}\n")
+                out.append_text(plain(f"+ {p.name} <{p.email}> {p.department}") + "\n")
             for p in s.updates[:50]:
-                out.append(f"~ {p.name} <{p.email}> {p.department}\n")
+                out.append_text(plain(f"~ {p.name} <{p.email}> {p.department}") + "\n")
             self.csv_text = event.text if s.ok and (s.new or s.updates) else None
             button.disabled = self.csv_text is None
             if s.errors:

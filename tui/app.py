@@ -10,12 +10,14 @@ from pathlib import Path
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
 from screens.base import report_worker_failure
 from screens.messages import DataChanged, StatusUpdate
+from screens.plain import clean
 from store.settings import Settings, use_settings
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
 from tui.palette import RollcallCommands
@@ -104,6 +106,29 @@ class RollcallApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-anywhere"),
         Binding("f2", "toggle_dark", "Theme", show=False, id="theme-toggle"),
     ]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast whose text is always shown literally (`markup` is ignored).
+
+        Messages quote names, titles and replies; screens' and widgets' own
+        ``notify`` arrive here with ``markup=True`` by default.
+        """
+        del markup
+        super().notify(
+            clean(message),
+            title=clean(title, one_line=True),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     status_text: reactive[str] = reactive("ready")
     """Last news from background work, shown by every screen's status line."""
