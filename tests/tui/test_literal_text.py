@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, Phase, example, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 from textual.screen import Screen
-from textual.worker import WorkerCancelled
 from textual.widgets import DataTable, Label, Static
+from textual.worker import WorkerCancelled
 
 from screens.learner import LearnerScreen
 from screens.mail import MailScreen
