@@ -49,6 +49,7 @@ def build(path: Path) -> float:
     """Create the data set with bulk inserts; returns seconds taken."""
     from store.db import database, open_database
     from store.models import Course, Enrolment, Person, Session, Trainer, UTCDateTimeField
+    from store.textkey import search_key
 
     started = time.perf_counter()
     open_database(str(path))
@@ -93,12 +94,13 @@ def build(path: Path) -> float:
                     stamp(NOW),
                     stamp(NOW),
                     "",
+                    search_key(f"{TITLES[i % len(TITLES)]} {i}", f"Room {i % 9}", ""),
                 )
             )
         db.connection().executemany(
             "INSERT INTO session (title, description, course_id, start, end, duration_minutes,"
             " type, location, trainer_id, max_attendees, uid, sequence, created_at,"
-            " updated_at, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " updated_at, notes, search_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         per = (ENROLMENTS - BIG) // (SESSIONS - 1)

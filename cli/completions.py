@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx, say
+from cli.context import ENCODING_HELP, Context, emit_json, handle_errors, pass_ctx, say
 from cli.tables import parse_days, text_table
 
 
@@ -15,10 +15,11 @@ def completion() -> None:
 
 @completion.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--encoding", default=None, help=ENCODING_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
-def completion_import(ctx: Context, file: str, as_json: bool) -> None:
+def completion_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
     """Import e-learning completions (header: email,item,completed_on[,expires_on]).
 
     All rows or none: a bad row refuses the whole file, with its line number.
@@ -27,7 +28,7 @@ def completion_import(ctx: Context, file: str, as_json: bool) -> None:
     from store.people import read_csv_file
 
     ctx.open()
-    result = import_completions_csv(read_csv_file(file))
+    result = import_completions_csv(read_csv_file(file, encoding=encoding))
     if as_json:
         emit_json({"added": result.added, "skipped": result.skipped})
     else:

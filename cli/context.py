@@ -40,6 +40,11 @@ EXIT_RULE = 1
 EXIT_USAGE = 2
 EXIT_SERVICE = 3
 
+ENCODING_HELP = (
+    "Encoding of the CSV file (e.g. cp1252); detected when omitted: UTF-8 with or without"
+    " a BOM, else Windows-1252."
+)
+
 
 @dataclass
 class Context:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx, say
+from cli.context import ENCODING_HELP, Context, emit_json, handle_errors, pass_ctx, say
 
 
 @click.group()
@@ -62,10 +62,11 @@ def _person_dict(p: Any) -> dict[str, Any]:
 
 @person.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--encoding", default=None, help=ENCODING_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
-def person_import(ctx: Context, file: str, as_json: bool) -> None:
+def person_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
     """Import people from CSV (header: email,name,department,role,location).
 
     All rows or none: a bad row refuses the whole file, with its line number.
@@ -73,7 +74,7 @@ def person_import(ctx: Context, file: str, as_json: bool) -> None:
     from store.people import import_people_csv, read_csv_file
 
     ctx.open()
-    result = import_people_csv(read_csv_file(file))
+    result = import_people_csv(read_csv_file(file, encoding=encoding))
     if as_json:
         emit_json({"added": len(result.new), "updated": len(result.updates)})
     else:

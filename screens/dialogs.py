@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import RollcallModal
+from screens.plain import block, plain
 
 
 class ConfirmModal(RollcallModal[bool]):
@@ -29,7 +29,7 @@ class ConfirmModal(RollcallModal[bool]):
     def compose(self) -> ComposeResult:
         """The question and two buttons."""
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-text")
+            yield Static(block(self.question), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(
                     f"{self.yes} (y)", id="yes", variant="error" if self.danger else "primary"
@@ -75,8 +75,8 @@ class TextModal(RollcallModal[str | None]):
         """Context, prompt, input, error line, buttons."""
         with Vertical(classes="dialog"):
             if self.context:
-                yield Label(Text(self.context), id="text-context", classes="dialog-text")
-            yield Label(self.prompt, classes="dialog-text")
+                yield Label(block(self.context), id="text-context", classes="dialog-text")
+            yield Label(block(self.prompt), classes="dialog-text")
             yield Input(self.value, placeholder=self.placeholder, id="text")
             yield Label("", id="text-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
@@ -121,8 +121,8 @@ class NoticeModal(RollcallModal[None]):
         """Title, text, OK."""
         with Vertical(classes="dialog"):
             if self.title_text:
-                yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.text, classes="dialog-text")
+                yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(block(self.text), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="ok", variant="primary")
 
@@ -162,11 +162,11 @@ class FormModal(RollcallModal[dict[str, str] | None]):
     def compose(self) -> ComposeResult:
         """Title, the inputs, an error line and buttons."""
         with Vertical(classes="dialog"):
-            yield Label(Text(self.title_text), classes="dialog-title")
+            yield Label(plain(self.title_text), classes="dialog-title")
             if self.hint:
-                yield Static(Text(self.hint), classes="dialog-text")
+                yield Static(block(self.hint), classes="dialog-text")
             for key, label, value in self.fields:
-                yield Label(label, classes="field-label")
+                yield Label(plain(label), classes="field-label")
                 yield Input(value, id=f"field-{key}")
             yield Label("", id="form-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
@@ -195,7 +195,7 @@ class FormModal(RollcallModal[dict[str, str] | None]):
             if key in self.required and not values[key].strip()
         ]
         if missing:
-            self.query_one("#form-error", Label).update(f"{missing[0]}: this is required.")
+            self.query_one("#form-error", Label).update(plain(f"{missing[0]}: this is required."))
             return
         self.dismiss(values)
 

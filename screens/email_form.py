@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, TextArea
 
 from screens.base import Refusal, RollcallModal, run_rule
+from screens.plain import assemble, plain
 from store.outbox import InviteResult
 from store.read_models import AttendeeRow
 
@@ -63,7 +64,7 @@ class EmailForm(RollcallModal[InviteResult | None]):
     def compose(self) -> ComposeResult:
         """Recipients, subject, message, the calendar checkbox, buttons."""
         with VerticalScroll(classes="dialog"):
-            yield Label(f"Email: {escape(self.session_title)}", classes="dialog-title")
+            yield Label(assemble("Email: ", (self.session_title, "")), classes="dialog-title")
             yield Label("To (space toggles)", classes="field-label")
             yield SelectionList[str](
                 *[(_label(r), r.email, True) for r in self.enrolled], id="recipients"
@@ -151,7 +152,7 @@ class EmailForm(RollcallModal[InviteResult | None]):
         """Show `message` on the line under `field` (or at the bottom)."""
         name = FIELDS.get(field or "", "general")
         label = self.query_one(f"#error-{name}", Label)
-        label.update(f"⚠ {escape(message)}")
+        label.update(plain(f"⚠ {message}"))
         label.add_class("-shown")
 
     def _clear_errors(self) -> None:
@@ -160,6 +161,6 @@ class EmailForm(RollcallModal[InviteResult | None]):
             label.remove_class("-shown")
 
 
-def _label(row: AttendeeRow) -> str:
+def _label(row: AttendeeRow) -> Text:
     extra = f" (waitlist #{row.waitlist_position})" if row.status == "waitlisted" else ""
-    return escape(f"{row.name} <{row.email}>{extra}")
+    return plain(f"{row.name} <{row.email}>{extra}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from screens.base import Refusal, RollcallScreen, run_rule
 from screens.dialogs import ConfirmModal
+from screens.plain import assemble, block, plain
 from screens.widgets.progress import progress_text
 from store.my_calendar import CalendarRow
 
@@ -60,7 +60,7 @@ class LearnerScreen(RollcallScreen):
 
     def compose(self) -> ComposeResult:
         """Title line, the session list, and a side panel with detail and progress."""
-        yield Static(f"My calendar — {escape(self.person_email)}", id="learner-title")
+        yield Static(assemble("My calendar — ", (self.person_email, "")), id="learner-title")
         with Horizontal(id="learner-body"):
             yield DataTable(id="learner-sessions", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="learner-side"):
@@ -104,20 +104,20 @@ class LearnerScreen(RollcallScreen):
         for index, r in enumerate(event.rows):
             start = r.start.astimezone(zone)
             where = r.location or ("online" if r.online_url else "")
-            places = Text(
+            places = plain(
                 r.places_text, style="bold red" if r.places_text == "Session full" else ""
             )
-            mine = Text(
+            mine = plain(
                 r.booking_text, style="bold green" if r.my_status == "enrolled" else "yellow"
             )
-            title = Text(r.title, style="strike dim" if r.status == "cancelled" else "")
+            title = plain(r.title, "strike dim" if r.status == "cancelled" else "")
             table.add_row(
                 f"{start:%a %d %b}",
                 f"{start:%H:%M}",
                 title,
                 TYPE_LABELS.get(r.type, r.type),
-                where,
-                r.trainer or "",
+                plain(where),
+                plain(r.trainer or ""),
                 places,
                 mine,
                 key=str(r.session_id),
@@ -125,13 +125,13 @@ class LearnerScreen(RollcallScreen):
             if r.session_id == keep:
                 cursor = index
         self.query_one("#learner-title", Static).update(
-            f"My calendar — {escape(event.name)} ({escape(self.person_email)})"
+            assemble("My calendar — ", (event.name, ""), " (", (self.person_email, ""), ")")
         )
         if event.rows:
             table.move_cursor(row=cursor)
         self._show_detail()
         self.query_one("#learner-progress", Static).update(
-            "[b]Learning pathways[/b]\n" + progress_text(event.progress)
+            assemble(("Learning pathways\n", "bold"), progress_text(event.progress))
         )
 
     def _current(self) -> CalendarRow | None:
@@ -155,27 +155,30 @@ class LearnerScreen(RollcallScreen):
         zone = current_settings().zone
         start, end = r.start.astimezone(zone), r.end.astimezone(zone)
         lines = [
-            f"[b]{escape(r.title)}[/b]",
-            f"{start:%A %d %B %Y}, {start:%H:%M}–{end:%H:%M}",
-            f"{TYPE_LABELS.get(r.type, r.type).capitalize()}: "
-            + escape(r.location or r.online_url or "—"),
-            f"Trainer: {escape(r.trainer or '—')}",
-            f"Places: {r.places_text}" + (f" ({r.waitlisted} waiting)" if r.waitlisted else ""),
+            plain(r.title, "bold"),
+            plain(f"{start:%A %d %B %Y}, {start:%H:%M}–{end:%H:%M}"),
+            assemble(
+                f"{TYPE_LABELS.get(r.type, r.type).capitalize()}: ",
+                (r.location or r.online_url or "—", ""),
+            ),
+            assemble("Trainer: ", (r.trainer or "—", "")),
+            plain(
+                f"Places: {r.places_text}" + (f" ({r.waitlisted} waiting)" if r.waitlisted else "")
+            ),
         ]
         if r.description:
-            lines += ["", escape(r.description)]
+            lines += [Text(), block(r.description)]
         if r.materials:
-            lines += ["", "[b]Pre-read[/b]"]
-            lines += [f"  • {escape(name)}: {escape(url)}" for name, url in r.materials]
-        style = "green" if r.can_book else "yellow"
-        lines += ["", f"[{style}]{escape(r.reason)}[/{style}]"]
+            lines += [Text(), Text("Pre-read", style="bold")]
+            lines += [assemble("  • ", (name, ""), ": ", (url, "")) for name, url in r.materials]
+        lines += [Text(), plain(r.reason, "green" if r.can_book else "yellow")]
         if r.can_book:
             lines.append(
-                "Press b to book" + (" (joins the waitlist)" if "full" in r.reason else "")
+                Text("Press b to book" + (" (joins the waitlist)" if "full" in r.reason else ""))
             )
         if r.can_cancel:
-            lines.append("Press c to cancel your booking")
-        detail.update("\n".join(lines))
+            lines.append(Text("Press c to cancel your booking"))
+        detail.update(Text("\n").join(lines))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out book/cancel when the highlighted session does not allow them."""

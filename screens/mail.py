@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
+from screens.plain import plain as literal
 from screens.widgets.status_line import StatusLine
 
 OUTBOX_ROWS = 200
@@ -28,15 +28,10 @@ FILTERS: tuple[str | None, ...] = (None, "pending", "sending", "sent", "failed")
 """What `f` cycles through."""
 OUTCOMES = {"applied": "applied", "ignored": "ignored", "recorded": "recorded"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def plain(value: object, limit: int = 200) -> Text:
-    """Text as typed by a stranger, shown literally: no markup, no control characters."""
-    text = _CONTROL.sub("�", "" if value is None else str(value)).replace("\n", " ")
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return Text(text)
+    """Text as typed by a stranger, shown literally and cut to `limit` characters."""
+    return literal(value, limit=limit)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from screens.base import Refusal, RollcallModal, RollcallScreen, db_thread, run_rule
 from screens.dialogs import ConfirmModal, FormModal
+from screens.plain import assemble, block, plain
 from screens.widgets.progress import progress_text
 
 REQUIREMENT_HINT = (
@@ -41,7 +42,7 @@ class ProgressDialog(RollcallModal[None]):
     def compose(self) -> ComposeResult:
         """Title and the progress text."""
         with Vertical(classes="dialog"):
-            yield Label(f"[b]Progress of {escape(self.email)}[/b]")
+            yield Label(assemble(("Progress of ", "bold"), (self.email, "bold")))
             with VerticalScroll():
                 yield Static(progress_text(self.rows), id="progress-text")
             yield Label("[dim]esc closes[/dim]")
@@ -143,7 +144,7 @@ class PathwaysScreen(RollcallScreen):
         table = self.query_one("#pathway-list", DataTable)
         table.clear()
         for row in event.pathways:
-            table.add_row(row["name"], str(row["requirements"]), key=str(row["id"]))
+            table.add_row(plain(row["name"]), str(row["requirements"]), key=str(row["id"]))
         if self.selected is not None:
             table.move_cursor(row=[r["id"] for r in self.pathways].index(self.selected))
         self._show_detail()
@@ -155,9 +156,9 @@ class PathwaysScreen(RollcallScreen):
         if self.detail is None:
             about.update("No pathways yet. Press n to create one.")
             return
-        text = f"[b]{escape(self.detail['name'])}[/b]"
+        text = plain(self.detail["name"], "bold")
         if self.detail["description"]:
-            text += f"\n{escape(self.detail['description'])}"
+            text = Text("\n").join([text, block(self.detail["description"])])
         about.update(text)
         for r in self.detail["requirements"]:
             if r["kind"] == "elearning":
@@ -165,7 +166,9 @@ class PathwaysScreen(RollcallScreen):
             else:
                 parts = r["courses"] + [f"session {s}" for s in r["sessions"]]
                 kind = ", ".join(parts)
-            steps.add_row(str(r["position"]), r["label"], kind, r["mode"], key=str(r["id"]))
+            steps.add_row(
+                str(r["position"]), plain(r["label"]), plain(kind), r["mode"], key=str(r["id"])
+            )
         if self._step_cursor is not None and self.detail["requirements"]:
             steps.move_cursor(row=min(self._step_cursor, len(self.detail["requirements"]) - 1))
             self._step_cursor = None

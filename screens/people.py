@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
 from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
+from screens.plain import block, plain
 from screens.widgets.paged_table import PagedTable
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
@@ -172,11 +173,11 @@ def _cells(r: PersonRow) -> list[str | Text]:
     if not r.active:
         flags.append("inactive")
     return [
-        Text(r.name, style=style),
-        Text(r.email, style=style),
-        Text(r.department, style=style),
-        Text(r.role, style=style),
-        Text(r.location, style=style),
+        plain(r.name, style),
+        plain(r.email, style),
+        plain(r.department, style),
+        plain(r.role, style),
+        plain(r.location, style),
         Text(" ".join(flags), style=style),
     ]
 
@@ -218,7 +219,7 @@ class PersonForm(RollcallModal[bool]):
             "notes": "",
         }
         with Vertical(classes="dialog", id="person-form"):
-            yield Label("New person" if p is None else f"Edit {p.name}", id="form-title")
+            yield Label(plain("New person" if p is None else f"Edit {p.name}"), id="form-title")
             with VerticalScroll():
                 for name in PERSON_FIELDS:
                     if name == "notes" and p is not None:
@@ -279,7 +280,7 @@ class PersonForm(RollcallModal[bool]):
             else "general"
         )
         error = self.query_one(f"#error-{name}", Label)
-        error.update(f"⚠ {event.message}")
+        error.update(plain(f"⚠ {event.message}"))
         error.add_class("-shown")
         if name != "general":
             self.query_one(f"#{name}", Input).focus()
@@ -396,17 +397,17 @@ class ImportModal(RollcallModal[bool]):
         out = Text()
         button = self.query_one("#import", Button)
         if event.error:
-            out.append(event.error, style="bold")
+            out.append_text(block(event.error, "bold"))
             self.csv_text = None
             button.disabled = True
         else:
             s = event.summary
             out.append(f"{self.headline(s)}, {len(s.errors)} error(s)\n")
             for line, message in s.errors:
-                out.append(f"line {line}: {message}\n", style="bold")
+                out.append_text(plain(f"line {line}: {message}", "bold") + "\n")
             rows = self.rows(s)
             for row in rows:
-                out.append(f"{row}\n")
+                out.append_text(plain(row) + "\n")
             self.csv_text = event.text if s.ok and rows else None
             if s.errors:
                 out.append("Fix the errors and preview again; nothing is imported.", style="bold")

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label
 
 from screens.base import RollcallModal, db_thread
+from screens.plain import plain
 from store.read_models import PersonRow, people_to_add
 
 
@@ -62,7 +63,7 @@ class PeoplePicker(RollcallModal[str | None]):
         table = self.query_one(DataTable)
         table.clear()
         for p in event.people:
-            table.add_row(p.name, p.email, p.department, key=p.email)
+            table.add_row(plain(p.name), plain(p.email), plain(p.department), key=p.email)
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:

@@ -20,6 +20,7 @@ from textual_plotext import PlotextPlot
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.dialogs import ConfirmModal, FormModal
 from screens.messages import RuleRefused
+from screens.plain import clean, plain
 from store.errors import RollcallError
 from store.pathways import today
 from store.reports import DAY_REPORTS
@@ -193,7 +194,7 @@ class ReportsScreen(RollcallScreen):
         if shown:
             table.add_columns(*[key.replace("_", " ") for key in shown[0]])
             for row in shown:
-                table.add_row(*["" if v is None else str(v) for v in row.values()])
+                table.add_row(*[plain("" if v is None else v) for v in row.values()])
         note = ""
         if len(event.rows) > SHOWN_ROWS:
             note = f"\n[dim]showing {SHOWN_ROWS} of {len(event.rows)} rows; x exports all[/dim]"
@@ -209,7 +210,12 @@ class ReportsScreen(RollcallScreen):
         if spec is None or not rows:
             return
         kind, label_key, value_key = spec
-        points = [(str(r[label_key]), r[value_key]) for r in rows if r[value_key] is not None]
+        # Labels are stored text (departments, titles): no control codes reach the plot.
+        points = [
+            (clean(r[label_key], one_line=True), r[value_key])
+            for r in rows
+            if r[value_key] is not None
+        ]
         if kind == "bar":
             # The worst (highest) first, at most 15 bars so labels stay readable.
             if name != "response-times":

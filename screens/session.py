@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
+from screens.plain import clean, plain
 from screens.widgets.fast_table import FastTable
 from screens.widgets.status_line import StatusLine
 from store.read_models import (
@@ -67,7 +68,7 @@ class AttendeeTable(FastTable[str | Text]):
         # Setting the tooltip re-announces the hover; only set it when it changes.
         if tip != self._tip:
             self._tip = tip
-            self.tooltip = tip
+            self.tooltip = plain(tip) if tip else None
 
 
 class SessionScreen(RollcallScreen):
@@ -218,10 +219,13 @@ class SessionScreen(RollcallScreen):
         if declined:
             text = Text("Declined: ", style="bold")
             text.append(
-                ", ".join(
-                    f"{r.name} {_when(r.responded_at, zone)}".rstrip()
-                    + (" (place given up)" if r.status == "cancelled" else "")
-                    for r in declined
+                clean(
+                    ", ".join(
+                        f"{r.name} {_when(r.responded_at, zone)}".rstrip()
+                        + (" (place given up)" if r.status == "cancelled" else "")
+                        for r in declined
+                    ),
+                    one_line=True,
                 )
             )
             if d.waitlist:
@@ -235,17 +239,17 @@ class SessionScreen(RollcallScreen):
         where = d.location if d.type == "in_person" else (d.online_url or "online")
         cap = "unlimited" if d.max_attendees is None else f"{d.max_attendees} places"
         text = Text()
-        text.append(f"{d.title}", style="bold")
+        text.append(clean(f"{d.title}"), style="bold")
         text.append(f"  #{d.id}  {d.status.replace('_', ' ')}", style="dim")
         if d.finalised:
             text.append("  register finalised", style="dim")
-        text.append(f"\n{describe_when(d.start, d.end, zone)} · {where}")
-        text.append(f"\nTrainer {d.trainer or '—'}")
+        text.append(clean(f"\n{describe_when(d.start, d.end, zone)} · {where}"))
+        text.append(clean(f"\nTrainer {d.trainer or '—'}"))
         if d.trainer:
             text.append_text(_trainer_answer(d, zone))
-        text.append(f" · {cap}")
+        text.append(clean(f" · {cap}"))
         if d.expiry_months:
-            text.append(f" · expires after {d.expiry_months} months")
+            text.append(clean(f" · expires after {d.expiry_months} months"))
         rules = [
             f"{name}: {', '.join(values)}"
             for name, values in (
@@ -255,11 +259,11 @@ class SessionScreen(RollcallScreen):
             )
             if values
         ]
-        text.append(f" · for {'; '.join(rules) if rules else 'everyone'}")
+        text.append(clean(f" · for {'; '.join(rules) if rules else 'everyone'}"))
         if d.cancel_reason:
-            text.append(f"\nCancelled: {d.cancel_reason}", style="bold")
+            text.append(clean(f"\nCancelled: {d.cancel_reason}"), style="bold")
         if d.materials:
-            text.append("\nMaterials: " + " · ".join(f"{n} <{u}>" for n, u in d.materials))
+            text.append(clean("\nMaterials: " + " · ".join(f"{n} <{u}>" for n, u in d.materials)))
         self.query_one("#details", Static).update(text)
 
     def describe(self, key: str) -> str:
@@ -288,7 +292,7 @@ class SessionScreen(RollcallScreen):
     def _detail_line(self) -> None:
         table = self._active_table()
         key = _cursor_key(table)
-        self.query_one("#detail-line", Static).update(self.describe(key) if key else "")
+        self.query_one("#detail-line", Static).update(plain(self.describe(key) if key else ""))
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -634,7 +638,7 @@ def _trainer_answer(d: SessionDetail, zone: Any) -> Text:
         return Text(f" {icon} invited, no answer yet", style="dim")
     text = Text(f" {icon} {state} {_when(d.trainer_responded_at, zone)}".rstrip())
     if d.trainer_comment:
-        text.append(f" “{d.trainer_comment}”")
+        text.append(clean(f" “{d.trainer_comment}”"))
     if state == "declined":
         text.stylize("bold red")
         if d.status == "scheduled":
@@ -651,8 +655,8 @@ def _when(value: datetime | None, zone: Any) -> str:
 def _attendee_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
     style = {"attended": "bold", "no_show": "dim"}.get(r.status, "")
     return [
-        Text(r.name, style=style),
-        r.department,
+        plain(r.name, style),
+        plain(r.department),
         Text(STATUS_TEXT.get(r.status, r.status), style=style),
         CALENDAR_ICONS.get(r.calendar, "?"),
         _when(r.responded_at, zone),
@@ -663,8 +667,8 @@ def _attendee_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
 def _waiting_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
     return [
         str(r.waitlist_position or ""),
-        r.name,
-        r.department,
+        plain(r.name),
+        plain(r.department),
         CALENDAR_ICONS.get(r.calendar, "?"),
         _when(r.responded_at, zone),
     ]

@@ -25,6 +25,7 @@ from textual.widgets import (
 )
 
 from screens.base import RollcallModal, db_thread
+from screens.plain import plain
 from screens.widgets.pickers import FieldInput, MaterialsEditor, VisibilityPicker
 from store import validate
 from store.clock import utcnow
@@ -395,7 +396,7 @@ class SessionForm(RollcallModal[int | None]):
         if name == "location" and self.query_one("#kind-online", RadioButton).value:
             name = "online_url"
         target = self.query_one(f"#error-{name}", Label)
-        target.update(f"⚠ {message}")
+        target.update(plain(f"⚠ {message}"))
         target.add_class("-shown")
         try:
             widget = self.query_one(f"#{name}")

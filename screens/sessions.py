@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
+from screens.plain import plain
 from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
@@ -278,11 +279,11 @@ class SessionsScreen(RollcallScreen):
         return [
             Text(f"{start:%a %d %b %Y}" if self.wide else f"{start:%d %b %y}", style=style),
             Text(f"{start:%H:%M}", style=style),
-            Text(row.title, style=style),
+            plain(row.title, style),
             Text(kind if self.wide else kind.replace("in person", "room"), style=style),
-            Text(
+            plain(
                 trainer or "—",
-                style="bold red" if row.trainer_calendar == "declined" and not past else style,
+                "bold red" if row.trainer_calendar == "declined" and not past else style,
             ),
             booked,
             Text(str(row.waitlisted) if row.waitlisted else "", style=style),

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label
 
 from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
+from screens.plain import plain
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
 from store.read_models import PersonRow, TrainerChoice, trainer_choices
@@ -92,8 +93,8 @@ class TrainersScreen(SearchListScreen):
             style = "" if t.active else "dim"
             self.rows[t.email] = t
             table.add_row(
-                Text(t.name, style=style),
-                Text(t.email, style=style),
+                plain(t.name, style),
+                plain(t.email, style),
                 Text(str(t.upcoming), style=style),
                 Text("" if t.active else "inactive", style=style),
                 key=t.email,
@@ -239,7 +240,7 @@ class TrainerForm(RollcallModal[bool]):
     def _rejected(self, event: Rejected) -> None:
         name = event.field if event.field in ("email", "name") else "general"
         error = self.query_one(f"#error-{name}", Label)
-        error.update(f"⚠ {event.message}")
+        error.update(plain(f"⚠ {event.message}"))
         error.add_class("-shown")
 
     @on(Button.Pressed, "#save")

@@ -17,6 +17,7 @@ from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, Person, Session
 from store.sessions import get_session
 from store.settings import Settings, current_settings
+from store.textkey import fold
 from store.visibility import can_see
 
 ACTOR = "kiosk"
@@ -64,7 +65,7 @@ def find_attendee(identifier: str) -> Person | None:
     key = validate.clean_text(identifier).lower()
     if not key:
         return None
-    found = Person.get_or_none(peewee.fn.LOWER(Person.email) == key)
+    found = Person.get_or_none(Person.email_key == fold(key))
     if found is not None:
         return found
     matches = list(Person.select().where(peewee.fn.LOWER(Person.staff_number) == key).limit(2))

@@ -116,12 +116,68 @@ def _m005_access_and_audit(db: peewee.Database) -> None:
         db.execute_sql(sql)
 
 
+_UNIQUE_KEYS = {
+    ("person", "email_key"): "person_email_key",
+    ("course", "title_key"): "course_title_key",
+    ("elearning_item", "name_key"): "elearning_name_key",
+}
+
+
+def _m006_folded_keys(db: peewee.Database) -> None:
+    # LOWER() folds only ASCII on SQLite and by locale on PostgreSQL, so the
+    # comparisons move to folded key columns computed in Python (store/textkey.py).
+    for old in ("person_email_lower", "course_title_lower", "elearning_name_lower"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{old}"')
+    for model in ALL_MODELS:
+        for column, (sources, compute) in model.folded_keys.items():
+            _add_folded_key(db, model, column, sources, compute)
+
+
+def _add_folded_key(
+    db: peewee.Database,
+    model: type[BaseModel],
+    column: str,
+    sources: tuple[str, ...],
+    compute: Callable[..., str],
+) -> None:
+    table = model._meta.table_name
+    index = _UNIQUE_KEYS.get((table, column))
+    field = model._meta.fields[column]
+    sql_type = "TEXT" if isinstance(field, peewee.TextField) else f"VARCHAR({field.max_length})"
+    if column not in {c.name for c in db.get_columns(table)}:
+        db.execute_sql(
+            f'ALTER TABLE "{table}" ADD COLUMN "{column}" {sql_type} NOT NULL DEFAULT \'\''
+        )
+    cursor = db.execute_sql(f'SELECT * FROM "{table}" ORDER BY id')
+    names = [d[0] for d in cursor.description]
+    seen: set[str] = set()
+    updates = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        key = compute(*(row[s] for s in sources))
+        if index and key in seen:
+            # Two rows an older release told apart only by non-ASCII case: the
+            # later one keeps a distinct key (its id) so the upgrade succeeds;
+            # lookups by name find the first.
+            key = f"{key}#{row['id']}"
+        seen.add(key)
+        updates.append((key, row["id"]))
+    param = "%s" if isinstance(db, peewee.PostgresqlDatabase) else "?"
+    for key, row_id in updates:
+        db.execute_sql(
+            f'UPDATE "{table}" SET "{column}" = {param} WHERE id = {param}', (key, row_id)
+        )
+    if index:
+        db.execute_sql(f'CREATE UNIQUE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}")')
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial,
     _m002_inbound_log,
     _m003_report_indexes,
     _m004_attendance_capture,
     _m005_access_and_audit,
+    _m006_folded_keys,
 ]
 """Position + 1 is the version a migration produces; append, never reorder."""
 

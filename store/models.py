@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import peewee
 from peewee import (
@@ -15,8 +16,10 @@ from peewee import (
     TextField,
 )
 
+from store import textkey
 from store.clock import utcnow
 from store.db import database
+from store.textkey import fold
 
 
 class UTCDateTimeField(peewee.Field):
@@ -61,12 +64,60 @@ class UTCDateTimeField(peewee.Field):
         return value
 
 
+FoldedKeys = dict[str, tuple[tuple[str, ...], Callable[..., str]]]
+"""Key column -> (the columns it is computed from, the function of their values)."""
+
+
 class BaseModel(peewee.Model):
-    """Binds every model to the store's deferred database."""
+    """Binds every model to the store's deferred database; keeps folded key columns.
+
+    A model's `folded_keys` columns (store/textkey.py) are computed here on
+    every insert, bulk insert and update that writes their source columns,
+    so no writer can leave them stale; an update that writes only some of
+    a key's sources is refused, as it could not compute the key.
+    """
+
+    folded_keys: ClassVar[FoldedKeys] = {}
 
     class Meta:
         database = database
         legacy_table_names = False
+
+    @classmethod
+    def _with_keys(cls, data: dict[Any, Any], *, partial: bool) -> dict[Any, Any]:
+        by_name = {(k.name if isinstance(k, peewee.Field) else k): v for k, v in data.items()}
+        fields = cls._meta.fields
+        for key, (sources, compute) in cls.folded_keys.items():
+            given = [s in by_name for s in sources]
+            if partial and not any(given):
+                continue
+            if partial and not all(given):
+                raise TypeError(f"{cls.__name__}.{key} needs {', '.join(sources)} written together")
+            values = [by_name[s] if s in by_name else fields[s].default for s in sources]
+            data[fields[key]] = compute(*values)
+        return data
+
+    @classmethod
+    def insert(cls, __data: Any = None, **insert: Any) -> peewee.ModelInsert:
+        """An INSERT of one row, with its folded keys."""
+        data = cls._with_keys(cls._normalize_data(__data, insert), partial=False)
+        return super().insert(data)
+
+    @classmethod
+    def insert_many(cls, rows: Any, fields: Any = None) -> peewee.ModelInsert:
+        """An INSERT of many rows (dicts, or tuples in `fields` order), with their folded keys."""
+        if not cls.folded_keys:
+            return super().insert_many(rows, fields)
+        dicts = [
+            dict(zip(fields, row, strict=True)) if fields is not None else dict(row) for row in rows
+        ]
+        return super().insert_many([cls._with_keys(d, partial=False) for d in dicts])
+
+    @classmethod
+    def update(cls, __data: Any = None, **update: Any) -> peewee.ModelUpdate:
+        """An UPDATE that also writes the folded keys of the source columns it writes."""
+        data = cls._with_keys(cls._normalize_data(__data, update), partial=True)
+        return super().update(data)
 
 
 class Person(BaseModel):
@@ -85,11 +136,16 @@ class Person(BaseModel):
     """The person this one reports to (a manager sees their reports' training)."""
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+    # Folded copies (store/textkey.py) kept by save(); compared instead of LOWER().
+    email_key = CharField(max_length=400, default="")
+    search_key = TextField(default="")
+    folded_keys: ClassVar[FoldedKeys] = {
+        "email_key": (("email",), fold),
+        "search_key": (("name", "email", "department"), textkey.search_key),
+    }
 
 
-Person.add_index(
-    Person.index(peewee.fn.LOWER(Person.email), unique=True, name="person_email_lower")
-)
+Person.add_index(Person.index(Person.email_key, unique=True, name="person_email_key"))
 Person.add_index(Person.index(Person.name, name="person_name"))
 Person.add_index(Person.index(Person.department, name="person_department"))
 Person.add_index(
@@ -112,11 +168,11 @@ class Course(BaseModel):
     title = CharField(max_length=200)
     description = TextField(default="")
     created_at = UTCDateTimeField(default=utcnow)
+    title_key = CharField(max_length=300, default="")
+    folded_keys: ClassVar[FoldedKeys] = {"title_key": (("title",), fold)}
 
 
-Course.add_index(
-    Course.index(peewee.fn.LOWER(Course.title), unique=True, name="course_title_lower")
-)
+Course.add_index(Course.index(Course.title_key, unique=True, name="course_title_key"))
 
 
 class Series(BaseModel):
@@ -159,6 +215,11 @@ class Session(BaseModel):
     trainer_response_dtstamp = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+    # Title, location and description folded, for searching (store/textkey.py).
+    search_key = TextField(default="")
+    folded_keys: ClassVar[FoldedKeys] = {
+        "search_key": (("title", "location", "description"), textkey.search_key)
+    }
 
     class Meta:
         indexes = (
@@ -175,6 +236,8 @@ class SessionVisibility(BaseModel):
     session = ForeignKeyField(Session, backref="visibility_rows", on_delete="CASCADE")
     dimension = CharField(max_length=16)  # role | department | location
     value = CharField(max_length=200)
+    value_key = CharField(max_length=300, default="")
+    folded_keys: ClassVar[FoldedKeys] = {"value_key": (("value",), fold)}
 
     class Meta:
         indexes = ((("session", "dimension", "value"), True),)
@@ -237,12 +300,12 @@ class ElearningItem(BaseModel):
 
     name = CharField(max_length=300)
     created_at = UTCDateTimeField(default=utcnow)
+    name_key = CharField(max_length=400, default="")
+    folded_keys: ClassVar[FoldedKeys] = {"name_key": (("name",), fold)}
 
 
 ElearningItem.add_index(
-    ElearningItem.index(
-        peewee.fn.LOWER(ElearningItem.name), unique=True, name="elearning_name_lower"
-    )
+    ElearningItem.index(ElearningItem.name_key, unique=True, name="elearning_name_key")
 )
 
 
@@ -275,6 +338,8 @@ class Pathway(BaseModel):
     name = CharField(max_length=200)
     description = TextField(default="")
     created_at = UTCDateTimeField(default=utcnow)
+    name_key = CharField(max_length=300, default="")
+    folded_keys: ClassVar[FoldedKeys] = {"name_key": (("name",), fold)}
 
 
 class PathwayRequirement(BaseModel):

@@ -27,6 +27,7 @@ from store.models import Enrolment, Outbox, Person, Session
 from store.session_queries import session_status
 from store.sessions import get_session
 from store.statuses import ACTIVE, OUTBOX_STATUSES
+from store.textkey import fold
 
 CLAIM_LEASE = timedelta(minutes=5)
 """How long a claim holds before another sender may take the row over."""
@@ -301,10 +302,10 @@ def invite(
         if emails is None:
             targets = list(base.where(Enrolment.status == "enrolled"))
         else:
-            wanted = {e.strip().lower() for e in emails if e.strip()}
+            wanted = {fold(e.strip()) for e in emails if e.strip()}
             if not wanted:
                 raise ValidationError("no recipients given", field="to")
-            found = {e.person.email.lower(): e for e in base.where(Enrolment.status.in_(ACTIVE))}
+            found = {e.person.email_key: e for e in base.where(Enrolment.status.in_(ACTIVE))}
             missing = sorted(wanted - set(found))
             if missing:
                 raise ValidationError(

@@ -26,6 +26,7 @@ from store.models import (
 )
 from store.sessions import get_session
 from store.settings import current_settings
+from store.textkey import fold
 
 MODES = ("all", "any")
 
@@ -52,7 +53,7 @@ def _clean_name(name: str | None) -> str:
 
 
 def _check_unique_name(name: str, exclude: int | None = None) -> None:
-    query = Pathway.select().where(peewee.fn.LOWER(Pathway.name) == name.lower())
+    query = Pathway.select().where(Pathway.name_key == fold(name))
     if exclude is not None:
         query = query.where(Pathway.id != exclude)
     if query.exists():
@@ -107,7 +108,7 @@ def delete_pathway(pathway_id: int | str) -> None:
 def find_course(title: str, field: str = "course") -> Course:
     """The course with this title (case-insensitive); `NotFound` naming `field` otherwise."""
     clean = validate.required_text(title, field)
-    course = Course.get_or_none(peewee.fn.LOWER(Course.title) == clean.lower())
+    course = Course.get_or_none(Course.title_key == fold(clean))
     if course is None:
         raise NotFound(f"no course titled {clean!r}", field=field)
     return course
@@ -116,7 +117,7 @@ def find_course(title: str, field: str = "course") -> Course:
 def elearning_item(name: str, field: str = "elearning", *, create: bool = True) -> ElearningItem:
     """The e-learning item with this name (case-insensitive), created if new and `create`."""
     clean = validate.required_text(name, field, max_length=300)
-    item = ElearningItem.get_or_none(peewee.fn.LOWER(ElearningItem.name) == clean.lower())
+    item = ElearningItem.get_or_none(ElearningItem.name_key == fold(clean))
     if item is None:
         if not create:
             raise NotFound(f"no e-learning item named {clean!r}", field=field)

@@ -7,21 +7,21 @@ from pathlib import Path
 
 import peewee
 
-from store import validate
+from store import textkey, validate
 from store.access import record, require
 from store.clock import utcnow
-from store.csvfile import data_rows, open_csv
+from store.csvfile import data_rows, open_csv, read_csv_bytes
 from store.db import in_batches, write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Person, Trainer
+from store.textkey import fold
 
 IMPORT_HEADER = ("email", "name", "department", "role", "location")
 
 
 def find_person(email: str) -> Person | None:
     """The person with this email (case-insensitive), or None."""
-    key = validate.clean_text(email).lower()
-    return Person.get_or_none(peewee.fn.LOWER(Person.email) == key)
+    return Person.get_or_none(Person.email_key == fold(validate.clean_text(email)))
 
 
 def get_person(email: str, field: str = "email") -> Person:
@@ -173,7 +173,7 @@ def preview_people_csv(text: str) -> ImportPreview:
         except ValidationError as exc:
             preview.errors.append((line, str(exc)))
             continue
-        key = clean.email.lower()
+        key = fold(clean.email)
         if key in seen:
             preview.errors.append((line, f"email: {clean.email!r} is also on line {seen[key]}"))
             continue
@@ -207,27 +207,23 @@ def import_people_csv(text: str) -> ImportPreview:
                     )
                     added += 1
                     continue
-                badge = (
-                    {} if data.staff_number is None else {"staff_number": data.staff_number or None}
-                )
-                Person.update(
-                    name=data.name,
-                    department=data.department,
-                    job_role=data.role,
-                    location=data.location,
-                    updated_at=utcnow(),
-                    **badge,
-                ).where(peewee.fn.LOWER(Person.email) == data.email.lower()).execute()
+                # Through save() so the folded search key follows the new name and department.
+                person = Person.get(Person.email_key == fold(data.email))
+                person.name = data.name
+                person.department = data.department
+                person.job_role = data.role
+                person.location = data.location
+                if data.staff_number is not None:
+                    person.staff_number = data.staff_number or None
+                person.updated_at = utcnow()
+                person.save()
             record("person.import", after={"added": added, "updated": len(batch) - added})
     return preview
 
 
-def read_csv_file(path: str | Path, field: str = "file") -> str:
-    """Read a CSV file as text; `ValidationError` naming `field` if it cannot be read."""
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read {path}: {exc}", field=field) from exc
+def read_csv_file(path: str | Path, field: str = "file", encoding: str | None = None) -> str:
+    """Read a CSV file as text (see `store.csvfile.decode_csv`); errors name `field`."""
+    return read_csv_bytes(path, encoding, field)
 
 
 def add_trainer(email: str, name: str | None = None) -> Trainer:
@@ -290,12 +286,7 @@ def people_query(search: str = "", *, active_only: bool = False) -> peewee.Model
     query = Person.select().order_by(Person.name, Person.id)
     text = validate.clean_text(search)
     if text:
-        # contains() is ILIKE on PostgreSQL and LIKE (case-insensitive) on SQLite.
-        query = query.where(
-            Person.name.contains(text)
-            | Person.email.contains(text)
-            | Person.department.contains(text)
-        )
+        query = query.where(textkey.contains(Person.search_key, text))
     if active_only:
         query = query.where(Person.active == True)  # noqa: E712
     return query

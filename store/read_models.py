@@ -7,7 +7,7 @@ from datetime import datetime
 
 import peewee
 
-from store import validate
+from store import textkey, validate
 from store.clock import utcnow
 from store.models import (
     Enrolment,
@@ -65,11 +65,7 @@ def _filtered_sessions(
         query = query.where(Session.trainer == trainer_id)
     text = validate.clean_text(search)
     if text:
-        query = query.where(
-            Session.title.contains(text)
-            | Session.location.contains(text)
-            | Session.description.contains(text)
-        )
+        query = query.where(textkey.contains(Session.search_key, text))
     return query
 
 
@@ -379,7 +375,7 @@ def trainer_choices(*, active_only: bool = True, search: str = "") -> list[Train
         query = query.where(Trainer.active == True)  # noqa: E712
     text = validate.clean_text(search)
     if text:
-        query = query.where(Person.name.contains(text) | Person.email.contains(text))
+        query = query.where(textkey.contains(Person.search_key, text))
     return [
         TrainerChoice(id=t.id, email=t.email, name=t.name, active=t.active, upcoming=t.upcoming)
         for t in query.objects()
@@ -403,7 +399,7 @@ def known_values(dimension: str) -> list[str]:
         .distinct()
         .tuples()
     }
-    return sorted(values, key=str.lower)
+    return sorted(values, key=textkey.fold)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import peewee
 
-from store import validate
+from store import textkey, validate
 from store.clock import utcnow
 from store.errors import ValidationError
 from store.models import Enrolment, Session
@@ -61,11 +61,7 @@ def sessions_query(
         query = query.where(Session.trainer == get_trainer(trainer, field="trainer"))
     text = validate.clean_text(search)
     if text:
-        query = query.where(
-            Session.title.contains(text)
-            | Session.location.contains(text)
-            | Session.description.contains(text)
-        )
+        query = query.where(textkey.contains(Session.search_key, text))
     return query
 
 

@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import peewee
-
 from store import mail_queue, validate
 from store.access import record, require
 from store.clock import utcnow
@@ -28,6 +26,7 @@ from store.session_input import (
 from store.session_queries import session_status
 from store.settings import current_settings
 from store.statuses import ACTIVE, OCCUPYING
+from store.textkey import fold
 from store.visibility import replace_rules, rules_of
 
 
@@ -49,7 +48,7 @@ def _locked_session(session_id: int | str) -> Session:
 
 
 def _course_for(title: str) -> Course:
-    course = Course.get_or_none(peewee.fn.LOWER(Course.title) == title.lower())
+    course = Course.get_or_none(Course.title_key == fold(title))
     return course or Course.create(title=title)
 
 

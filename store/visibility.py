@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 import peewee
 
 from store.models import Person, Session, SessionVisibility
+from store.textkey import fold
 
 DIMENSIONS = ("role", "department", "location")
 """Visibility dimensions, in the order forms and JSON show them."""
@@ -36,8 +37,8 @@ def rules_of(session: Session) -> dict[str, list[str]]:
 def matches(person: Person, rules: dict[str, list[str]]) -> bool:
     """True when the person matches every non-empty set (case-insensitively)."""
     for dimension in DIMENSIONS:
-        allowed = {v.lower() for v in rules.get(dimension, [])}
-        if allowed and _person_value(person, dimension).lower() not in allowed:
+        allowed = {fold(v) for v in rules.get(dimension, [])}
+        if allowed and fold(_person_value(person, dimension)) not in allowed:
             return False
     return True
 
@@ -55,7 +56,7 @@ def visible_to(person: Person) -> peewee.Expression:
             (SessionVisibility.session == Session.id) & (SessionVisibility.dimension == dimension)
         )
         allowed = restricted.where(
-            peewee.fn.LOWER(SessionVisibility.value) == _person_value(person, dimension).lower()
+            SessionVisibility.value_key == fold(_person_value(person, dimension))
         )
         part = ~peewee.fn.EXISTS(restricted) | peewee.fn.EXISTS(allowed)
         condition = part if condition is None else condition & part
@@ -70,9 +71,10 @@ def replace_rules(session: Session, rules: Mapping[str, Iterable[str]]) -> None:
     for dimension in DIMENSIONS:
         seen: set[str] = set()
         for value in rules.get(dimension, []):
-            if value.lower() in seen:
+            key = fold(value)
+            if key in seen:
                 continue
-            seen.add(value.lower())
+            seen.add(key)
             rows.append({"session": session.id, "dimension": dimension, "value": value})
     if rows:
         SessionVisibility.insert_many(rows).execute()

@@ -12,12 +12,14 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
 from screens.base import report_worker_failure
 from screens.messages import DataChanged, StatusUpdate
+from screens.plain import clean
 from store.read_models import TrainerDecline
 from store.settings import Settings, use_settings
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
@@ -131,6 +133,29 @@ class RollcallApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-anywhere"),
         Binding("f2", "toggle_dark", "Theme", show=False, id="theme-toggle"),
     ]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast whose text is always shown literally (`markup` is ignored).
+
+        Messages quote names, titles and replies; screens' and widgets' own
+        ``notify`` arrive here with ``markup=True`` by default.
+        """
+        del markup
+        super().notify(
+            clean(message),
+            title=clean(title, one_line=True),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     status_text: reactive[str] = reactive("ready")
     """Last news from background work, shown by every screen's status line."""

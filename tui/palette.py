@@ -7,6 +7,14 @@ from functools import partial
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from screens.plain import clean
+
+
+def literal(value: str) -> Content:
+    """Palette wording as literal content (the palette reads a ``str`` as markup)."""
+    return Content(clean(value, one_line=True))
 
 
 class RollcallCommands(Provider):
@@ -50,15 +58,20 @@ class RollcallCommands(Provider):
     async def discover(self) -> Hits:
         """Everything, before anything is typed."""
         for title, call, help_text in self._commands():
-            yield DiscoveryHit(title, call, help=help_text)
+            yield DiscoveryHit(literal(title), call, text=title, help=help_text)
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
         """Commands whose title matches what was typed."""
         matcher = self.matcher(query)
         for title, call, help_text in self._commands():
-            score = matcher.match(title)
+            score, offsets = matcher.fuzzy_search.match(matcher.query, title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), call, help=help_text)
+                # Matcher.highlight would read the title as markup; stylize literal text.
+                shown = literal(title)
+                for offset in offsets:
+                    if offset < len(shown.plain) and not title[offset].isspace():
+                        shown = shown.stylize(matcher.match_style, offset, offset + 1)
+                yield Hit(score, shown, call, text=title, help=help_text)
 
 
 async def _run(node: Any, action: str) -> None:

@@ -9,6 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList
 
+from screens.plain import plain
+from store.textkey import fold
+
 
 class VisibilityPicker(Vertical):
     """Pick values of one visibility dimension; "All" (nothing picked) is its own box."""
@@ -26,16 +29,16 @@ class VisibilityPicker(Vertical):
         self.title = title
         self.options = list(options)
         for value in chosen:
-            if value.lower() not in {o.lower() for o in self.options}:
+            if fold(value) not in {fold(o) for o in self.options}:
                 self.options.append(value)
         self.chosen = list(chosen)
 
     def compose(self) -> ComposeResult:
         """A label, the All box and the list of known values."""
-        yield Label(self.title)
+        yield Label(plain(self.title))
         yield Checkbox("All", value=not self.chosen, classes="all")
-        lowered = {c.lower() for c in self.chosen}
-        yield SelectionList[str](*[(o, o, o.lower() in lowered) for o in self.options])
+        lowered = {fold(c) for c in self.chosen}
+        yield SelectionList[str](*[(plain(o), o, fold(o) in lowered) for o in self.options])
 
     @property
     def values(self) -> list[str]:
@@ -47,14 +50,14 @@ class VisibilityPicker(Vertical):
     def set_values(self, values: Sequence[str]) -> None:
         """Pick exactly `values` (empty: All)."""
         picks = self.query_one(SelectionList)
-        lowered = {v.lower() for v in values}
+        lowered = {fold(v) for v in values}
         for value in values:
-            if value.lower() not in {o.lower() for o in self.options}:
+            if fold(value) not in {fold(o) for o in self.options}:
                 self.options.append(value)
-                picks.add_option((value, value))
+                picks.add_option((plain(value), value))
         picks.deselect_all()
         for option in self.options:
-            if option.lower() in lowered:
+            if fold(option) in lowered:
                 picks.select(option)
         self.query_one(Checkbox).value = not values
 

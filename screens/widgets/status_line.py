@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from screens.plain import plain
+
 
 class StatusLine(Static):
     """One line at the bottom of each screen showing the app's `status_text`."""
@@ -26,7 +28,7 @@ class StatusLine(Static):
         self.watch(self.app, "status_error", self._mark, init=True)
 
     def _show(self, text: str) -> None:
-        self.update(text)
+        self.update(plain(text))
 
     def _mark(self, error: bool) -> None:
         self.set_class(error, "-error")

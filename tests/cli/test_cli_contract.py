@@ -389,3 +389,55 @@ def test_unknown_learner_is_refused_before_the_app_opens(rollcall: Runner, tmp_p
     config = tmp_path / "config.toml"
     config.write_text(f'[logins]\n{getpass.getuser()} = "ghost@example.org"\n')
     refused(rollcall("--config", str(config)), "as: no person")
+
+
+def test_non_ascii_titles_and_searches_never_end_in_a_traceback(people: Runner) -> None:
+    """The edit that crashed on a UNIQUE index, and searches that missed non-ASCII case."""
+    sid = add_session(people, "--location", "Room 1")
+    title = "Sécurité incendie – Übung"
+    assert people("session", "edit", str(sid), "--title", title).code == 0
+    moved = people("session", "edit", str(sid), "--start", "10:00")
+    assert moved.code == 0, moved.stderr
+    assert "Traceback" not in moved.stderr
+    again = people("session", "edit", str(sid), "--title", title.upper(), "--json")
+    assert again.code == 0, again.stderr
+    found = people("session", "list", "--search", "übung", "--json").json()
+    assert [s["id"] for s in found] == [sid]
+    out = people("person", "add", "--email", "zoe@example.org", "--name", "Zoë Ångström")
+    assert out.code == 0, out.stderr
+    listed = people("person", "list", "--search", "ÅNGSTRÖM", "--json").json()
+    assert [p["email"] for p in listed] == ["zoe@example.org"]
+    clash = people("person", "add", "--email", "ZOE@example.org", "--name", "Zoë")
+    assert clash.code == 1
+    assert clash.stderr.startswith("error:")
+    assert "email" in clash.stderr
+    assert "Traceback" not in clash.stderr
+
+
+def test_imports_read_spreadsheet_csv_and_name_the_bad_line(
+    rollcall: Runner, tmp_path: Path
+) -> None:
+    """Excel's ';' and Windows-1252, detected or named with --encoding; bad bytes name the line."""
+    people_csv = tmp_path / "people.csv"
+    people_csv.write_bytes(
+        "email;name;department;role;location\r\nzoe@example.org;Zoë Ångström;R&D;;Malmö\r\n".encode(
+            "cp1252"
+        )
+    )
+    assert rollcall("person", "import", str(people_csv)).code == 0
+    [zoe] = rollcall("person", "list", "--json").json()
+    assert (zoe["name"], zoe["department"]) == ("Zoë Ångström", "R&D")
+    done = tmp_path / "done.csv"
+    done.write_bytes(
+        "\ufeffemail,item,completed_on\r\nzoe@example.org,Sécurité,2026-01-05\r\n".encode("utf-8")
+    )
+    out = rollcall("completion", "import", str(done), "--encoding", "utf-8", "--json")
+    assert out.json() == {"added": 1, "skipped": 0}
+    done.write_bytes("email,item,completed_on\nzoe@example.org,Übung,2026-01-06\n".encode("cp1252"))
+    out = rollcall("completion", "import", str(done), "--encoding", "cp1252", "--json")
+    assert out.json() == {"added": 1, "skipped": 0}
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"email,name\nann@example.org,Ann \xc3\x98\nbob@example.org,Bob \xf8x\n")
+    refused(rollcall("person", "import", str(broken)), "line 3")
+    assert [p["email"] for p in rollcall("person", "list", "--json").json()] == ["zoe@example.org"]
+    refused(rollcall("person", "import", str(people_csv), "--encoding", "nope"), "encoding")
