@@ -7,7 +7,18 @@ here loads Textual: the worker and scripts start without the TUI.
 
 from __future__ import annotations
 
-from cli import booking, completions, config, mail, pathways, people, reports, sessions, setup
+from cli import (
+    approvals,
+    booking,
+    completions,
+    config,
+    mail,
+    pathways,
+    people,
+    reports,
+    sessions,
+    setup,
+)
 from cli import worker as worker_commands
 from cli.root import main
 
@@ -34,6 +45,11 @@ for command in (
     completions.due,
     completions.book_next,
     reports.report,
+    approvals.approve,
+    approvals.decline_request,
+    approvals.requests,
+    approvals.interest,
+    approvals.offer,
 ):
     main.add_command(command)
 

@@ -81,6 +81,8 @@ class Person(BaseModel):
     notes = TextField(default="")
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+    manager = ForeignKeyField("self", null=True, backref="team", on_delete="SET NULL")
+    """Who approves this person's training where a session or course asks for approval."""
 
 
 Person.add_index(
@@ -105,6 +107,7 @@ class Course(BaseModel):
     title = CharField(max_length=200)
     description = TextField(default="")
     created_at = UTCDateTimeField(default=utcnow)
+    approval = CharField(max_length=16, default="none")  # none | manager
 
 
 Course.add_index(
@@ -144,6 +147,9 @@ class Session(BaseModel):
     finalised_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+    approval = CharField(max_length=16, default="none")  # none | manager
+    offer_hours = IntegerField(null=True)
+    """Hours a freed place is held for the first in line; None follows the setting, 0 is off."""
 
     class Meta:
         indexes = (
@@ -196,6 +202,8 @@ class Enrolment(BaseModel):
     marked_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+    offer_expires_at = UTCDateTimeField(null=True)
+    """While `offered`: the moment the held place passes to the next in line."""
 
     class Meta:
         indexes = (

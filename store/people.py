@@ -111,6 +111,8 @@ class ImportPreview:
     new: list[PersonInput] = field(default_factory=list)
     updates: list[PersonInput] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    managers: dict[str, str] = field(default_factory=dict)
+    """Email -> manager email, from the optional ``manager`` column."""
 
     @property
     def ok(self) -> bool:
@@ -124,7 +126,9 @@ def preview_people_csv(text: str) -> ImportPreview:
     Existing emails become updates; errors carry their line number (the header is line 1).
     """
     preview = ImportPreview()
-    opened = open_csv(text, ("email", "name"), ("department", "role", "location"), preview.errors)
+    opened = open_csv(
+        text, ("email", "name"), ("department", "role", "location", "manager"), preview.errors
+    )
     if opened is None:
         return preview
     reader, header = opened
@@ -156,8 +160,14 @@ def preview_people_csv(text: str) -> ImportPreview:
                 continue
             seen[key] = line
             (preview.updates if find_person(clean.email) else preview.new).append(clean)
+            if values.get("manager", "").strip():
+                preview.managers[key] = values["manager"].strip().lower()
     except csv.Error as exc:
         preview.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    for key, manager in preview.managers.items():
+        if manager == key or (manager not in seen and find_person(manager) is None):
+            why = "is the person themselves" if manager == key else "is not a known person"
+            preview.errors.append((seen[key], f"manager: {manager!r} {why}"))
     return preview
 
 
@@ -187,6 +197,9 @@ def import_people_csv(text: str) -> ImportPreview:
                 location=data.location,
                 updated_at=now,
             ).where(peewee.fn.LOWER(Person.email) == data.email.lower()).execute()
+        for key, manager in preview.managers.items():
+            boss = find_person(manager)
+            Person.update(manager=boss).where(peewee.fn.LOWER(Person.email) == key).execute()
     return preview
 
 

@@ -26,7 +26,7 @@ from store.session_input import (
 )
 from store.session_queries import session_status
 from store.settings import current_settings
-from store.statuses import ACTIVE, OCCUPYING
+from store.statuses import ACTIVE, HOLDING
 from store.visibility import replace_rules, rules_of
 
 
@@ -176,10 +176,10 @@ class EditResult:
 
 
 def count_occupying(session: Session) -> int:
-    """How many places are taken (enrolled, attended or no-show)."""
+    """How many places are taken (enrolled, attended, no-show, or held for an offer)."""
     return (
         Enrolment.select()
-        .where((Enrolment.session == session) & Enrolment.status.in_(OCCUPYING))
+        .where((Enrolment.session == session) & Enrolment.status.in_(HOLDING))
         .count()
     )
 

@@ -34,6 +34,7 @@ SESSION_KEYS = {
     "uid",
     "sequence",
 }
+SESSION_KEYS |= {"offered", "requested", "approval", "offer_hours"}  # approvals and offers
 ENROLMENT_KEYS = {
     "email",
     "name",
@@ -43,6 +44,7 @@ ENROLMENT_KEYS = {
     "comment",
     "waitlist_position",
     "created_at",
+    "offer_expires_at",
 }
 DAY = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
 
