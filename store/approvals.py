@@ -27,8 +27,8 @@ from store.settings import current_settings
 from store.statuses import APPROVAL_MODES
 from store.workflow_models import ApprovalRequest
 
-APPROVE_WORDS = frozenset({"APPROVE", "APPROVED", "YES"})
-DECLINE_WORDS = frozenset({"DECLINE", "DECLINED", "NO", "REJECT"})
+APPROVE_WORDS = frozenset({"APPROVE", "APPROVED"})
+DECLINE_WORDS = frozenset({"DECLINE", "DECLINED"})
 
 
 def clean_approval(value: str, field: str = "approval") -> str:

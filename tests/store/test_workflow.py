@@ -1,4 +1,4 @@
-"""Manager approval, offers held until a deadline, and interest lists (SPEC §7), on both backends."""
+"""Manager approval, held offers and interest lists (SPEC §7), on both backends."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def test_booking_needs_the_managers_approval_and_approval_books_the_place() -> N
     assert result.status == "requested"
     request = ApprovalRequest.get()
     mail = Outbox.get(Outbox.recipient == "boss@example.org")
-    assert mail.kind == "approval_request" and request.message_id == mail.message_id
+    assert mail.kind == "approval_request"
+    assert request.message_id == mail.message_id
     assert [r.learner.email for r in pending_requests("boss@example.org")] == ["ann@example.org"]
     assert count_occupying(get_session(created.id)) == 0
 
@@ -97,7 +98,8 @@ def test_a_learner_without_a_manager_is_refused_naming_the_field() -> None:
     with pytest.raises(RuleViolation) as err:
         book(created.id, "solo@example.org")
     assert err.value.field == "manager"
-    assert Enrolment.select().count() == 0 and Outbox.select().count() == 0
+    assert Enrolment.select().count() == 0
+    assert Outbox.select().count() == 0
 
 
 @pytest.mark.usefixtures("team")
@@ -164,15 +166,19 @@ def test_emailed_answers_must_come_from_the_manager_and_name_the_request() -> No
     ref = ApprovalRequest.get().message_id
     assert apply_answer((), "boss@example.org", "Hello") is None
     refused = apply_answer((), "boss@example.org", "APPROVE")
-    assert refused is not None and refused.outcome == "ignored"
+    assert refused is not None
+    assert refused.outcome == "ignored"
     assert "In-Reply-To" in (refused.reason or "")
     other = apply_answer((ref,), "bob@example.org", "APPROVE")
-    assert other is not None and "not the learner's manager" in (other.reason or "")
+    assert other is not None
+    assert "not the learner's manager" in (other.reason or "")
     unclear = apply_answer((ref,), "boss@example.org", "Maybe")
-    assert unclear is not None and unclear.outcome == "ignored"
+    assert unclear is not None
+    assert unclear.outcome == "ignored"
     assert _status(created.id, "ann@example.org") == "requested"
     done = apply_answer(("<other@x>", ref), "Boss@Example.org", "Approve,")
-    assert done is not None and done.outcome == "applied"
+    assert done is not None
+    assert done.outcome == "applied"
     assert _status(created.id, "ann@example.org") == "enrolled"
 
 
@@ -211,7 +217,8 @@ def test_a_freed_place_is_offered_and_held_until_accepted() -> None:
     sid = _full_with_queue()
     unbook(sid, "holder@example.org")
     first = Enrolment.select().join(Person).where(Person.email == "first@example.org").get()
-    assert first.status == "offered" and first.calendar == "invited"
+    assert first.status == "offered"
+    assert first.calendar == "invited"
     assert first.offer_expires_at is not None
     assert abs(first.offer_expires_at - (utcnow() + timedelta(hours=12))) < timedelta(minutes=1)
     assert _kinds("first@example.org")[-1] == "offer"
@@ -242,7 +249,8 @@ def test_a_declined_or_expired_offer_passes_to_the_next_in_line() -> None:
     with pytest.raises(RuleViolation):
         accept_offer(sid, "second@example.org")
     rows = run_report("offers")
-    assert rows[0]["passed"] == 2 and rows[0]["taken"] == 0
+    assert rows[0]["passed"] == 2
+    assert rows[0]["taken"] == 0
 
 
 def test_offers_off_keeps_todays_promotion() -> None:
@@ -258,7 +266,9 @@ def test_time_to_fill_counts_from_the_freeing_across_passes() -> None:
     decline_offer(sid, "first@example.org")
     accept_offer(sid, "second@example.org")
     rows = run_report("time-to-fill")
-    assert len(rows) == 1 and rows[0]["passed_before"] == 1 and rows[0]["hours"] >= 0
+    assert len(rows) == 1
+    assert rows[0]["passed_before"] == 1
+    assert rows[0]["hours"] >= 0
 
 
 # --------------------------------------------------------------------------- interest
