@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
@@ -20,7 +21,7 @@ def _act(url: str, action: str, args: tuple[Any, ...], barrier: Barrier, results
 
     use_settings(load_settings(environ={"ROLLCALL_TIMEZONE": "Europe/London"}))
     open_database(url, migrate=False)
-    rules = {
+    rules: dict[str, Callable[..., Any]] = {
         "accept": offers.accept_offer,
         "book": booking.book,
         "approve": approvals.approve,
