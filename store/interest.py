@@ -86,6 +86,17 @@ def interests_of(person: Person) -> set[int]:
     return {row.course_id for row in rows}
 
 
+def interest_titles(person: Person) -> list[str]:
+    """Titles of the courses a person is waiting for, in the order they asked."""
+    rows = (
+        Course.select(Course.title)
+        .join(Interest)
+        .where(Interest.person == person)
+        .order_by(Interest.created_at, Interest.id)
+    )
+    return [row.title for row in rows]
+
+
 def interest_dict(entry: Interest) -> dict[str, Any]:
     """An entry as `interest list --json` shows it."""
     return {

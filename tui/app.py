@@ -75,6 +75,12 @@ def _mail() -> type[Screen[None]]:
     return MailScreen
 
 
+def _requests() -> type[Screen[None]]:
+    from screens.requests import RequestsScreen
+
+    return RequestsScreen
+
+
 AREAS: list[Area] = [
     Area("sessions", "Sessions", _sessions, "1"),
     Area("people", "People", _people, "2"),
@@ -82,6 +88,7 @@ AREAS: list[Area] = [
     Area("pathways", "Pathways", _pathways, "4"),
     Area("reports", "Reports", _reports, "5"),
     Area("mail", "Mail", _mail, "6"),
+    Area("requests", "Requests", _requests, "7"),
 ]
 """Every area the admin can switch to, in key order."""
 
