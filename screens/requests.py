@@ -99,10 +99,9 @@ class RequestsScreen(RollcallScreen):
         table.add_column("Manager", key="manager", width=26)
         table.add_column("Asked", key="asked", width=14)
         table.focus()
-        self.action_reload()
 
     def on_screen_resume(self) -> None:
-        """Read again when coming back to the area."""
+        """Read when the screen shows (first time included) and on coming back to it."""
         self.action_reload()
 
     @on(DataChanged)
