@@ -100,7 +100,8 @@ async def test_my_calendar_accepts_an_offer_and_registers_interest(data: Data) -
         table = screen.query_one(DataTable)
         table.move_cursor(row=index)
         await pilot.pause()
-        assert "A place is held for you until Tue 24 Nov 10:00" in screen_text(app)
+        detail = str(screen.query_one("#learner-detail", Static).render())
+        assert "A place is held for you until Tue 24 Nov 10:00" in detail
         await pilot.press("a")
         await settle(pilot)
         assert status_of(data.full, "chloe.chen@example.org") == "enrolled"
