@@ -31,7 +31,7 @@ def _rendered(kind: str) -> tuple[str, str, str, str | None]:
         elif part.get_content_type() == "text/html":
             html = part.get_content()
         elif part.get_content_type() == "text/calendar":
-            method = part.get_param("method")
+            method = str(part.get_param("method"))
     return str(msg["Subject"]), text, html, method
 
 
