@@ -241,7 +241,9 @@ class LearnerScreen(RollcallScreen):
         if result is Refusal.REFUSED:
             self.post_message(self.Done(""))  # show the session as it is now
             return
-        if result.status == "waitlisted":
+        if result.status == "requested":
+            text = "Requested: your manager has been asked to approve it."
+        elif result.status == "waitlisted":
             text = (
                 f"The session is full: you are number {result.waitlist_position} on the waitlist."
             )

@@ -25,7 +25,7 @@ from store.people import PersonInput, add_person, get_person
 from store.sessions import count_occupying, get_session
 from store.settings import current_settings
 from store.statuses import APPROVAL_MODES
-from store.workflow_models import ApprovalRequest
+from store.workflow_models import ApprovalRequest, Offer
 
 APPROVE_WORDS = frozenset({"APPROVE", "APPROVED"})
 DECLINE_WORDS = frozenset({"DECLINE", "DECLINED"})
@@ -276,6 +276,25 @@ def withdraw(enrolment: Enrolment, now: datetime) -> None:
     )
     if request is not None:
         _close(request, "withdrawn", "rollcall", "", now)
+
+
+def close_for_cancelled_session(session: Session, now: datetime) -> None:
+    """A cancelled session's pending requests are withdrawn and its open offers passed."""
+    (
+        ApprovalRequest.update(status="withdrawn", decided_at=now, decided_by="rollcall")
+        .where((ApprovalRequest.session == session) & (ApprovalRequest.status == "pending"))
+        .execute()
+    )
+    (
+        Offer.update(outcome="passed", closed_at=now)
+        .where((Offer.session == session) & (Offer.outcome == "open"))
+        .execute()
+    )
+    (
+        Enrolment.update(offer_expires_at=None)
+        .where((Enrolment.session == session) & Enrolment.offer_expires_at.is_null(False))
+        .execute()
+    )
 
 
 def expire_requests(now: datetime | None = None, hours: int | None = None) -> int:

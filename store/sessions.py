@@ -26,7 +26,7 @@ from store.session_input import (
 )
 from store.session_queries import session_status
 from store.settings import current_settings
-from store.statuses import ACTIVE, HOLDING
+from store.statuses import ACTIVE, HOLDING, WAITING_ON_SOMEONE
 from store.visibility import replace_rules, rules_of
 
 
@@ -337,18 +337,22 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
         session.sequence += 1
         session.updated_at = now
         session.save()
+        live = (*ACTIVE, *WAITING_ON_SOMEONE)
         affected = list(
             Enrolment.select()
-            .where((Enrolment.session == session) & Enrolment.status.in_(ACTIVE))
+            .where((Enrolment.session == session) & Enrolment.status.in_(live))
             .order_by(Enrolment.id)
         )
         (
             Enrolment.update(
                 status="cancelled", waitlist_position=None, cancelled_at=now, updated_at=now
             )
-            .where((Enrolment.session == session) & Enrolment.status.in_(ACTIVE))
+            .where((Enrolment.session == session) & Enrolment.status.in_(live))
             .execute()
         )
+        from store.approvals import close_for_cancelled_session
+
+        close_for_cancelled_session(session, now)
         facts = mail_queue.session_snapshot(session)
         for enrolment in affected:
             mail_queue.enqueue(

@@ -298,3 +298,26 @@ def test_interest_list_invites_in_order_within_capacity_and_visibility() -> None
     with pytest.raises(NotFound) as err:
         add_interest("No Such Course", "early@example.org")
     assert err.value.field == "course"
+
+
+@pytest.mark.usefixtures("team")
+def test_cancelling_a_session_withdraws_requests_and_closes_offers() -> None:
+    from store.sessions import cancel_session
+
+    created = session(max_attendees=1)
+    set_session_policy(created.id, approval="manager", offer_hours=4)
+    book(created.id, "ann@example.org")
+    set_session_policy(created.id, approval="none")
+    for name in ("holder", "next"):
+        person(f"{name}@example.org")
+        book(created.id, f"{name}@example.org")
+    unbook(created.id, "holder@example.org")
+    assert _status(created.id, "next@example.org") == "offered"
+    cancel_session(created.id, "Trainer ill")
+    assert _status(created.id, "ann@example.org") == "cancelled"
+    assert _status(created.id, "next@example.org") == "cancelled"
+    assert ApprovalRequest.get().status == "withdrawn"
+    assert [o.outcome for o in Offer.select()] == ["passed"]
+    start = get_session(created.id).start
+    assert expire_requests(now=start) == 0
+    assert expire_offers(now=start) == 0
