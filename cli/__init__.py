@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cli import (
     access,
+    approvals,
     attendance,
     booking,
     completions,
@@ -52,6 +53,11 @@ for command in (
     access.access,
     access.shell,
     access.audit,
+    approvals.approve,
+    approvals.decline_request,
+    approvals.requests,
+    approvals.interest,
+    approvals.offer,
 ):
     main.add_command(command)
 

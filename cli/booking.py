@@ -37,6 +37,8 @@ def _booking_output(result: Any, as_json: bool) -> None:
         emit_json({"status": result.status, "waitlist_position": result.waitlist_position})
     elif result.status == "enrolled":
         say("enrolled")
+    elif result.status == "requested":
+        say("requested: waiting for the manager's approval")
     else:
         say(f"Session full: waitlisted at position {result.waitlist_position}")
 

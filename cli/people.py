@@ -21,6 +21,7 @@ def person() -> None:
 @click.option("--role", default="")
 @click.option("--location", default="")
 @click.option("--staff-number", default=None, help="Badge number accepted by the kiosk.")
+@click.option("--manager", metavar="EMAIL", help="Who approves their training.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
@@ -32,14 +33,16 @@ def person_add(
     role: str,
     location: str,
     staff_number: str | None,
+    manager: str | None,
     as_json: bool,
 ) -> None:
     """Add a person."""
-    from store.people import PersonInput, add_person
+    from store.approvals import add_person_with_manager
+    from store.people import PersonInput
 
     ctx.open()
-    created = add_person(
-        PersonInput(email, name, department, role, location, staff_number=staff_number)
+    created = add_person_with_manager(
+        PersonInput(email, name, department, role, location, staff_number=staff_number), manager
     )
     if as_json:
         emit_json(_person_dict(created))
@@ -57,6 +60,7 @@ def _person_dict(p: Any) -> dict[str, Any]:
         "role": p.job_role,
         "location": p.location,
         "active": p.active,
+        "manager": p.manager.email if p.manager_id else None,
     }
 
 
@@ -67,7 +71,7 @@ def _person_dict(p: Any) -> dict[str, Any]:
 @pass_ctx
 @handle_errors
 def person_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
-    """Import people from CSV (header: email,name,department,role,location).
+    """Import people from CSV (header: email,name,department,role,location[,manager]).
 
     All rows or none: a bad row refuses the whole file, with its line number.
     """

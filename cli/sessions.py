@@ -65,6 +65,16 @@ def _session_input_kwargs(
     return values
 
 
+def workflow_options(func: Any) -> Any:
+    """`--approval` and `--offer-hours` of `session add` and `session edit`."""
+    func = click.option(
+        "--offer-hours", metavar="N", help="Hold a freed place N hours for the next in line."
+    )(func)
+    return click.option(
+        "--approval", metavar="none|manager", help="Bookings wait for the manager's approval."
+    )(func)
+
+
 def session_options(func: Any) -> Any:
     """The options shared by `session add` and `session edit`."""
     options = [
@@ -104,6 +114,7 @@ def session() -> None:
 
 @session.command("add")
 @session_options
+@workflow_options
 @click.option("--repeat", type=click.Choice(["daily", "weekly", "monthly"]))
 @click.option("--count", type=int)
 @click.option("--until", metavar="YYYY-MM-DD")
@@ -116,9 +127,12 @@ def session_add(
     repeat: str | None,
     count: int | None,
     until: str | None,
+    approval: str | None,
+    offer_hours: str | None,
     **options: Any,
 ) -> None:
     """Add a session (or a recurring series with --repeat)."""
+    from store.interest import create_with_policy
     from store.recurrence import Repeat
     from store.session_input import SessionInput
     from store.sessions import create_sessions
@@ -139,7 +153,9 @@ def session_add(
         rule = Repeat(repeat, count=count, until=parse_date(until, "until") if until else None)
     elif count is not None or until is not None:
         fail("repeat: --count and --until need --repeat")
-    created = create_sessions(SessionInput(**values), rule)
+    created = create_with_policy(
+        lambda: create_sessions(SessionInput(**values), rule), approval, offer_hours
+    )
     ids = [s.id for s in created]
     if as_json:
         emit_json({"ids": ids})
@@ -211,21 +227,29 @@ def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
 @session.command("edit")
 @click.argument("session_id")
 @session_options
+@workflow_options
 @click.option("--unlimited", is_flag=True, help="Remove the capacity limit.")
 @pass_ctx
 @handle_errors
 def session_edit(
-    ctx: Context, /, session_id: str, as_json: bool, unlimited: bool, **options: Any
+    ctx: Context,
+    /,
+    session_id: str,
+    as_json: bool,
+    unlimited: bool,
+    approval: str | None,
+    offer_hours: str | None,
+    **options: Any,
 ) -> None:
     """Change a session; moving it sends updated invitations."""
+    from store.interest import edit_with_policy
     from store.serialize import session_dict
-    from store.sessions import edit_session
 
     ctx.open()
     values = _session_input_kwargs(unlimited=unlimited, **options)
-    if not values:
+    if not values and approval is None and offer_hours is None:
         fail("session: give at least one option to change")
-    result = edit_session(session_id, values)
+    result = edit_with_policy(session_id, values, approval, offer_hours)
     if as_json:
         data = session_dict(result.session)
         data["changed"] = result.changed

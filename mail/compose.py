@@ -24,6 +24,17 @@ from mail import ical
 from store.clock import utcnow
 from store.local_time import span_text, start_text
 
+WORKFLOW_SUBJECTS = {
+    "approval_request": "Approval needed",
+    "request_approved": "Request approved",
+    "request_declined": "Request declined",
+    "request_expired": "Request expired",
+    "offer": "Place offered",
+    "offer_passed": "Offer passed on",
+    "interest_full": "New date (full)",
+}
+"""Subjects of the approval, offer and interest-list messages."""
+
 SUBJECTS = {
     "confirmation": "Booking confirmed",
     "waitlisted": "Waitlisted",
@@ -36,6 +47,7 @@ SUBJECTS = {
     "trainer_assignment": "Trainer invitation",
     "trainer_removal": "No longer training",
     "trainer_declined": "Trainer declined",
+    **WORKFLOW_SUBJECTS,
 }
 """Subject prefix per kind; a "message" uses the admin's own subject."""
 
@@ -126,6 +138,24 @@ def _values(payload: dict[str, Any], method: str | None) -> dict[str, str]:
         "footer": footer,
         "organizer": organizer.get("name") or organizer["email"],
         "message": str(payload.get("message") or ""),
+        **workflow_values(payload),
+    }
+
+
+def workflow_values(payload: dict[str, Any]) -> dict[str, str]:
+    """Values the approval and offer templates name: learner, note, offer deadline."""
+    learner = payload.get("learner") or {}
+    deadline = payload.get("offer_expires_at")
+    when = ""
+    if deadline:
+        moment = datetime.fromisoformat(deadline).astimezone(_zone(payload))
+        when = f"{moment:%A} {moment.day} {moment:%B %Y} {start_text(moment, _zone(payload))}"
+    note = str(payload.get("note") or "").strip()
+    return {
+        "learner": learner.get("name") or learner.get("email") or "",
+        "learner_email": learner.get("email") or "",
+        "note_line": f"\n\nNote: {note}" if note else "",
+        "deadline": when,
     }
 
 

@@ -31,7 +31,14 @@ PRODID = "-//rollcall//rollcall training calendar//EN"
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 
-INVITING_KINDS = ("confirmation", "promoted", "invitation", "update", "trainer_assignment")
+INVITING_KINDS = (
+    "confirmation",
+    "promoted",
+    "invitation",
+    "update",
+    "trainer_assignment",
+    "offer",
+)
 """Kinds that always carry a REQUEST (a "message" carries one when asked to)."""
 
 
@@ -71,7 +78,7 @@ def method_for(payload: dict[str, Any]) -> str | None:
         return REQUEST if payload.get("with_calendar") else None
     if kind == "trainer_removal":
         return CANCEL
-    if kind in ("cancellation", "removal"):
+    if kind in ("cancellation", "removal", "offer_passed"):
         # Only someone who was sent the event gets its CANCEL: a confirmation carries
         # the invitation, so anyone enrolled holds it (and the trainer, who has no
         # "was"); a waitlisted person holds it only if an invitation was sent.

@@ -19,6 +19,7 @@ from imap_tools.errors import (
     MailboxLoginError,
 )
 
+from mail.answer import with_answer
 from mail.reply import read_reply
 from store.db import write_transaction
 from store.errors import ServiceUnavailable, ValidationError
@@ -201,6 +202,7 @@ def _apply_group(
         # An oversized message arrives as its header only; the reader reports it too large.
         limit = 0 if size > settings.max_message_bytes else settings.max_message_bytes
         message = read_reply(raw, max_bytes=limit)
+        message = with_answer(message, raw)
         if message.size != size:
             message = dataclasses.replace(message, size=size)
         read.append((uid, raw, message))

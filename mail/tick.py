@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from store.approvals import expire_requests
 from store.clock import utcnow
 from store.models import Session
+from store.offers import expire_offers
 from store.outbox import queue_reminders
 from store.session_queries import status_condition
 from store.statuses import SESSION_STATUSES
@@ -21,10 +23,20 @@ class TickReport:
     sessions: dict[str, int] = field(default_factory=dict)
     """Sessions per derived status at the tick's moment (status is derived, nothing stored)."""
     at: str = ""
+    offers_passed: int = 0
+    """Offers whose deadline went by, passed to the next in line."""
+    requests_expired: int = 0
+    """Manager-approval requests left unanswered until the expiry time."""
 
     def as_json(self) -> dict[str, object]:
         """The `tick --json` document."""
-        return {"reminders": self.reminders, "sessions": self.sessions, "at": self.at}
+        return {
+            "reminders": self.reminders,
+            "sessions": self.sessions,
+            "at": self.at,
+            "offers_passed": self.offers_passed,
+            "requests_expired": self.requests_expired,
+        }
 
 
 def tick(now: datetime | None = None, hours: int | None = None) -> TickReport:
@@ -37,6 +49,8 @@ def tick(now: datetime | None = None, hours: int | None = None) -> TickReport:
     now = now or utcnow()
     report = TickReport(at=now.isoformat())
     report.reminders = queue_reminders(now, hours)
+    report.offers_passed = expire_offers(now)
+    report.requests_expired = expire_requests(now)
     report.sessions = {
         status: Session.select().where(status_condition(status, now)).count()
         for status in SESSION_STATUSES

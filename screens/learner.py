@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import on, work
@@ -37,6 +37,8 @@ class LearnerScreen(RollcallScreen):
         Binding("b", "book", "Book", id="learner-book"),
         Binding("c", "cancel_booking", "Cancel booking", id="learner-cancel"),
         Binding("r", "reload", "Reload", id="learner-reload"),
+        Binding("a", "accept_offer", "Accept offer", id="learner-accept-offer"),
+        Binding("i", "register_interest", "Interested", id="learner-interest"),
     ]
 
     @dataclass
@@ -46,6 +48,8 @@ class LearnerScreen(RollcallScreen):
         name: str
         rows: list[CalendarRow]
         progress: list[dict[str, object]]
+        interests: list[str] = field(default_factory=list)
+        """Courses the learner is on the interest list of."""
 
     @dataclass
     class Done(Message):
@@ -83,8 +87,12 @@ class LearnerScreen(RollcallScreen):
         from store.people import get_person
 
         def read() -> LearnerScreen.Loaded:
+            from store.interest import interest_titles
+
             person = get_person(self.person_email)
-            return self.Loaded(person.name, my_calendar(person), progress(person))
+            return self.Loaded(
+                person.name, my_calendar(person), progress(person), interest_titles(person)
+            )
 
         loaded = run_rule(self, read)
         if loaded is not Refusal.REFUSED:
@@ -130,8 +138,15 @@ class LearnerScreen(RollcallScreen):
         if event.rows:
             table.move_cursor(row=cursor)
         self._show_detail()
+        waiting = plain("\n".join(f"  • {t}" for t in event.interests) or "  (none)")
         self.query_one("#learner-progress", Static).update(
-            assemble(("Learning pathways\n", "bold"), progress_text(event.progress))
+            assemble(
+                ("Learning pathways\n", "bold"),
+                progress_text(event.progress),
+                ("\n\nWaiting for a date", "bold"),
+                " (i adds the highlighted course)\n",
+                waiting,
+            )
         )
 
     def _current(self) -> CalendarRow | None:
@@ -182,6 +197,9 @@ class LearnerScreen(RollcallScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out book/cancel when the highlighted session does not allow them."""
+        if action == "accept_offer":
+            r = self._current()
+            return True if r is not None and r.my_status == "offered" else None
         if action in ("book", "cancel_booking"):
             r = self._current()
             allowed = r is not None and (r.can_book if action == "book" else r.can_cancel)
@@ -229,7 +247,9 @@ class LearnerScreen(RollcallScreen):
         if result is Refusal.REFUSED:
             self.post_message(self.Done(""))  # show the session as it is now
             return
-        if result.status == "waitlisted":
+        if result.status == "requested":
+            text = "Requested: your manager has been asked to approve it."
+        elif result.status == "waitlisted":
             text = (
                 f"The session is full: you are number {result.waitlist_position} on the waitlist."
             )
@@ -247,6 +267,33 @@ class LearnerScreen(RollcallScreen):
             self.post_message(self.Done(""))
             return
         self.post_message(self.Done("Your booking is cancelled."))
+
+    def action_accept_offer(self) -> None:
+        """Take the place offered on the highlighted session."""
+        r = self._current()
+        if r is not None and r.my_status == "offered":
+            self.write("accept", r.session_id, "", "The place is yours: you are booked.")
+
+    def action_register_interest(self) -> None:
+        """Ask to be told when a new date of the highlighted session's course comes."""
+        r = self._current()
+        if r is not None:
+            done = f"You will hear of new dates of {r.course}."
+            self.write("interest", r.session_id, r.course, done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="learner-write")
+    def write(self, what: str, session_id: int, course: str, done: str) -> None:
+        """Accept an offer or register interest in a thread."""
+        from store.interest import add_interest
+        from store.offers import accept_offer
+
+        email = self.person_email
+        rules = {
+            "accept": lambda: accept_offer(session_id, email, author=email),
+            "interest": lambda: add_interest(course, email, source="learner"),
+        }
+        refused = run_rule(self, rules[what]) is Refusal.REFUSED
+        self.post_message(self.Done("" if refused else done))
 
     @on(Done)
     def _done(self, event: Done) -> None:

@@ -227,14 +227,29 @@ class PersonForm(RollcallModal[bool]):
                     yield Label(name.capitalize(), classes="field-label")
                     yield FieldInput(values[name], id=name)
                     yield Label("", id=f"error-{name}", classes="field-error")
+                yield Label("Manager (email; approves their training)", classes="field-label")
+                yield FieldInput("", id="manager")
+                yield Label("", id="error-manager", classes="field-error")
                 yield Label("", id="error-general", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Back (esc)", id="back")
 
     def on_mount(self) -> None:
-        """Start at the first field."""
+        """Start at the first field; an edit reads the current manager."""
         self.query_one(Input).focus()
+        if self.person is not None:
+            self.load_manager(self.person.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="person-manager")
+    def load_manager(self, person_id: int) -> None:
+        """Read the person's manager in a thread and fill the field."""
+        from store.models import Person
+
+        with db_thread():
+            person = Person.get_or_none(Person.id == person_id)
+            email = person.manager.email if person is not None and person.manager_id else ""
+        self.app.call_from_thread(setattr, self.query_one("#manager", Input), "value", email)
 
     def action_save(self) -> None:
         """Hand the fields to the rule."""
@@ -246,22 +261,25 @@ class PersonForm(RollcallModal[bool]):
             for name in PERSON_FIELDS
             if self.query(f"#{name}")
         }
-        self.save(PersonInput(**data))
+        self.save(PersonInput(**data), self.query_one("#manager", Input).value.strip())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="person-save")
-    def save(self, data: PersonInput) -> None:
-        """Add or update through the rules."""
+    def save(self, data: PersonInput, manager: str = "") -> None:
+        """Add or update through the rules (the person and their manager in one transaction)."""
+        from store.approvals import set_manager
+        from store.db import write_transaction
         from store.people import add_person, update_person
 
         try:
-            with db_thread():
+            with db_thread(), write_transaction():
                 if self.person is None:
-                    add_person(data)
+                    saved = add_person(data)
                 else:
                     from store.models import Person
 
                     existing = Person.get_by_id(self.person.id)
-                    update_person(self.person.id, _with_notes(data, existing.notes))
+                    saved = update_person(self.person.id, _with_notes(data, existing.notes))
+                set_manager(saved.email, manager or None)
         except RollcallError as exc:
             self.post_message(self.Rejected(exc.message, exc.field))
             return
@@ -276,7 +294,7 @@ class PersonForm(RollcallModal[bool]):
     def _rejected(self, event: Rejected) -> None:
         name = (
             event.field
-            if event.field in PERSON_FIELDS and self.query(f"#{event.field}")
+            if event.field in (*PERSON_FIELDS, "manager") and self.query(f"#{event.field}")
             else "general"
         )
         error = self.query_one(f"#error-{name}", Label)

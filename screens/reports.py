@@ -70,6 +70,7 @@ class ReportsScreen(RollcallScreen):
         Binding("d", "days", "Days", id="report-days"),
         Binding("p", "period", "Period", id="report-period"),
         Binding("b", "book_next", "Book next session", id="report-book-next"),
+        Binding("i", "register_interest", "Register interest", id="report-interest"),
         Binding("r", "reload", "Reload", id="report-reload"),
         Binding("tab", "switch_focus", "Switch", id="report-switch", show=False),
     ]
@@ -250,7 +251,7 @@ class ReportsScreen(RollcallScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer booking only on a course row of the expiring or due report."""
-        if action == "book_next":
+        if action in ("book_next", "register_interest"):
             return True if self._due_row() is not None else None
         return True
 
@@ -288,6 +289,21 @@ class ReportsScreen(RollcallScreen):
         else:
             text = f"{email} enrolled on session {session.id}"
         self.post_message(self.Booked(text))
+
+    def action_register_interest(self) -> None:
+        """Put the highlighted person on the interest list of the course they must renew."""
+        row = self._due_row()
+        if row is not None:
+            self.register_interest(str(row["email"]), str(row["item"]))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-book")
+    def register_interest(self, email: str, course: str) -> None:
+        """Add to the interest list in a thread: a new date of the course will invite them."""
+        from store.interest import add_interest
+
+        if run_rule(self, lambda: add_interest(course, email, source="renewal")) is Refusal.REFUSED:
+            return
+        self.post_message(self.Booked(f"{email} is on the interest list of {course}"))
 
     @on(Booked)
     def _booked(self, event: Booked) -> None:

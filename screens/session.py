@@ -44,6 +44,8 @@ STATUS_TEXT = {
     "attended": "attended",
     "no_show": "no-show",
     "waitlisted": "waitlisted",
+    "offered": "offered",
+    "requested": "requested",
 }
 POLL_SECONDS = 1.5
 """How often the page checks whether the session or its people changed."""
@@ -215,9 +217,14 @@ class SessionScreen(RollcallScreen):
     def _declined(self, d: SessionDetail, declined: list[Declined], zone: Any) -> None:
         """Who declined the invitation and when, next to the people waiting for a place."""
         line = self.query_one("#declined", Static)
-        line.display = bool(declined)
+        offers = [r for r in d.attendees if r.status == "offered"]
+        line.display = bool(declined or offers)
+        if offers:
+            # The held place and its deadline: who has it, until when.
+            line.update(offer_text(offers, zone))
         if declined:
-            text = Text("Declined: ", style="bold")
+            text = offer_text(offers, zone) if offers else Text()
+            text.append("Declined: ", style="bold")
             text.append(
                 clean(
                     ", ".join(
@@ -650,6 +657,14 @@ def _when(value: datetime | None, zone: Any) -> str:
     if value is None:
         return ""
     return f"{value.astimezone(zone):%d %b %H:%M}"
+
+
+def offer_text(offers: list[AttendeeRow], zone: Any) -> Text:
+    """ "Offered: Bob Baker until 30 Nov 14:00" for each place held for an offer."""
+    text = Text("Offered: ", style="bold yellow")
+    text.append(", ".join(f"{r.name} until {_when(r.offer_expires_at, zone)}" for r in offers))
+    text.append("  ")
+    return text
 
 
 def _attendee_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:

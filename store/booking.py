@@ -7,7 +7,7 @@ from datetime import datetime
 
 import peewee
 
-from store import mail_queue
+from store import approvals, mail_queue, offers
 from store.access import enrolment_state, record, require
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
@@ -17,7 +17,7 @@ from store.people import get_person
 from store.session_queries import session_status
 from store.sessions import count_occupying, get_session
 from store.settings import current_settings
-from store.statuses import ACTIVE
+from store.statuses import ACTIVE, WAITING_ON_SOMEONE
 from store.visibility import can_see
 
 
@@ -33,6 +33,10 @@ class BookingResult:
 def _lock(session_id: int | str) -> Session:
     get_session(session_id)
     return lock_for_update(Session.select().where(Session.id == int(session_id))).get()
+
+
+lock_session = _lock
+"""Lock a session row for a read-check-write rule (inside `write_transaction`)."""
 
 
 def _enrolment(session: Session, person: Person) -> Enrolment | None:
@@ -57,6 +61,35 @@ def _next_position(session: Session) -> int:
     return (top or 0) + 1
 
 
+def insert_waitlisted(
+    session: Session, enrolment: Enrolment, joined: datetime, now: datetime
+) -> int:
+    """Put an enrolment on the waitlist at the place its `joined` time gives it."""
+    ahead = (
+        Enrolment.select()
+        .where(
+            (Enrolment.session == session)
+            & (Enrolment.status == "waitlisted")
+            & (Enrolment.waitlisted_at <= joined)
+        )
+        .count()
+    )
+    position = ahead + 1
+    (
+        Enrolment.update(waitlist_position=Enrolment.waitlist_position + 1, updated_at=now)
+        .where(
+            (Enrolment.session == session)
+            & (Enrolment.status == "waitlisted")
+            & (Enrolment.waitlist_position >= position)
+        )
+        .execute()
+    )
+    enrolment.status, enrolment.waitlist_position = "waitlisted", position
+    enrolment.waitlisted_at, enrolment.updated_at = joined, now
+    enrolment.save()
+    return position
+
+
 def _close_gap(session: Session, position: int) -> None:
     """Move everyone behind `position` one place up, keeping positions 1..n."""
     (
@@ -68,6 +101,13 @@ def _close_gap(session: Session, position: int) -> None:
         )
         .execute()
     )
+
+
+def bump_sequence(session: Session, now: datetime) -> None:
+    """Raise the session's SEQUENCE so the next calendar message outranks the ones sent."""
+    session.sequence += 1
+    session.updated_at = now
+    session.save()
 
 
 def add_note(enrolment: Enrolment, text: str, author: str = "rollcall") -> EnrolmentNote:
@@ -146,6 +186,11 @@ def book(
                 f"on session {session.id}",
                 field="email",
             )
+        if check_visibility and approvals.requires_approval(session):
+            fields = {"updated_at": now, "calendar": "not_invited", "cancelled_at": None}
+            enrolment = approvals.open_request(session, person, enrolment, fields)
+            add_note(enrolment, "booked: requested (waiting for the manager)", author)
+            return BookingResult(enrolment, "requested", None)
         full = (
             session.max_attendees is not None and count_occupying(session) >= session.max_attendees
         )
@@ -217,7 +262,7 @@ def unbook(
         person = get_person(email)
         require("unbook", session=session, person=person)
         enrolment = _enrolment(session, person)
-        if enrolment is None or enrolment.status not in ACTIVE:
+        if enrolment is None or enrolment.status not in (*ACTIVE, *WAITING_ON_SOMEONE):
             raise RuleViolation(
                 f"{person.email} has no booking on session {session.id} to cancel", field="email"
             )
@@ -248,9 +293,7 @@ def _cancel_enrolment(
     if enrolment.calendar != "not_invited":
         # The removal CANCEL must outrank every REQUEST sent before it, and a
         # later re-invitation must outrank the CANCEL (RFC 5546 2.1.4; U2 in docs/itip-rules.md).
-        session.sequence += 1
-        session.updated_at = now
-        session.save()
+        bump_sequence(session, now)
     mail_queue.enqueue(
         "removal",
         session,
@@ -258,7 +301,10 @@ def _cancel_enrolment(
         enrolment=enrolment,
         extra={"was": was, "invited": enrolment.calendar != "not_invited", "reason": reason},
     )
-    if was == "enrolled":
+    if was in WAITING_ON_SOMEONE:
+        offers.close_open(enrolment, "passed", now)
+        approvals.withdraw(enrolment, now)
+    if was in ("enrolled", "offered"):
         fill_free_places(session)
     return enrolment
 
@@ -296,7 +342,12 @@ def _promote(
 
 
 def fill_free_places(session: Session, *, author: str = "rollcall") -> list[Enrolment]:
-    """With auto-promotion on, enrol the first in line while places are free."""
+    """With auto-promotion on, enrol the first in line while places are free.
+
+    With offers on (`offer_hours`), the first in line is offered the place instead.
+    """
+    if offers.offer_hours_of(session) and session.cancelled_at is None:
+        return offers.offer_free_places(session, author=author)
     if not current_settings().auto_promote or session.cancelled_at is not None:
         return []
     now = utcnow()

@@ -31,6 +31,14 @@ KINDS = (
     "trainer_removal",
     "trainer_declined",
     "message",
+    # The booking workflow (store/approvals.py, store/offers.py, store/interest.py).
+    "approval_request",
+    "request_approved",
+    "request_declined",
+    "request_expired",
+    "offer",
+    "offer_passed",
+    "interest_full",
 )
 
 _suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("suppressed", default=False)

@@ -171,6 +171,32 @@ def _add_folded_key(
         db.execute_sql(f'CREATE UNIQUE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}")')
 
 
+def _add_missing_sql_columns(db: peewee.Database, table: str, columns: dict[str, str]) -> None:
+    """Add each column (name -> SQL type and default) unless the table already has it."""
+    present = {column.name for column in db.get_columns(table)}
+    for name, definition in columns.items():
+        if name not in present:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {name} {definition}')
+
+
+def _m007_booking_workflow(db: peewee.Database) -> None:
+    # Manager approval, held offers and interest lists; `_m001_initial` of a new
+    # database already made these columns, so each is added only where missing.
+    from store.workflow_models import WORKFLOW_MODELS
+
+    _add_missing_sql_columns(
+        db, "person", {"manager_id": 'INTEGER NULL REFERENCES "person" (id) ON DELETE SET NULL'}
+    )
+    _add_missing_sql_columns(db, "course", {"approval": "VARCHAR(16) NOT NULL DEFAULT 'none'"})
+    _add_missing_sql_columns(
+        db,
+        "session",
+        {"approval": "VARCHAR(16) NOT NULL DEFAULT 'none'", "offer_hours": "INTEGER NULL"},
+    )
+    _add_missing_sql_columns(db, "enrolment", {"offer_expires_at": "TIMESTAMP NULL"})
+    db.create_tables(WORKFLOW_MODELS, safe=True)
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial,
     _m002_inbound_log,
@@ -178,6 +204,7 @@ MIGRATIONS: list[Migration] = [
     _m004_attendance_capture,
     _m005_access_and_audit,
     _m006_folded_keys,
+    _m007_booking_workflow,
 ]
 """Position + 1 is the version a migration produces; append, never reorder."""
 

@@ -168,6 +168,7 @@ class Course(BaseModel):
     title = CharField(max_length=200)
     description = TextField(default="")
     created_at = UTCDateTimeField(default=utcnow)
+    approval = CharField(max_length=16, default="none")  # none | manager
     title_key = CharField(max_length=300, default="")
     folded_keys: ClassVar[FoldedKeys] = {"title_key": (("title",), fold)}
 
@@ -215,6 +216,9 @@ class Session(BaseModel):
     trainer_response_dtstamp = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+    approval = CharField(max_length=16, default="none")  # none | manager
+    offer_hours = IntegerField(null=True)
+    """Hours a freed place is held for the first in line; None follows the setting, 0 is off."""
     # Title, location and description folded, for searching (store/textkey.py).
     search_key = TextField(default="")
     folded_keys: ClassVar[FoldedKeys] = {
@@ -276,6 +280,8 @@ class Enrolment(BaseModel):
     """The admin entered this enrolment after the session had started (training held)."""
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
+    offer_expires_at = UTCDateTimeField(null=True)
+    """While `offered`: the moment the held place passes to the next in line."""
 
     class Meta:
         indexes = (

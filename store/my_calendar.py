@@ -7,9 +7,10 @@ from datetime import datetime
 
 from store.availability import available_query
 from store.clock import utcnow
-from store.models import Enrolment, Material, Person, Session, Trainer
+from store.models import Course, Enrolment, Material, Person, Session, Trainer
 from store.session_queries import counts_for, session_status
-from store.statuses import ACTIVE
+from store.settings import current_settings
+from store.statuses import ACTIVE, WAITING_ON_SOMEONE
 from store.visibility import can_see
 
 DEFAULT_LIMIT = 300
@@ -42,6 +43,9 @@ class CalendarRow:
     reason: str
     """Why it cannot be booked (or what booking would do), for the detail panel."""
     materials: list[tuple[str, str]] = field(default_factory=list)
+    course: str = ""
+    offer_expires_at: datetime | None = None
+    """While a place is offered to the learner: the deadline to accept it."""
 
     @property
     def places_left(self) -> int | None:
@@ -69,6 +73,8 @@ class CalendarRow:
             "enrolled": "Booked",
             "attended": "Attended",
             "no_show": "No-show",
+            "offered": "Offered",
+            "requested": "Requested",
         }.get(self.my_status or "", "")
 
 
@@ -99,7 +105,9 @@ def my_calendar(
         .join(Session)
         .where(
             (Enrolment.person == person)
-            & Enrolment.status.in_(("enrolled", "waitlisted", "attended", "no_show"))
+            & Enrolment.status.in_(
+                ("enrolled", "waitlisted", "attended", "no_show", *WAITING_ON_SOMEONE)
+            )
             & (Session.end >= now.replace(hour=0, minute=0, second=0, microsecond=0))
         )
         .order_by(Session.start)
@@ -120,6 +128,8 @@ def my_calendar(
             .order_by(Material.session, Material.position)
         ):
             materials.setdefault(m.session_id, []).append((m.name, m.url))
+    course_ids = {s.course_id for s in sessions.values()}
+    courses = dict(Course.select(Course.id, Course.title).where(Course.id.in_(course_ids)).tuples())
     rows = []
     for s in sorted(sessions.values(), key=lambda x: (x.start, x.id)):
         c = counts.get(s.id, {})
@@ -136,6 +146,11 @@ def my_calendar(
             reason = "Already started or over: it can no longer be booked"
         elif my_status == "enrolled":
             reason = "You are booked on this session"
+        elif my_status == "offered" and e is not None and e.offer_expires_at is not None:
+            when = e.offer_expires_at.astimezone(current_settings().zone)
+            reason = f"A place is held for you until {when:%a %d %b %H:%M}: press a to accept"
+        elif my_status == "requested":
+            reason = "Waiting for your manager's approval"
         elif my_status == "waitlisted":
             reason = f"You are number {e.waitlist_position if e else '?'} on the waitlist"
         elif e is None and s.id not in {o.id for o in open_sessions} and not can_see(person, s):
@@ -165,9 +180,11 @@ def my_calendar(
                 my_status=my_status,
                 my_position=e.waitlist_position if e else None,
                 can_book=can_book,
-                can_cancel=status == "scheduled" and my_status in ACTIVE,
+                can_cancel=status == "scheduled" and my_status in (*ACTIVE, *WAITING_ON_SOMEONE),
                 reason=reason,
                 materials=materials.get(s.id, []),
+                course=courses.get(s.course_id, ""),
+                offer_expires_at=e.offer_expires_at if e else None,
             )
         )
     return rows

@@ -139,6 +139,8 @@ class ImportPreview:
     new: list[PersonInput] = field(default_factory=list)
     updates: list[PersonInput] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    managers: dict[str, str] = field(default_factory=dict)
+    """Email -> manager email, from the optional ``manager`` column."""
 
     @property
     def ok(self) -> bool:
@@ -153,7 +155,10 @@ def preview_people_csv(text: str) -> ImportPreview:
     """
     preview = ImportPreview()
     opened = open_csv(
-        text, ("email", "name"), ("department", "role", "location", "staff_number"), preview.errors
+        text,
+        ("email", "name"),
+        ("department", "role", "location", "staff_number", "manager"),
+        preview.errors,
     )
     if opened is None:
         return preview
@@ -179,6 +184,12 @@ def preview_people_csv(text: str) -> ImportPreview:
             continue
         seen[key] = line
         (preview.updates if find_person(clean.email) else preview.new).append(clean)
+        if values.get("manager", "").strip():
+            preview.managers[key] = fold(values["manager"].strip())
+    for key, manager in preview.managers.items():
+        if manager == key or (manager not in seen and find_person(manager) is None):
+            why = "is the person themselves" if manager == key else "is not a known person"
+            preview.errors.append((seen[key], f"manager: {manager!r} {why}"))
     return preview
 
 
@@ -218,6 +229,12 @@ def import_people_csv(text: str) -> ImportPreview:
                 person.updated_at = utcnow()
                 person.save()
             record("person.import", after={"added": added, "updated": len(batch) - added})
+    if preview.managers:
+        with write_transaction():
+            require("people")
+            for key, manager in preview.managers.items():
+                boss = find_person(manager)
+                Person.update(manager=boss).where(Person.email_key == key).execute()
     return preview
 
 

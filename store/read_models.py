@@ -196,6 +196,8 @@ class AttendeeRow:
     comment: str | None
     waitlist_position: int | None
     notes: int
+    offer_expires_at: datetime | None = None
+    """While offered: when the held place passes to the next in line."""
 
 
 @dataclass(frozen=True)
@@ -228,8 +230,8 @@ class SessionDetail:
 
     @property
     def taken(self) -> int:
-        """Places taken (enrolled, attended, no-show)."""
-        return len(self.attendees)
+        """Places taken (enrolled, attended, no-show, or held for an offer)."""
+        return sum(1 for a in self.attendees if a.status != "requested")
 
 
 ATTENDEE_ORDER = {"enrolled": 0, "attended": 1, "no_show": 2}
@@ -258,6 +260,7 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
             Enrolment.responded_at,
             Enrolment.response_comment,
             Enrolment.waitlist_position,
+            Enrolment.offer_expires_at,
             Person.email,
             Person.name,
             Person.department,
@@ -283,6 +286,7 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
             comment=e.response_comment,
             waitlist_position=e.waitlist_position,
             notes=e.note_count,
+            offer_expires_at=e.offer_expires_at,
         )
         (waiting if e.status == "waitlisted" else attendees).append(row)
     waiting.sort(key=lambda r: (r.waitlist_position or 0, r.enrolment_id))

@@ -81,6 +81,10 @@ class ReadMessage:
     """The ``method=`` parameter of the chosen calendar part, upper-cased."""
     notes: tuple[str, ...] = field(default=())
     """Repairs made while reading (for the log)."""
+    references: tuple[str, ...] = ()
+    """Message-IDs of In-Reply-To and References (a manager's answer must name its request)."""
+    first_word: str | None = None
+    """The first word the writer typed above any quoted text, for APPROVE/DECLINE answers."""
 
     @property
     def method(self) -> str | None:

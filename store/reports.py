@@ -24,6 +24,7 @@ from store.models import Course, Enrolment, Person, Session, Trainer
 from store.session_input import local_start
 from store.settings import current_settings
 from store.statuses import MARKED, OCCUPYING
+from store.workflow_reports import WORKFLOW_REPORTS
 
 Row = dict[str, Any]
 NO_SHOW_GROUPS = ("person", "course", "department", "trainer")
@@ -415,6 +416,7 @@ REPORTS: dict[str, tuple[str, Callable[..., list[Row]]]] = {
     "fill-rate-monthly": ("Fill rate by month", lambda **kw: fill_rate("month", **kw)),
 }
 """Report name -> (title, function taking keyword filters); names are the CLI's."""
+REPORTS.update(WORKFLOW_REPORTS)
 
 DAY_REPORTS = ("expiring", "due")
 """Reports over the next N days of expiry rather than a period of sessions."""

@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store.access import RSVP, as_actor, record
+from store.approvals import apply_answer
 from store.booking import cancel_enrolment_for_decline
 from store.clock import utcnow
 from store.db import database, is_postgres, write_transaction
 from store.inbound import InboundMessage, MailboxState
 from store.models import Enrolment, Session
+from store.offers import answer_from_calendar
 from store.replydata import (
     CALENDAR_PROBLEMS,
     NOT_CALENDAR,
@@ -263,6 +265,10 @@ def _decide(
     received_at: datetime,
     now: datetime,
 ) -> _Decision:
+    if item is None and (message.references or message.first_word):
+        emailed = apply_answer(message.references, message.from_address, message.first_word)
+        if emailed is not None:
+            return _Decision(emailed.outcome, emailed.reason, emailed.session_id, emailed.email)
     if message.problem and (item is None or message.problem != NOT_CALENDAR):
         return _Decision("ignored", message.problem)
     if item is None:
@@ -374,6 +380,8 @@ def _decide(
         {"calendar": enrolment.calendar},
         {"calendar": state, "comment": item.comment},
     )
+    if enrolment.status == "offered":
+        decision.reason = "; ".join(filter(None, [note, answer_from_calendar(enrolment.id, state)]))
     if (
         state == "declined"
         and settings.decline_cancels

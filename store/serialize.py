@@ -23,6 +23,7 @@ def session_dict(
         counts = counts_for([session.id])[session.id]
     enrolled = counts.get("enrolled", 0)
     taken = enrolled + counts.get("attended", 0) + counts.get("no_show", 0)
+    held = taken + counts.get("offered", 0)
     rules = rules_of(session)
     materials = Material.select().where(Material.session == session).order_by(Material.position)
     return {
@@ -41,7 +42,7 @@ def session_dict(
         "enrolled": taken,
         "waitlisted": counts.get("waitlisted", 0),
         "remaining": (
-            max(0, session.max_attendees - taken) if session.max_attendees is not None else None
+            max(0, session.max_attendees - held) if session.max_attendees is not None else None
         ),
         "status": session_status(session, now),
         "cancel_reason": session.cancel_reason,
@@ -57,6 +58,10 @@ def session_dict(
         "sequence": session.sequence,
         "trainer_calendar": session.trainer_calendar,
         "trainer_responded_at": iso(session.trainer_responded_at),
+        "offered": counts.get("offered", 0),
+        "requested": counts.get("requested", 0),
+        "approval": session.approval,
+        "offer_hours": session.offer_hours,
     }
 
 
@@ -79,6 +84,7 @@ def enrolment_dict(enrolment: Enrolment, person: Person | None = None) -> dict[s
         "waitlist_position": enrolment.waitlist_position,
         "created_at": iso(enrolment.created_at),
         "recorded_after": bool(enrolment.recorded_after),
+        "offer_expires_at": iso(enrolment.offer_expires_at),
     }
 
 

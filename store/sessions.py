@@ -25,7 +25,7 @@ from store.session_input import (
 )
 from store.session_queries import session_status
 from store.settings import current_settings
-from store.statuses import ACTIVE, OCCUPYING
+from store.statuses import ACTIVE, HOLDING, WAITING_ON_SOMEONE
 from store.textkey import fold
 from store.visibility import replace_rules, rules_of
 
@@ -179,10 +179,10 @@ class EditResult:
 
 
 def count_occupying(session: Session) -> int:
-    """How many places are taken (enrolled, attended or no-show)."""
+    """How many places are taken (enrolled, attended, no-show, or held for an offer)."""
     return (
         Enrolment.select()
-        .where((Enrolment.session == session) & Enrolment.status.in_(OCCUPYING))
+        .where((Enrolment.session == session) & Enrolment.status.in_(HOLDING))
         .count()
     )
 
@@ -356,16 +356,17 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
         session.sequence += 1
         session.updated_at = now
         session.save()
+        live = (*ACTIVE, *WAITING_ON_SOMEONE)
         affected = list(
             Enrolment.select()
-            .where((Enrolment.session == session) & Enrolment.status.in_(ACTIVE))
+            .where((Enrolment.session == session) & Enrolment.status.in_(live))
             .order_by(Enrolment.id)
         )
         (
             Enrolment.update(
                 status="cancelled", waitlist_position=None, cancelled_at=now, updated_at=now
             )
-            .where((Enrolment.session == session) & Enrolment.status.in_(ACTIVE))
+            .where((Enrolment.session == session) & Enrolment.status.in_(live))
             .execute()
         )
         record(
@@ -374,6 +375,9 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
             before={"status": status},
             after={"status": "cancelled", "reason": text, "enrolments_cancelled": len(affected)},
         )
+        from store.approvals import close_for_cancelled_session
+
+        close_for_cancelled_session(session, now)
         facts = mail_queue.session_snapshot(session)
         for enrolment in affected:
             mail_queue.enqueue(

@@ -120,6 +120,11 @@ class Settings:
     """Enrol the first waitlisted person as soon as a place frees up."""
     decline_cancels: bool = False
     """A declined invitation cancels the enrolment."""
+    offer_hours: int = 0
+    """Hours a freed place is offered to the first in line before it passes on; 0 gives it
+    at once (sessions may override)."""
+    request_expiry_hours: int = 24
+    """Manager-approval requests still unanswered this many hours before the start expire."""
     app_runs_jobs: bool = True
     """The app sends mail, polls replies and queues reminders in the background while open.
 
@@ -283,9 +288,13 @@ def _validate(s: Settings) -> None:
     for key in ("smtp_port", "imap_port"):
         if not 0 < getattr(s, key) < 65536:
             raise ValidationError("must be a port number between 1 and 65535", field=key)
-    if s.reminder_hours < 0:
-        raise ValidationError("must not be negative", field="reminder_hours")
-    for key in ("kiosk_opens_minutes", "kiosk_closes_minutes"):
+    for key in (
+        "reminder_hours",
+        "offer_hours",
+        "request_expiry_hours",
+        "kiosk_opens_minutes",
+        "kiosk_closes_minutes",
+    ):
         if getattr(s, key) < 0:
             raise ValidationError("must not be negative", field=key)
     if "@" not in s.organizer_email:

@@ -92,6 +92,12 @@ def _audit() -> type[Screen[None]]:
     return AuditScreen
 
 
+def _requests() -> type[Screen[None]]:
+    from screens.requests import RequestsScreen
+
+    return RequestsScreen
+
+
 AREAS: list[Area] = [
     Area("sessions", "Sessions", _sessions, "1"),
     Area("people", "People", _people, "2", STAFF),
@@ -100,6 +106,7 @@ AREAS: list[Area] = [
     Area("reports", "Reports", _reports, "5", STAFF),
     Area("mail", "Mail", _mail, "6", ("admin",)),
     Area("audit", "Audit", _audit, "7", ("admin",)),
+    Area("requests", "Requests", _requests, "8", ("admin", "manager")),
 ]
 """Every area the admin can switch to, in key order."""
 

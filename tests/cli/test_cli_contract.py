@@ -36,6 +36,7 @@ SESSION_KEYS = {
     "trainer_calendar",
     "trainer_responded_at",
 }
+SESSION_KEYS |= {"offered", "requested", "approval", "offer_hours"}  # approvals and offers
 ENROLMENT_KEYS = {
     "email",
     "name",
@@ -46,6 +47,7 @@ ENROLMENT_KEYS = {
     "waitlist_position",
     "created_at",
     "recorded_after",
+    "offer_expires_at",
 }
 DAY = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
 

@@ -132,3 +132,32 @@ def test_folded_keys_are_added_and_back_filled(store: str) -> None:
     assert keys[1].startswith("strasse#")  # the clash an older release allowed survives
     assert _course_for("strasse").title == "Straße"
     assert Person.get().email_key == "zoe@example.org"
+
+
+def test_booking_workflow_migration_adds_what_an_older_schema_lacks(store: str) -> None:
+    """A version-3 database (before approvals and offers) gains the columns and tables."""
+    db = database.obj
+    from store.workflow_models import WORKFLOW_MODELS
+
+    db.drop_tables(WORKFLOW_MODELS)
+    from store.db import is_postgres
+
+    # SQLite cannot drop a column a foreign key names: there the person keeps manager_id.
+    dropped = [("person", "manager_id")] if is_postgres() else []
+    for table, column in (
+        *dropped,
+        ("course", "approval"),
+        ("session", "approval"),
+        ("session", "offer_hours"),
+        ("enrolment", "offer_expires_at"),
+    ):
+        db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN {column}')
+    with SchemaVersion.bind_ctx(db):
+        SchemaVersion.update(version=3).execute()
+    assert migrate(db) == SCHEMA_VERSION
+    assert "manager_id" in {c.name for c in db.get_columns("person")}
+    assert {"approval", "offer_hours"} <= {c.name for c in db.get_columns("session")}
+    assert "offer_expires_at" in {c.name for c in db.get_columns("enrolment")}
+    assert {"approval_request", "offer", "interest"} <= set(db.get_tables())
+    # Run again on a database that has it all: nothing to add, nothing fails.
+    migrations._m007_booking_workflow(db)

@@ -121,3 +121,25 @@ async def test_trainers_register_and_deactivate(app: RollcallApp, data: Data) ->
         await settle(pilot)
     grace = Trainer.select().join(Person).where(Person.email == "grace.garcia@example.org").get()
     assert grace.active is False
+
+
+async def test_person_form_sets_the_manager_and_refuses_an_unknown_one(
+    app: RollcallApp, data: Data
+) -> None:
+    async with app.run_test(size=(120, 45)) as pilot:
+        await go(app, pilot, "2")
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, PersonForm)
+        form.query_one("#email", Input).value = "ivy.irwin@example.org"
+        form.query_one("#name", Input).value = "Ivy Irwin"
+        form.query_one("#manager", Input).value = "nobody@example.org"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "nobody@example.org" in str(form.query_one("#error-manager", Label).render())
+        assert Person.select().where(Person.email == "ivy.irwin@example.org").count() == 0
+        form.query_one("#manager", Input).value = "ben.baker@example.org"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    ivy = Person.get(Person.email == "ivy.irwin@example.org")
+    assert ivy.manager.email == "ben.baker@example.org"

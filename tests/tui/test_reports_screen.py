@@ -168,3 +168,31 @@ async def test_book_someone_due_onto_the_next_session() -> None:
         assert booked.status == "enrolled"
         assert any(f"session {coming.id}" in n.message for n in app._notifications)
         assert _cells(app)[0][-1] == str(coming.id)  # the list shows the booking now
+
+
+@pytest.mark.usefixtures("marked")
+async def test_register_someone_due_on_the_course_interest_list() -> None:
+    from store.workflow_models import Interest
+
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    ann = Person.get(Person.email == "ann@example.org")
+    Completion.create(
+        person=ann,
+        course=Course.get(Course.title == "Fire Safety"),
+        completed_on=today - timedelta(days=360),
+        expires_on=today + timedelta(days=5),
+        source="attendance",
+    )
+    app = DueApp()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _settle(pilot)
+        app.screen.query_one(DataTable).focus()
+        await pilot.press("i")
+        await _settle(pilot)
+        assert any("interest list of Fire Safety" in n.message for n in app._notifications)
+    [entry] = list(Interest.select())
+    assert (entry.person.email, entry.course.title, entry.source) == (
+        "ann@example.org",
+        "Fire Safety",
+        "renewal",
+    )
