@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, TypeVar
 
@@ -118,6 +118,19 @@ def say(text: object) -> None:
 def emit_json(data: Any) -> None:
     """Write exactly one JSON document to stdout."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_json_list(items: Iterable[Any]) -> None:
+    """Write one JSON array to stdout item by item (as `emit_json` would lay it out).
+
+    For lists too long to hold in memory at once (the whole inbound log).
+    """
+    first = True
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + text, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -6,7 +6,16 @@ from typing import Any
 
 import click
 
-from cli.context import EXIT_SERVICE, Context, emit_json, fail, handle_errors, pass_ctx, say
+from cli.context import (
+    EXIT_SERVICE,
+    Context,
+    emit_json,
+    emit_json_list,
+    fail,
+    handle_errors,
+    pass_ctx,
+    say,
+)
 
 
 @click.group("mail")
@@ -19,11 +28,22 @@ def mail() -> None:
 @pass_ctx
 @handle_errors
 def mail_send(ctx: Context, as_json: bool) -> None:
-    """Drain the outbox once over one SMTP connection (exit 3 when SMTP is unreachable)."""
-    settings = ctx.open()
-    from mail.sender import send_outbox
+    """Drain the outbox once over one SMTP connection (exit 3 when SMTP is unreachable).
 
-    report = send_outbox(settings)
+    SIGTERM or SIGINT ends it once the message in flight is recorded.
+    """
+    import asyncio
+
+    settings = ctx.open()
+    from mail.sender import drain_outbox
+    from mail.worker import stop_on_signals
+
+    async def send() -> Any:
+        stop = asyncio.Event()
+        with stop_on_signals(stop):
+            return await drain_outbox(settings, stop=stop)
+
+    report = asyncio.run(send())
     if as_json:
         emit_json(report.as_json())
     else:
@@ -109,29 +129,38 @@ def mail_poll(ctx: Context, as_json: bool) -> None:
 
 
 @mail.command("inbound")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only the newest N entries (default: the whole log).",
+)
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the log as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the log as JSON (streamed).")
 @pass_ctx
 @handle_errors
-def mail_inbound(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
-    """Show the inbound log: every message read, with its outcome and reason."""
-    ctx.open()
-    from store.rsvp import inbound_dict, inbound_log
+def mail_inbound(ctx: Context, limit: int | None, offset: int, as_json: bool) -> None:
+    """Show the inbound log, newest first: every message read, with its outcome and reason.
 
-    rows = [inbound_dict(entry) for entry in inbound_log(limit, offset)]
+    Without --limit the whole log is printed.
+    """
+    ctx.open()
+    from store.rsvp import inbound_dict, inbound_entries
+
+    rows = (inbound_dict(entry) for entry in inbound_entries(limit, offset))
     if as_json:
-        emit_json(rows)
+        emit_json_list(rows)
         return
-    if not rows:
-        say("no inbound messages")
-        return
+    empty = True
     for row in rows:
+        empty = False
         outcome = "recorded" if row["recorded"] else row["outcome"]
         who = row["email"] or row["from"] or "?"
         session = f"session {row['session_id']}" if row["session_id"] else "-"
         why = f" ({row['reason']})" if row["reason"] else ""
         say(f"{row['received_at']}  {outcome:8}  {who}  {session}{why}")
+    if empty:
+        say("no inbound messages")
 
 
 @click.command("invite")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import logging
 import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,20 +179,28 @@ async def run_worker(
     """
     stop = stop or asyncio.Event()
     jobs = default_jobs() if jobs is None else jobs
-    loop = asyncio.get_running_loop()
-    if install_signals:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, _stopper(stop, sig))
-    log.info("worker started: %s", ", ".join(f"{j.name} every {j.interval:g}s" for j in jobs))
-    try:
+    with stop_on_signals(stop) if install_signals else contextlib.nullcontext():
+        log.info("worker started: %s", ", ".join(f"{j.name} every {j.interval:g}s" for j in jobs))
         await asyncio.gather(
             *(_loop(job, settings, stop, on_result, (wake or {}).get(job.name)) for job in jobs)
         )
-    finally:
-        if install_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
     log.info("worker stopped")
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT set `stop` instead of killing the process.
+
+    Call it inside the running event loop; the previous handlers come back after.
+    """
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _stopper(stop, sig))
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 def _stopper(stop: asyncio.Event, sig: signal.Signals) -> Callable[[], None]:

@@ -44,7 +44,9 @@ class InboundMessage(BaseModel):
     """Handled, committed, but not yet moved to the processed folder."""
 
     class Meta:
-        indexes = ((("folder", "imap_uidvalidity", "imap_uid"), False),)
+        # One entry per IMAP position: two pollers never log a message twice. Migration
+        # 4 adds the other guard, one first handling per Message-ID and folder.
+        indexes = ((("folder", "imap_uidvalidity", "imap_uid"), True),)
 
 
 class MailboxState(BaseModel):

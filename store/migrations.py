@@ -197,6 +197,40 @@ def _m007_booking_workflow(db: peewee.Database) -> None:
     db.create_tables(WORKFLOW_MODELS, safe=True)
 
 
+def _m008_inbound_log_unique(db: peewee.Database) -> None:
+    # Two pollers on one database logged some replies twice: the IMAP position and
+    # the Message-ID become unique. Older releases may have left duplicates; keep the
+    # first entry of each position, and mark later first handlings of one Message-ID
+    # in a folder as the duplicates they are.
+    from store.rsvp import DUPLICATE
+
+    db.execute_sql(
+        "DELETE FROM inbound_message WHERE imap_uid IS NOT NULL AND id NOT IN ("
+        "SELECT MIN(id) FROM inbound_message WHERE imap_uid IS NOT NULL "
+        "GROUP BY folder, imap_uidvalidity, imap_uid)"
+    )
+    first = f"(reason IS NULL OR reason <> {db.param})"
+    db.execute_sql(
+        f"UPDATE inbound_message SET outcome = 'ignored', reason = {db.param} "
+        f"WHERE folder IS NOT NULL AND {first} AND id NOT IN ("
+        f"SELECT MIN(id) FROM inbound_message WHERE folder IS NOT NULL AND {first} "
+        "GROUP BY folder, message_id)",
+        (DUPLICATE, DUPLICATE, DUPLICATE),
+    )
+    db.execute_sql("DROP INDEX IF EXISTS inbound_message_folder_imap_uidvalidity_imap_uid")
+    db.execute_sql(
+        "CREATE UNIQUE INDEX inbound_message_folder_imap_uidvalidity_imap_uid "
+        "ON inbound_message (folder, imap_uidvalidity, imap_uid)"
+    )
+    # A partial index cannot take a parameter: the text is quoted here.
+    quoted = DUPLICATE.replace("'", "''")
+    db.execute_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS inbound_message_folder_message_id_first "
+        "ON inbound_message (folder, message_id) "
+        f"WHERE reason IS NULL OR reason <> '{quoted}'"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial,
     _m002_inbound_log,
@@ -205,6 +239,7 @@ MIGRATIONS: list[Migration] = [
     _m005_access_and_audit,
     _m006_folded_keys,
     _m007_booking_workflow,
+    _m008_inbound_log_unique,
 ]
 """Position + 1 is the version a migration produces; append, never reorder."""
 

@@ -2,7 +2,9 @@
 
 Rows are claimed with a lease (``status='sending'``, ``claimed_by``,
 ``claimed_until``) by one conditional UPDATE, so two senders never send one
-row twice; a sender that died leaves its claims to expire and be reclaimed.
+row twice. The claim names the sender's host and process id: a claim whose
+process is gone on this host is free at once; a claim from another host is
+free when its short lease ran out, which the living sender keeps renewing.
 A row becomes ``sent`` only after the SMTP server accepted it.
 """
 
@@ -14,6 +16,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import peewee
@@ -29,15 +32,43 @@ from store.sessions import get_session
 from store.statuses import ACTIVE, OUTBOX_STATUSES
 from store.textkey import fold
 
-CLAIM_LEASE = timedelta(minutes=5)
-"""How long a claim holds before another sender may take the row over."""
+CLAIM_LEASE = timedelta(seconds=90)
+"""How long a claim holds before another sender may take the row over; the
+sender renews it every `LEASE_RENEW_SECONDS` while it works, so only a sender
+that died (or hangs) on another host makes others wait this long."""
+LEASE_RENEW_SECONDS = 20.0
 MAX_ATTEMPTS = 8
 """Temporary failures after which a row is given up as failed."""
 
 
 def sender_id() -> str:
-    """A name for this sender, unique across hosts and processes."""
+    """A name for this sender, unique across hosts and processes: ``host:pid:random``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    except OSError:
+        return True
+    try:
+        # A killed child not yet reaped by its parent is a zombie: it sends nothing.
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def sender_gone(owner: str) -> bool:
+    """True when `owner` (a `sender_id`) ran on this host and its process has ended."""
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or parts[0] != socket.gethostname():
+        return False
+    return not _pid_alive(int(parts[1]))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -51,14 +82,35 @@ def _claimable(now: datetime) -> peewee.Expression:
     )
 
 
+def _dead_owners(now: datetime) -> list[str]:
+    """Senders on this host whose process ended while their claims still hold."""
+    owners = (
+        Outbox.select(Outbox.claimed_by)
+        .where((Outbox.status == "sending") & (Outbox.claimed_until >= now))
+        .distinct()
+        .tuples()
+    )
+    return [owner for (owner,) in owners if owner and sender_gone(owner)]
+
+
 def claim(owner: str, limit: int = 200, now: datetime | None = None) -> list[Outbox]:
     """Claim up to `limit` due rows for `owner`, oldest first, and return them.
 
-    Rows whose claim expired (a sender died mid-batch) are claimed again.
+    Rows whose claim expired, or whose sender's process is gone on this host
+    (killed mid-batch), are claimed again at once.
     """
     now = now or utcnow()
     with write_transaction():
         require("jobs")
+        dead = _dead_owners(now)
+        if dead:
+            # The dead sender may have had its one message in flight accepted: that
+            # one can go twice, nothing else (each accepted row was recorded at once).
+            (
+                Outbox.update(claimed_until=now - timedelta(seconds=1))
+                .where((Outbox.status == "sending") & Outbox.claimed_by.in_(dead))
+                .execute()
+            )
         query = Outbox.select(Outbox.id).where(_claimable(now)).order_by(Outbox.id).limit(limit)
         if is_postgres():
             # Parallel senders skip each other's rows instead of queueing behind them.
@@ -76,6 +128,17 @@ def claim(owner: str, limit: int = 200, now: datetime | None = None) -> list[Out
         .where(Outbox.id.in_(ids) & (Outbox.claimed_by == owner) & (Outbox.status == "sending"))
         .order_by(Outbox.id)
     )
+
+
+def renew(owner: str, now: datetime | None = None) -> int:
+    """Extend the lease of every row `owner` still holds; returns how many."""
+    now = now or utcnow()
+    with write_transaction():
+        return int(
+            Outbox.update(claimed_until=now + CLAIM_LEASE)
+            .where((Outbox.claimed_by == owner) & (Outbox.status == "sending"))
+            .execute()
+        )
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import peewee
 
 from store.access import RSVP, as_actor, record
 from store.approvals import apply_answer
@@ -35,6 +38,7 @@ NOT_ATTENDEE = "sender is not the attendee"
 OLDER = "older than the reply already applied"
 SAME = "same as the reply already applied"
 DUPLICATE = "duplicate message (this Message-ID was already handled)"
+"""Also in the unique index of first handlings (migration 4): change both together."""
 COUNTER = "counter proposal recorded, not applied"
 DECLINECOUNTER = "decline of a counter proposal recorded, not applied"
 EARLIER_TIME = "answers an earlier date/time of the session, recorded, not applied"
@@ -89,8 +93,24 @@ def apply_reply(
 
     A message already logged at the same IMAP position is not handled again
     (`Handled.new` is False); one whose Message-ID was already handled is
-    logged as a duplicate and changes nothing.
+    logged as a duplicate and changes nothing. Two pollers handling the same
+    message at once cannot both log or apply it: the log is unique on the IMAP
+    position and on the Message-ID per folder, so the second insert fails, its
+    savepoint is rolled back, and the message is looked at again.
     """
+    try:
+        return _apply(message, raw, position, received_at, settings)
+    except peewee.IntegrityError:
+        return _apply(message, raw, position, received_at, settings)
+
+
+def _apply(
+    message: ReadMessage,
+    raw: bytes | None,
+    position: ImapPosition | None,
+    received_at: datetime | None,
+    settings: Settings | None,
+) -> Handled:
     settings = settings or current_settings()
     now = utcnow()
     received_at = received_at or now
@@ -196,34 +216,30 @@ def _insert_entry(entry: InboundMessage) -> int:
 
 def _advance(position: ImapPosition, now: datetime) -> None:
     """Move the folder's read position past `position.uid` (same transaction as the log)."""
+    stamp = MailboxState.updated_at.db_value(now)
     cursor = _q(
         'UPDATE "mailbox_state" SET last_uid = CASE WHEN last_uid < ? THEN ? ELSE last_uid END, '
         "updated_at = ? WHERE mailbox = ? AND uidvalidity = ?",
-        (
-            position.uid,
-            position.uid,
-            MailboxState.updated_at.db_value(now),
-            position.mailbox,
-            position.uidvalidity,
-        ),
+        (position.uid, position.uid, stamp, position.mailbox, position.uidvalidity),
     )
     if cursor.rowcount:
         return
-    state = MailboxState.get_or_none(MailboxState.mailbox == position.mailbox)
-    if state is None:
-        MailboxState.create(
-            mailbox=position.mailbox,
-            uidvalidity=position.uidvalidity,
-            last_uid=position.uid,
-            updated_at=now,
-        )
-    else:
-        state.uidvalidity, state.last_uid, state.updated_at = (
-            position.uidvalidity,
-            position.uid,
-            now,
-        )
-        state.save()
+    _create_state(position.mailbox, position.uidvalidity, position.uid, now)
+    # A row of another UIDVALIDITY: the folder was rebuilt, this message's numbering wins.
+    _q(
+        'UPDATE "mailbox_state" SET uidvalidity = ?, last_uid = ?, updated_at = ? '
+        "WHERE mailbox = ? AND uidvalidity <> ?",
+        (position.uidvalidity, position.uid, stamp, position.mailbox, position.uidvalidity),
+    )
+
+
+def _create_state(mailbox: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
+    """Create the mailbox's position row unless it exists; two pollers may race for it."""
+    _q(
+        'INSERT INTO "mailbox_state" (mailbox, uidvalidity, last_uid, updated_at) '
+        "VALUES (?, ?, ?, ?) ON CONFLICT (mailbox) DO NOTHING",
+        (mailbox, uidvalidity, last_uid, MailboxState.updated_at.db_value(now)),
+    )
 
 
 @dataclass
@@ -468,12 +484,19 @@ def _sender_ok(attendee: ReplyAttendee, senders: set[str], settings: Settings) -
 
 def inbound_log(limit: int = 100, offset: int = 0) -> list[InboundMessage]:
     """Logged messages, newest first."""
-    return list(
-        InboundMessage.select()
-        .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
-        .limit(max(0, limit))
-        .offset(max(0, offset))
+    return list(inbound_entries(limit, offset))
+
+
+def inbound_entries(limit: int | None = None, offset: int = 0) -> Iterator[InboundMessage]:
+    """Logged messages, newest first, read as they are used; `limit` None: all of them."""
+    query = InboundMessage.select().order_by(
+        InboundMessage.received_at.desc(), InboundMessage.id.desc()
     )
+    if limit is not None:
+        query = query.limit(max(0, limit))
+    if offset:
+        query = query.offset(max(0, offset))
+    return iter(query.iterator())
 
 
 def inbound_count() -> int:
@@ -513,14 +536,14 @@ def read_position(mailbox: str) -> tuple[int, int] | None:
 
 def reset_position(mailbox: str, uidvalidity: int) -> None:
     """Start a folder over after its UIDVALIDITY changed (Message-IDs still guard repeats)."""
+    now = utcnow()
     with write_transaction():
-        updated = (
-            MailboxState.update(uidvalidity=uidvalidity, last_uid=0, updated_at=utcnow())
-            .where(MailboxState.mailbox == mailbox)
+        _create_state(mailbox, uidvalidity, 0, now)
+        (
+            MailboxState.update(uidvalidity=uidvalidity, last_uid=0, updated_at=now)
+            .where((MailboxState.mailbox == mailbox) & (MailboxState.uidvalidity != uidvalidity))
             .execute()
         )
-        if not updated:
-            MailboxState.create(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=0)
 
 
 def pending_moves(folder: str, uidvalidity: int) -> list[int]:

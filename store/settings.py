@@ -101,6 +101,11 @@ class Settings:
     """A command whose first output line is the SMTP password (instead of writing it down)."""
     smtp_security: str = "starttls"
     """``none``, ``starttls`` or ``tls``."""
+    smtp_timeout: int = 300
+    """Seconds to wait for the SMTP server's reply to a command (RFC 5321 §4.5.3.2: 5 minutes)."""
+    smtp_data_timeout: int = 600
+    """Seconds to wait for the reply to the end of a message's data (RFC 5321 §4.5.3.2:
+    10 minutes): the server may still be delivering, and giving up early sends it twice."""
 
     imap_host: str = ""
     """IMAP server holding the organizer's mailbox; empty disables polling."""
@@ -288,6 +293,9 @@ def _validate(s: Settings) -> None:
     for key in ("smtp_port", "imap_port"):
         if not 0 < getattr(s, key) < 65536:
             raise ValidationError("must be a port number between 1 and 65535", field=key)
+    for key in ("smtp_timeout", "smtp_data_timeout"):
+        if getattr(s, key) < 1:
+            raise ValidationError("must be at least 1 second", field=key)
     for key in (
         "reminder_hours",
         "offer_hours",

@@ -216,3 +216,44 @@ def test_worker_sends_and_stops_cleanly_on_sigterm(
     assert "worker stopped" in err
     rows = json.loads(ok(rollcall("mail", "outbox", "--json")).stdout)
     assert [r["status"] for r in rows] == ["sent"]
+
+
+def test_mail_inbound_json_is_the_whole_log_unless_limited(
+    rollcall: Runner, tmp_path: Path, settings: Any
+) -> None:
+    from store.db import close_database, database, open_database
+    from store.inbound import InboundMessage
+
+    open_database(str(tmp_path / "cli.db"))
+    try:
+        start = datetime(2026, 11, 1, tzinfo=UTC)
+        InboundMessage.insert_many(
+            [
+                {
+                    "message_id": f"<m{n}@example.test>",
+                    "outcome": "ignored",
+                    "reason": "not a calendar reply",
+                    "received_at": start + timedelta(minutes=n),
+                }
+                for n in range(150)
+            ]
+        ).execute()
+    finally:
+        close_database()
+        database.initialize(None)
+    rows = ok(rollcall("mail", "inbound", "--json")).json()
+    assert len(rows) == 150
+    assert rows[0]["message_id"] == "<m149@example.test>"
+    assert rows[-1]["message_id"] == "<m0@example.test>"
+    newest = ok(rollcall("mail", "inbound", "--json", "--limit", "10")).json()
+    assert newest == rows[:10]
+    assert (
+        ok(rollcall("mail", "inbound", "--json", "--limit", "5", "--offset", "145")).json()
+        == (rows[145:])
+    )
+    assert len(ok(rollcall("mail", "inbound")).stdout.splitlines()) == 150
+    assert "the whole log" in ok(rollcall("mail", "inbound", "--help")).stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = rollcall("mail", "inbound", "--json", extra_env={"ROLLCALL_DB": str(empty / "e.db")})
+    assert ok(out).json() == []

@@ -8,7 +8,9 @@ import pytest
 from store import migrations
 from store.db import database, open_database
 from store.errors import RollcallError
+from store.inbound import InboundMessage
 from store.migrations import SCHEMA_VERSION, SchemaVersion, current_version, migrate
+from store.rsvp import DUPLICATE
 
 
 def test_fresh_database_gets_every_table(store: str) -> None:
@@ -161,3 +163,47 @@ def test_booking_workflow_migration_adds_what_an_older_schema_lacks(store: str) 
     assert {"approval_request", "offer", "interest"} <= set(db.get_tables())
     # Run again on a database that has it all: nothing to add, nothing fails.
     migrations._m007_booking_workflow(db)
+
+
+def test_inbound_log_duplicates_are_cleared_before_the_unique_indexes(store: str) -> None:
+    db = database.obj
+    # The log as an older release left it: a plain index, and entries two pollers doubled.
+    db.execute_sql("DROP INDEX inbound_message_folder_message_id_first")
+    db.execute_sql("DROP INDEX inbound_message_folder_imap_uidvalidity_imap_uid")
+    db.execute_sql(
+        "CREATE INDEX inbound_message_folder_imap_uidvalidity_imap_uid "
+        "ON inbound_message (folder, imap_uidvalidity, imap_uid)"
+    )
+
+    def log(message_id: str, uid: int, reason: str | None = None) -> int:
+        outcome = "applied" if reason is None else "ignored"
+        entry = InboundMessage.create(
+            message_id=message_id,
+            outcome=outcome,
+            reason=reason,
+            folder="INBOX",
+            imap_uidvalidity=7,
+            imap_uid=uid,
+        )
+        return int(entry.id)
+
+    first = log("<a@x>", 1)
+    log("<a@x>", 1)  # the same position logged twice
+    b = log("<b@x>", 2)
+    b_again = log("<b@x>", 3)  # one Message-ID handled twice as new
+    b_dup = log("<b@x>", 4, DUPLICATE)
+    with SchemaVersion.bind_ctx(db):
+        SchemaVersion.update(version=3).execute()
+    assert migrate(db) == SCHEMA_VERSION
+    rows = {e.id: (e.outcome, e.reason) for e in InboundMessage.select()}
+    assert rows == {
+        first: ("applied", None),
+        b: ("applied", None),
+        b_again: ("ignored", DUPLICATE),
+        b_dup: ("ignored", DUPLICATE),
+    }
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        log("<c@x>", 1)  # a position already logged
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        log("<a@x>", 9)  # a second first handling of a Message-ID
+    log("<a@x>", 9, DUPLICATE)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -149,3 +152,49 @@ def test_backoff_grows_and_gives_up(store: str) -> None:
     assert statuses[-1] == "failed"
     assert set(statuses[:-1]) == {"pending"}
     assert Outbox.get().last_error == "451 busy"
+
+
+def dead_pid() -> int:
+    """The id of a process of this host that has ended (and was reaped)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(proc.stdout)
+
+
+def test_claims_of_a_dead_sender_on_this_host_are_free_at_once(store: str) -> None:
+    s = session()
+    for i in range(3):
+        booking.book(s.id, person(f"d{i}@example.test").email)
+    dead = f"{socket.gethostname()}:{dead_pid()}:deadbeef"
+    alive = outbox.sender_id()  # this process, still running
+    assert len(outbox.claim(dead, limit=2)) == 2
+    assert outbox.sender_gone(dead)
+    assert not outbox.sender_gone(alive)
+    taken = outbox.claim(alive)
+    assert len(taken) == 3  # the dead sender's two, and the third
+    assert {r.claimed_by for r in Outbox.select()} == {alive}
+    # Its late records count for nothing.
+    assert outbox.mark_sent(dead, [outbox.Sent(taken[0].id)]) == 0
+
+
+def test_claims_of_a_sender_elsewhere_hold_for_their_lease_and_are_renewed(store: str) -> None:
+    s = session()
+    booking.book(s.id, person("far@example.test").email)
+    elsewhere = "another-host.example.test:1:cafe"
+    assert not outbox.sender_gone(elsewhere)
+    now = utcnow()
+    (row,) = outbox.claim(elsewhere, now=now)
+    assert outbox.CLAIM_LEASE <= timedelta(minutes=2)
+    assert outbox.claim(outbox.sender_id(), now=now + outbox.CLAIM_LEASE / 2) == []
+    # The living sender renews its lease while its batch is still being sent.
+    later = now + outbox.CLAIM_LEASE / 2
+    assert outbox.renew(elsewhere, now=later) == 1
+    assert Outbox.get_by_id(row.id).claimed_until == later + outbox.CLAIM_LEASE
+    assert outbox.claim(outbox.sender_id(), now=now + outbox.CLAIM_LEASE) == []
+    # Not renewed any more (it died): free once the lease ran out.
+    assert len(outbox.claim(outbox.sender_id(), now=later + outbox.CLAIM_LEASE * 2)) == 1
+    assert outbox.renew(elsewhere) == 0
