@@ -7,7 +7,18 @@ here loads Textual: the worker and scripts start without the TUI.
 
 from __future__ import annotations
 
-from cli import booking, completions, config, mail, pathways, people, reports, sessions, setup
+from cli import (
+    backup,
+    booking,
+    completions,
+    config,
+    mail,
+    pathways,
+    people,
+    reports,
+    sessions,
+    setup,
+)
 from cli import worker as worker_commands
 from cli.root import main
 
@@ -34,6 +45,9 @@ for command in (
     completions.due,
     completions.book_next,
     reports.report,
+    backup.backup_command,
+    backup.restore_command,
+    backup.check_command,
 ):
     main.add_command(command)
 

@@ -44,15 +44,22 @@ class Context:
             use_settings(self._settings)
         return self._settings
 
-    def open(self) -> Settings:
-        """Open (and migrate) the database; returns the settings."""
+    def open(self, *, migrate: bool = True) -> Settings:
+        """Open (and, unless told not to, migrate) the database; returns the settings.
+
+        A schema upgrade says on stderr where the copy taken before it is.
+        """
         settings = self.settings
         if not self._opened:
             from store.db import open_database
 
-            open_database(settings.db)
+            open_database(settings.db, migrate=migrate, notify=_note)
             self._opened = True
         return settings
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def fail(message: str, code: int = EXIT_RULE) -> NoReturn:
@@ -62,7 +69,11 @@ def fail(message: str, code: int = EXIT_RULE) -> NoReturn:
 
 
 def handle_errors(func: F) -> F:
-    """Turn rule errors into exit 1 and unreachable services into exit 3."""
+    """Turn rule errors into exit 1, and unreachable services and storage errors into exit 3.
+
+    Storage errors (disk full, read-only, locked) print one line naming the
+    database, never a traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -72,6 +83,13 @@ def handle_errors(func: F) -> F:
             fail(str(exc), EXIT_RULE)
         except ServiceUnavailable as exc:
             fail(str(exc), EXIT_SERVICE)
+        except Exception as exc:
+            from store.db import as_storage_error
+
+            storage = as_storage_error(exc)
+            if storage is None:
+                raise
+            fail(str(storage), EXIT_SERVICE)
 
     return wrapper  # type: ignore[return-value]
 
