@@ -1,4 +1,4 @@
-"""Reading import CSV files: the header check every import shares."""
+"""CSV files: the header check every import shares, and cells safe for spreadsheets."""
 
 from __future__ import annotations
 
@@ -40,3 +40,18 @@ def open_csv(
         errors.append((1, f"header: {'; '.join(problem)} (expected {expected})"))
         return None
     return reader, header
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is run as a formula by spreadsheet programs."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell value a spreadsheet shows as text instead of running it (OWASP CSV injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading
+    ``'``; numbers and other values pass as they are. Every CSV writer calls this.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

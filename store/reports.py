@@ -18,6 +18,7 @@ from typing import Any
 import peewee
 
 from store.completions import due_for_renewal
+from store.csvfile import spreadsheet_safe
 from store.db import is_postgres
 from store.errors import ValidationError
 from store.models import Course, Enrolment, Person, Session, Trainer
@@ -380,14 +381,17 @@ def fill_rate(
 
 
 def to_csv(rows: Sequence[Row]) -> str:
-    """The rows as CSV text with a header line (empty text for no rows)."""
+    """The rows as CSV text with a header line (empty text for no rows).
+
+    Text cells a spreadsheet would run as a formula are neutralised.
+    """
     if not rows:
         return ""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0].keys()), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: "" if v is None else spreadsheet_safe(v) for k, v in row.items()})
     return buffer.getvalue()
 
 

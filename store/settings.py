@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 import subprocess
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -227,6 +229,7 @@ def load_settings(
                 raise ValidationError(f"{path}: unknown key {key!r}", field=key)
             values[key] = _coerce(key, raw, types[key], str(path))
         values["config_path"] = str(path)
+        _refuse_readable_secrets(path, values)
     elif explicit:
         raise ValidationError(f"{path}: the config file does not exist", field="config")
     for key, kind in types.items():
@@ -239,6 +242,26 @@ def load_settings(
     settings = Settings(**values)
     _validate(settings)
     return settings
+
+
+def _refuse_readable_secrets(path: Path, values: Mapping[str, Any]) -> None:
+    """Refuse a config file holding a password that others can read, as ssh does."""
+    secrets = [k for k in ("smtp_password", "imap_password") if values.get(k)]
+    db = str(values.get("db") or "")
+    if "://" in db and urlparse(db).password:
+        secrets.append("db")
+    if not secrets:
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        raise ValidationError(
+            f"{path} holds a password ({', '.join(secrets)}) and others can read it "
+            f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}",
+            field="config",
+        )
 
 
 def _validate(s: Settings) -> None:
