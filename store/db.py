@@ -230,6 +230,8 @@ def open_database(
         else:
             db.connect(reuse_if_open=True)
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
+        if isinstance(db, peewee.SqliteDatabase):
+            raise StorageError(describe(db), str(exc).strip()) from exc
         raise ServiceUnavailable("database", str(exc).strip()) from exc
     if migrate:
         from store.migrations import migrate as run_migrations
