@@ -82,7 +82,8 @@ def test_backup_while_ten_processes_book(rollcall: Runner, tmp_path: Path) -> No
         # written only after the command returned 0 (its transaction committed).
         verb = "book" if worker % 2 else "enrol"
         script = "; ".join(
-            f'"$RC" {verb} {sid} {email} >/dev/null && echo "{sid} {email} $(date +%s.%N)" >> "$LOG"'
+            f'"$RC" {verb} {sid} {email} >/dev/null '
+            f'&& echo "{sid} {email} $(date +%s.%N)" >> "$LOG"'
             for email in mine
             for sid in (full, roomy)
         )
