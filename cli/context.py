@@ -53,7 +53,9 @@ class Context:
         if not self._opened:
             from store.db import open_database
 
-            open_database(settings.db, migrate=migrate, notify=_note)
+            open_database(
+                settings.db, migrate=migrate, notify=_note, busy_timeout=settings.busy_timeout
+            )
             self._opened = True
         return settings
 

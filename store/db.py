@@ -35,15 +35,18 @@ def default_sqlite_path() -> Path:
     return default_data_dir() / "rollcall.db"
 
 
-def make_database(url: str) -> peewee.Database:
-    """Build (but do not connect) a Peewee database for a URL or a file path."""
+def make_database(url: str, *, busy_timeout: float = 30) -> peewee.Database:
+    """Build (but do not connect) a Peewee database for a URL or a file path.
+
+    `busy_timeout` is how long SQLite waits for another writer's lock.
+    """
     if not url:
         default = default_sqlite_path()
         if not default.parent.exists():
             # The data directory holds everyone's names and attendance: owner only.
             default.parent.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
             default.parent.chmod(PRIVATE_DIR_MODE)
-        return _sqlite(str(default))
+        return _sqlite(str(default), busy_timeout)
     parsed = urlparse(url)
     if parsed.scheme in ("postgresql", "postgres"):
         if not parsed.path.strip("/"):
@@ -61,23 +64,23 @@ def make_database(url: str) -> peewee.Database:
             path = "/" + path.lstrip("/")
         if not path:
             raise ValidationError("a SQLite URL needs a file path", field="db")
-        return _sqlite(path)
+        return _sqlite(path, busy_timeout)
     if parsed.scheme and len(parsed.scheme) > 1:
         raise ValidationError(
             f"unsupported database URL scheme {parsed.scheme!r}; use sqlite:/// or postgresql://",
             field="db",
         )
-    return _sqlite(url)
+    return _sqlite(url, busy_timeout)
 
 
-def _sqlite(path: str) -> peewee.SqliteDatabase:
+def _sqlite(path: str, busy_timeout: float) -> peewee.SqliteDatabase:
     if path != ":memory:":
         parent = Path(path).expanduser().parent
         if not parent.exists():
             raise ValidationError(f"the folder {parent} does not exist", field="db")
         path = str(Path(path).expanduser())
     # timeout is SQLite's busy handler: writers queue for the lock instead of failing.
-    return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=30)
+    return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=busy_timeout)
 
 
 def sqlite_path(db: peewee.Database) -> Path | None:
@@ -169,7 +172,7 @@ def _connect_sqlite(db: peewee.SqliteDatabase) -> peewee.SqliteDatabase:
         db.connect(reuse_if_open=True)
         return db
     if _read_only(path):
-        return _connect_read_only(path)
+        return _connect_read_only(path, db.timeout)
     created = not path.exists()
     with private_umask():
         db.connect(reuse_if_open=True)
@@ -183,7 +186,7 @@ def _connect_sqlite(db: peewee.SqliteDatabase) -> peewee.SqliteDatabase:
     return db
 
 
-def _connect_read_only(path: Path) -> peewee.SqliteDatabase:
+def _connect_read_only(path: Path, timeout: float) -> peewee.SqliteDatabase:
     """Open a database this process may only read, so read commands still work."""
     base = f"file:{quote(str(path))}"
     last: Exception | None = None
@@ -191,7 +194,7 @@ def _connect_read_only(path: Path) -> peewee.SqliteDatabase:
     # read-only media directly (nothing can change it there).
     for uri in (f"{base}?mode=ro", f"{base}?immutable=1"):
         db = peewee.SqliteDatabase(
-            uri, uri=True, pragmas={"foreign_keys": 1, "cache_size": -32_000}, timeout=30
+            uri, uri=True, pragmas={"foreign_keys": 1, "cache_size": -32_000}, timeout=timeout
         )
         try:
             db.connect()
@@ -213,7 +216,11 @@ def is_read_only() -> bool:
 
 
 def open_database(
-    url: str, *, migrate: bool = True, notify: Callable[[str], None] | None = None
+    url: str,
+    *,
+    migrate: bool = True,
+    notify: Callable[[str], None] | None = None,
+    busy_timeout: float = 30,
 ) -> peewee.Database:
     """Point the store at `url`, connect, and bring the schema up to date.
 
@@ -222,7 +229,7 @@ def open_database(
     data is upgraded, a copy is written next to it and `notify` is told where.
     Raises `ServiceUnavailable` when the database cannot be reached.
     """
-    db = make_database(url)
+    db = make_database(url, busy_timeout=busy_timeout)
     database.initialize(db)
     try:
         if isinstance(db, peewee.SqliteDatabase):

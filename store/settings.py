@@ -130,6 +130,8 @@ class Settings:
     """Template of generated meeting links; ``{room}`` is a token unique to the session."""
     max_message_bytes: int = 5_000_000
     """Inbound messages larger than this are logged and not parsed."""
+    busy_timeout: int = 30
+    """Seconds to wait for another writer's lock on SQLite before giving up (exit 3)."""
 
     keymap: Mapping[str, str] = field(default_factory=dict)
     """Key remapping for the app: binding id -> keys."""
@@ -275,6 +277,8 @@ def _validate(s: Settings) -> None:
     for key in ("smtp_port", "imap_port"):
         if not 0 < getattr(s, key) < 65536:
             raise ValidationError("must be a port number between 1 and 65535", field=key)
+    if s.busy_timeout < 1:
+        raise ValidationError("must be at least 1 second", field="busy_timeout")
     if s.reminder_hours < 0:
         raise ValidationError("must not be negative", field="reminder_hours")
     if "@" not in s.organizer_email:
