@@ -162,8 +162,19 @@ def storage_errors() -> Iterator[None]:
 
 
 def _read_only(path: Path) -> bool:
-    """True when this process cannot write the database file or its folder (WAL needs both)."""
-    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+    """True when this process cannot write the database.
+
+    Writing needs the file, and either its folder (to create the -wal and -shm
+    files) or those two files already there and writable.
+    """
+    if not path.exists():
+        return False
+    if not os.access(path, os.W_OK):
+        return True
+    if os.access(path.parent, os.W_OK):
+        return False
+    companions = (Path(f"{path}-wal"), Path(f"{path}-shm"))
+    return not all(c.exists() and os.access(c, os.W_OK) for c in companions)
 
 
 def _connect_sqlite(db: peewee.SqliteDatabase) -> peewee.SqliteDatabase:
