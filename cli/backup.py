@@ -45,7 +45,7 @@ def restore_command(ctx: Context, file: Path, yes: bool) -> None:
 
 
 @click.command("check")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (shape above).")
 @pass_ctx
 @handle_errors
 def check_command(ctx: Context, as_json: bool) -> None:
