@@ -11,6 +11,7 @@ from cli import (
     access,
     approvals,
     attendance,
+    backup,
     booking,
     completions,
     config,
@@ -58,6 +59,9 @@ for command in (
     approvals.requests,
     approvals.interest,
     approvals.offer,
+    backup.backup_command,
+    backup.restore_command,
+    backup.check_command,
 ):
     main.add_command(command)
 

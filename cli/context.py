@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, TypeVar
 
 import click
-import peewee
 
 from store.errors import RollcallError, ServiceUnavailable
 from store.settings import Settings
@@ -66,19 +65,32 @@ class Context:
             use_settings(self._settings)
         return self._settings
 
-    def open(self) -> Settings:
-        """Open (and migrate) the database; returns the settings."""
+    def open(self, *, migrate: bool = True) -> Settings:
+        """Open (and, unless told not to, migrate) the database; returns the settings.
+
+        A schema upgrade says on stderr where the copy taken before it is.
+        """
         settings = self.settings
         if not self._opened:
             from store.access import actor_is_set, local_actor, set_actor
             from store.db import open_database
 
-            open_database(settings.db, password=settings.db_secret())
+            open_database(
+                settings.db,
+                password=settings.db_secret(),
+                migrate=migrate,
+                notify=_note,
+                busy_timeout=settings.busy_timeout,
+            )
             self._opened = True
             # `rollcall shell` has already said who acts; otherwise the OS login does.
             if not actor_is_set():
                 set_actor(local_actor(settings))
         return settings
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def fail(message: str, code: int = EXIT_RULE) -> NoReturn:
@@ -91,7 +103,11 @@ def fail(message: str, code: int = EXIT_RULE) -> NoReturn:
 
 
 def handle_errors(func: F) -> F:
-    """Turn rule errors into exit 1 and unreachable services into exit 3."""
+    """Turn rule errors into exit 1, and unreachable services and storage errors into exit 3.
+
+    Storage errors (disk full, read-only, locked) print one line naming the
+    database, never a traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -101,9 +117,13 @@ def handle_errors(func: F) -> F:
             fail(str(exc), EXIT_RULE)
         except ServiceUnavailable as exc:
             fail(str(exc), EXIT_SERVICE)
-        except peewee.OperationalError as exc:
-            # "database is locked" after the busy timeout, a lost connection: nothing changed.
-            fail(f"database: {str(exc).strip().splitlines()[0]}", EXIT_SERVICE)
+        except Exception as exc:
+            from store.db import as_storage_error
+
+            storage = as_storage_error(exc)
+            if storage is None:
+                raise
+            fail(str(storage), EXIT_SERVICE)
 
     return wrapper  # type: ignore[return-value]
 

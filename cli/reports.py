@@ -31,6 +31,7 @@ def report(
     """Run a report: no-shows[-course|-department|-trainer], attendance[-weekly],
     responses, response-times, expiring, fill-rate[-monthly]."""
     from store.errors import ValidationError
+    from store.private_files import write_private_text
     from store.reports import run_report, to_csv
 
     ctx.open()
@@ -42,7 +43,7 @@ def report(
     )
     if csv_file:
         try:
-            Path(csv_file).write_text(to_csv(rows), encoding="utf-8")
+            write_private_text(Path(csv_file), to_csv(rows))
         except OSError as exc:
             raise ValidationError(f"cannot write {csv_file}: {exc}", field="csv") from exc
     if as_json:

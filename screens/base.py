@@ -14,8 +14,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState
 
-from screens.messages import RuleRefused
-from store.db import database
+from screens.messages import RuleRefused, StatusUpdate
+from store.db import as_storage_error, database
 from store.errors import RollcallError
 
 
@@ -69,11 +69,20 @@ def refusal_text(event: RuleRefused) -> str:
 
 
 def report_worker_failure(screen: Screen[Any], event: Worker.StateChanged) -> None:
-    """Show an unexpected worker failure as a notification instead of ending the app."""
+    """Show an unexpected worker failure as a notification instead of ending the app.
+
+    A storage failure (disk full, read-only or locked database) also goes to the
+    status line, in one plain line: the change was not saved, nothing half-written.
+    """
     if event.state != WorkerState.ERROR:
         return
     error = event.worker.error
     name = event.worker.name or "background work"
+    storage = as_storage_error(error) if error is not None else None
+    if storage is not None:
+        screen.app.post_message(StatusUpdate(str(storage), error=True))
+        screen.app.notify(str(storage), title="Database", severity="error", timeout=10)
+        return
     screen.app.notify(
         f"{name} failed: {type(error).__name__}: {error}", severity="error", timeout=10
     )

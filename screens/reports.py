@@ -349,6 +349,7 @@ class ReportsScreen(RollcallScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="report-export")
     def export(self, path: str, name: str, days: int, shown: list[dict[str, Any]]) -> None:
         """Write the CSV in a thread; the capped lists are computed again in full."""
+        from store.private_files import write_private_text
         from store.reports import run_report, to_csv
 
         rows = list(shown)
@@ -357,7 +358,7 @@ class ReportsScreen(RollcallScreen):
                 rows = run_report(name, days=days)
         target = Path(path).expanduser()
         try:
-            target.write_text(to_csv(rows), encoding="utf-8")
+            write_private_text(target, to_csv(rows))
         except OSError as exc:
             self.post_message(RuleRefused(f"cannot write {target}: {exc}", "file"))
             return

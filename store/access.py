@@ -178,9 +178,9 @@ def service_owner_uid(settings: Settings) -> int:
     On PostgreSQL the database password is the gate, so the owner of the
     config file stands in; with nothing on disk yet, whoever runs it owns it.
     """
-    from store.db import default_sqlite_path, sqlite_path
+    from store.db import default_sqlite_path, sqlite_file
 
-    path = sqlite_path(settings.db) if settings.db else str(default_sqlite_path())
+    path = sqlite_file(settings.db) if settings.db else str(default_sqlite_path())
     candidates = [path, str(Path(path).parent)] if path else [settings.config_path]
     for candidate in candidates:
         uid = _owner(candidate) if candidate else None

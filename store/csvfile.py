@@ -1,4 +1,4 @@
-"""Reading import CSV files as people save them: encoding, separator and the header check.
+"""CSV files: reading imports as people save them, and cells safe for spreadsheets.
 
 Spreadsheets save CSV in several ways, all accepted: UTF-8 with or without
 a byte-order mark, CRLF or LF line ends, ``,`` or the ``;`` that Excel
@@ -141,3 +141,18 @@ def data_rows(
             yield line, dict(zip(header, row, strict=True))
     except csv.Error as exc:
         errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is run as a formula by spreadsheet programs."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell value a spreadsheet shows as text instead of running it (OWASP CSV injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading
+    ``'``; numbers and other values pass as they are. Every CSV writer calls this.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

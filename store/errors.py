@@ -40,3 +40,15 @@ class ServiceUnavailable(Exception):
         super().__init__(f"{service}: {detail}")
         self.service = service
         self.detail = detail
+
+
+class StorageError(ServiceUnavailable):
+    """The database refused a read or write: disk full, read-only, locked, I/O error.
+
+    Nothing was half-written (the transaction rolled back); the CLI exits 3
+    with one line and the app shows it in the status line.
+    """
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(f"the database {where}", detail)
+        self.where = where

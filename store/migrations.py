@@ -7,6 +7,7 @@ upgraded on first use; one made by a newer release is refused.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import peewee
@@ -15,6 +16,8 @@ from store.errors import RollcallError
 from store.models import ALL_MODELS, BaseModel, Enrolment, Person, Session
 
 Migration = Callable[[peewee.Database], None]
+
+log = logging.getLogger(__name__)
 
 
 class SchemaVersion(peewee.Model):
@@ -255,8 +258,38 @@ def current_version(db: peewee.Database) -> int:
         return row.version if row else 0
 
 
-def migrate(db: peewee.Database) -> int:
-    """Run every pending migration, each in its own transaction; return the new version."""
+def _refuse_newer(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise RollcallError(
+            f"the database has schema version {version}, newer than this "
+            f"release understands ({SCHEMA_VERSION}); upgrade rollcall",
+            field="db",
+        )
+
+
+def migrate(db: peewee.Database, *, notify: Callable[[str], None] | None = None) -> int:
+    """Run every pending migration, each in its own transaction; return the new version.
+
+    A database already up to date is only read (so a read-only one still opens).
+    Before an existing SQLite database holding data is upgraded, a copy is
+    written beside it (`store.backup.pre_upgrade_backup`) and `notify` says where.
+    """
+    version = current_version(db)
+    _refuse_newer(version)
+    if version == SCHEMA_VERSION:
+        return version
+    if version > 0:
+        from store.backup import pre_upgrade_backup
+
+        copy = pre_upgrade_backup(db, SCHEMA_VERSION)
+        if copy is not None:
+            message = (
+                f"upgrading the database schema from version {version} to {SCHEMA_VERSION}; "
+                f"a copy from before the upgrade is in {copy}"
+            )
+            log.warning("%s", message)
+            if notify is not None:
+                notify(message)
     with SchemaVersion.bind_ctx(db):
         SchemaVersion.create_table(safe=True)
         while True:
@@ -267,12 +300,7 @@ def migrate(db: peewee.Database) -> int:
                     db.execute_sql("LOCK TABLE rollcall_schema IN EXCLUSIVE MODE")
                 row = SchemaVersion.select().first()
                 version = row.version if row else 0
-                if version > SCHEMA_VERSION:
-                    raise RollcallError(
-                        f"the database has schema version {version}, newer than this "
-                        f"release understands ({SCHEMA_VERSION}); upgrade rollcall",
-                        field="db",
-                    )
+                _refuse_newer(version)
                 if version == SCHEMA_VERSION:
                     return version
                 MIGRATIONS[version](db)

@@ -18,6 +18,7 @@ from typing import Any
 import peewee
 
 from store.completions import due_for_renewal
+from store.csvfile import spreadsheet_safe
 from store.db import is_postgres
 from store.errors import ValidationError
 from store.models import Course, Enrolment, Person, Session, Trainer
@@ -380,15 +381,29 @@ def fill_rate(
     return rows
 
 
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    value = spreadsheet_safe(value)
+    if isinstance(value, str) and "\r" in value:
+        # The writer quotes cells holding its line end ("\n") but not a bare CR,
+        # which spreadsheets also read as a line break: make it a quoted newline.
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
 def to_csv(rows: Sequence[Row]) -> str:
-    """The rows as CSV text with a header line (empty text for no rows)."""
+    """The rows as CSV text with a header line (empty text for no rows).
+
+    Text cells a spreadsheet would run as a formula are neutralised.
+    """
     if not rows:
         return ""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0].keys()), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return buffer.getvalue()
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 import subprocess
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -147,6 +149,8 @@ class Settings:
     """The kiosk check-in closes this many minutes after the start; 0 means at the end."""
     kiosk_exit_pin: str = ""
     """What the admin types after ``ctrl+x`` to leave the kiosk; the kiosk needs one."""
+    busy_timeout: int = 30
+    """Seconds to wait for another writer's lock on SQLite before giving up (exit 3)."""
 
     keymap: Mapping[str, str] = field(default_factory=dict)
     """Key remapping for the app: binding id -> keys."""
@@ -266,6 +270,7 @@ def load_settings(
                 raise ValidationError(f"{path}: unknown key {key!r}", field=key)
             values[key] = _coerce(key, raw, types[key], str(path))
         values["config_path"] = str(path)
+        _refuse_readable_secrets(path, values)
     elif explicit:
         raise ValidationError(f"{path}: the config file does not exist", field="config")
     for key, kind in types.items():
@@ -280,6 +285,26 @@ def load_settings(
     settings = Settings(**values)
     _validate(settings)
     return settings
+
+
+def _refuse_readable_secrets(path: Path, values: Mapping[str, Any]) -> None:
+    """Refuse a config file holding a password that others can read, as ssh does."""
+    secrets = [k for k in ("smtp_password", "imap_password") if values.get(k)]
+    db = str(values.get("db") or "")
+    if "://" in db and urlparse(db).password:
+        secrets.append("db")
+    if not secrets:
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        raise ValidationError(
+            f"{path} holds a password ({', '.join(secrets)}) and others can read it "
+            f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}",
+            field="config",
+        )
 
 
 def _validate(s: Settings) -> None:
@@ -305,6 +330,8 @@ def _validate(s: Settings) -> None:
     ):
         if getattr(s, key) < 0:
             raise ValidationError("must not be negative", field=key)
+    if s.busy_timeout < 1:
+        raise ValidationError("must be at least 1 second", field="busy_timeout")
     if "@" not in s.organizer_email:
         raise ValidationError("must be an email address", field="organizer_email")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from store.clock import utcnow
+from store.db import as_storage_error
 from store.errors import ServiceUnavailable
 from store.settings import Settings
 
@@ -42,6 +43,9 @@ def describe_result(
     """
     at = f"{utcnow().astimezone(settings.zone):%H:%M}"
     if error is not None:
+        storage = as_storage_error(error)
+        if storage is not None:
+            return f"{storage} · {at}", True
         if isinstance(error, ServiceUnavailable):
             service = error.service.upper() if len(error.service) <= 4 else error.service
             return f"{service}: cannot connect ({error.detail}) · {at}", True

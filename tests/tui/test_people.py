@@ -143,3 +143,42 @@ async def test_person_form_sets_the_manager_and_refuses_an_unknown_one(
         await settle(pilot)
     ivy = Person.get(Person.email == "ivy.irwin@example.org")
     assert ivy.manager.email == "ben.baker@example.org"
+
+
+async def test_storage_error_shows_in_status_line(
+    app: RollcallApp, data: Data, tmp_path: Path
+) -> None:
+    """A change the database refuses (locked past the wait) is one status line, not a crash."""
+    import sqlite3
+
+    from screens.widgets.status_line import StatusLine
+    from store.db import database, sqlite_path
+
+    db = database.obj
+    assert db is not None
+    path = sqlite_path(db)
+    assert path is not None
+    db.timeout = 0.2
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await go(app, pilot, "2")
+            await pilot.press("home")
+            await settle(pilot)
+            holder.execute("BEGIN EXCLUSIVE")
+            await pilot.press("d")
+            for _ in range(50):
+                # settle() would re-raise the worker's failure; the app must not.
+                await pilot.pause(0.1)
+                if "locked" in app.status_text:
+                    break
+            assert app.status_text == f"the database {path}: database is locked"
+            assert app.status_error is True
+            line = app.screen.query_one(StatusLine)
+            assert line.has_class("-error")
+            assert "database is locked" in str(line.render())
+            holder.execute("ROLLBACK")
+            assert app.is_running
+    finally:
+        holder.close()
+    assert Person.get(Person.email == "ann.adams@example.org").active is True
