@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -79,6 +79,21 @@ def handle_errors(func: F) -> F:
 def emit_json(data: Any) -> None:
     """Write exactly one JSON document to stdout."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_json_rows(rows: Iterable[Any]) -> None:
+    """Write one JSON array to stdout as the rows come, byte for byte what `emit_json` writes.
+
+    Each row is encoded on its own and indented one level, so memory holds one row, not the list.
+    """
+    out = sys.stdout
+    opened = False
+    for row in rows:
+        text = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        out.write(("[\n  " if not opened else ",\n  ") + text)
+        opened = True
+    out.write("\n]\n" if opened else "[]\n")
+    out.flush()
 
 
 pass_ctx = click.make_pass_decorator(Context)

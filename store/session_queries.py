@@ -51,10 +51,16 @@ def sessions_query(
     trainer: str | None = None,
     search: str | None = None,
     now: datetime | None = None,
+    start_from: datetime | None = None,
+    start_before: datetime | None = None,
 ) -> peewee.ModelSelect:
-    """Sessions in start order, filtered by status, trainer email and a text search."""
+    """Sessions in start order, filtered by status, trainer email, a text search and start."""
     now = now or utcnow()
     query = Session.select().order_by(Session.start, Session.id)
+    if start_from is not None:
+        query = query.where(Session.start >= start_from)
+    if start_before is not None:
+        query = query.where(Session.start < start_before)
     if status:
         query = query.where(status_condition(status, now))
     if trainer:

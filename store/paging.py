@@ -1,0 +1,92 @@
+"""Reading a long ordered query in pages of a fixed size, so memory and queries per row stay flat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from store import validate
+from store.errors import ValidationError
+
+PAGE_SIZE = 1000
+"""Rows read per query: large enough that a page costs little, small enough to stay flat."""
+
+
+def parse_count(value: str | int | None, field: str, *, minimum: int = 0) -> int | None:
+    """A `--limit` / `--offset` given as text: a whole number >= `minimum`, or None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(
+            f"{field} must be a whole number, got {value!r}", field=field
+        ) from None
+    if number < minimum:
+        raise ValidationError(f"{field} must be at least {minimum}, got {number}", field=field)
+    return number
+
+
+def day_bounds(
+    first: str | None, last: str | None, zone: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """`--from` / `--to` days in the site's zone as UTC instants: [start of first, end of last)."""
+    lower = upper = None
+    first_day: date | None = None
+    if first:
+        first_day = validate.parse_date(first, "from")
+        lower = _local_midnight(first_day, zone)
+    if last:
+        last_day = validate.parse_date(last, "to")
+        if first_day is not None and last_day < first_day:
+            raise ValidationError(f"to ({last_day}) is before from ({first_day})", field="to")
+        upper = _local_midnight(date.fromordinal(last_day.toordinal() + 1), zone)
+    return lower, upper
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    from datetime import UTC
+
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def keyset_pages(
+    query: peewee.ModelSelect,
+    keys: Sequence[peewee.Field],
+    *,
+    limit: int | None = None,
+    offset: int | None = None,
+    page_size: int = PAGE_SIZE,
+    key_of: Callable[[peewee.Model], tuple[object, object]] | None = None,
+) -> Iterator[list[peewee.Model]]:
+    """The rows of `query` (ordered by `keys`, the last one unique) page by page.
+
+    Each page continues after the last row of the one before (no OFFSET over rows already
+    read), and asks for one row more than it returns so the last page costs no extra query.
+    `key_of` reads the keys of a row when they are not its own attributes (a joined table's).
+    """
+    first, last = keys[0], keys[-1]
+    after: tuple[object, object] | None = None
+    left = limit
+    skip = offset or 0
+    while left is None or left > 0:
+        size = page_size if left is None else min(page_size, left)
+        page = query.order_by(*keys)
+        if after is not None:
+            page = page.where((first > after[0]) | ((first == after[0]) & (last > after[1])))
+        elif skip:
+            page = page.offset(skip)
+        rows = list(page.limit(size + 1))
+        more = len(rows) > size
+        rows = rows[:size]
+        if rows:
+            yield rows
+        if not more:
+            return
+        tail = rows[-1]
+        after = key_of(tail) if key_of else (getattr(tail, first.name), getattr(tail, last.name))
+        if left is not None:
+            left -= len(rows)
