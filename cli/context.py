@@ -89,11 +89,43 @@ def emit_json_rows(rows: Iterable[Any]) -> None:
     out = sys.stdout
     opened = False
     for row in rows:
-        text = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        out.write(("[\n  " if not opened else ",\n  ") + text)
+        out.write(("[\n  " if not opened else ",\n  ") + _indented(row, "\n  "))
         opened = True
     out.write("\n]\n" if opened else "[]\n")
     out.flush()
+
+
+_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+"""The C string encoder `json.dumps(..., ensure_ascii=False)` uses."""
+
+
+def _indented(value: Any, newline: str) -> str:
+    """`value` as `json.dumps(value, ensure_ascii=False, indent=2)` writes it, nested at `newline`.
+
+    `json.dumps` with an indent falls back to its pure-Python encoder; this writes the same
+    bytes with the C string encoder, several times faster on long lists.
+    """
+    if isinstance(value, str):
+        return str(_string(value))
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    inner = newline + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (_string(str(k)) + ": " + _indented(v, inner) for k, v in value.items())
+        return "{" + inner + ("," + inner).join(items) + newline + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        return "[" + inner + ("," + inner).join(_indented(v, inner) for v in value) + newline + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 pass_ctx = click.make_pass_decorator(Context)

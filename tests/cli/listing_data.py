@@ -57,11 +57,17 @@ def build_small() -> None:
     Enrolment.update(created_at=datetime(2029, 1, 1, 12, tzinfo=UTC)).execute()
 
 
-def bulk_sessions(count: int, *, with_enrolments: int = 2) -> None:
-    """`count` sessions (a visibility rule, a material, `with_enrolments` people each) by SQL."""
+BULK_FREE = "bulk-free@example.test"
+"""A person of the bulk data set who may see every session and is on none."""
+
+
+def bulk_sessions(count: int, *, with_enrolments: int = 2, crowd: int = 0) -> None:
+    """`count` sessions by SQL: a visibility rule, a material and `with_enrolments` people each,
+    and `crowd` more people on the first one."""
     course = Course.create(title="Bulk course")
     person = Person.create(email="bulk-trainer@example.test", name="Bulk Trainer")
     trainer = Trainer.create(person=person)
+    Person.create(email=BULK_FREE, name="Bulk Free", job_role="Engineer")
     learners = [
         Person.create(email=f"bulk{i}@example.test", name=f"Bulk {i}", job_role="Engineer")
         for i in range(with_enrolments)
@@ -110,5 +116,19 @@ def bulk_sessions(count: int, *, with_enrolments: int = 2) -> None:
                 }
                 for sid in chunk
                 for p in learners
+            ]
+        ).execute()
+    crowd_rows = [
+        {"email": f"crowd{i}@example.test", "name": f"Crowd {i}", "job_role": "Engineer"}
+        for i in range(crowd)
+    ]
+    for page in range(0, crowd, 500):
+        Person.insert_many(crowd_rows[page : page + 500]).execute()
+    crowd_ids = [p.id for p in Person.select(Person.id).where(Person.email.startswith("crowd"))]
+    for page in range(0, len(crowd_ids), 500):
+        Enrolment.insert_many(
+            [
+                {"session": ids[0], "person": pid, "status": "enrolled", "created_at": now, "updated_at": now}
+                for pid in crowd_ids[page : page + 500]
             ]
         ).execute()
