@@ -105,26 +105,28 @@ def _indented(value: Any, newline: str) -> str:
     `json.dumps` with an indent falls back to its pure-Python encoder; this writes the same
     bytes with the C string encoder, several times faster on long lists.
     """
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return str(_string(value))
+    if kind is int:
+        return int.__repr__(value)
     if value is None:
         return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
     inner = newline + "  "
-    if isinstance(value, dict):
+    if kind is dict:
         if not value:
             return "{}"
-        items = (_string(str(k)) + ": " + _indented(v, inner) for k, v in value.items())
-        return "{" + inner + ("," + inner).join(items) + newline + "}"
-    if isinstance(value, list | tuple):
+        parts = []
+        for key, item in value.items():
+            part = _string(item) if type(item) is str else _indented(item, inner)
+            parts.append(_string(str(key)) + ": " + part)
+        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    if kind is list or kind is tuple:
         if not value:
             return "[]"
-        return "[" + inner + ("," + inner).join(_indented(v, inner) for v in value) + newline + "]"
+        return "[" + inner + ("," + inner).join([_indented(v, inner) for v in value]) + newline + "]"
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -16,7 +16,7 @@ import peewee
 
 from store.clock import utcnow
 from store.models import Course, Enrolment, Material, Person, Session, SessionVisibility, Trainer
-from store.paging import keyset_pages
+from store.paging import in_ids, keyset_pages
 from store.session_queries import counts_for, session_status
 from store.visibility import DIMENSIONS
 
@@ -48,7 +48,7 @@ def _related(sessions: Sequence[Session]) -> _Related:
         .switch(Session)
         .join(Trainer, peewee.JOIN.LEFT_OUTER)
         .join(Person, peewee.JOIN.LEFT_OUTER)
-        .where(Session.id.in_(ids))
+        .where(in_ids(Session.id, ids))
         .tuples()
     )
     for sid, title, email in names:
@@ -59,7 +59,7 @@ def _related(sessions: Sequence[Session]) -> _Related:
         SessionVisibility.select(
             SessionVisibility.session, SessionVisibility.dimension, SessionVisibility.value
         )
-        .where(SessionVisibility.session.in_(ids))
+        .where(in_ids(SessionVisibility.session, ids))
         .order_by(SessionVisibility.id)
         .tuples()
     )
@@ -67,7 +67,7 @@ def _related(sessions: Sequence[Session]) -> _Related:
         found.rules[sid][dimension].append(value)
     materials = (
         Material.select(Material.session, Material.name, Material.url)
-        .where(Material.session.in_(ids))
+        .where(in_ids(Material.session, ids))
         .order_by(Material.session, Material.position)
         .tuples()
     )

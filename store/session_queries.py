@@ -11,6 +11,7 @@ from store import validate
 from store.clock import utcnow
 from store.errors import ValidationError
 from store.models import Enrolment, Session
+from store.paging import in_ids
 from store.people import get_trainer
 from store.statuses import SESSION_STATUSES
 from store.visibility import DIMENSIONS
@@ -82,7 +83,7 @@ def counts_for(session_ids: Sequence[int]) -> dict[int, dict[str, int]]:
         return result
     rows = (
         Enrolment.select(Enrolment.session, Enrolment.status, peewee.fn.COUNT(Enrolment.id))
-        .where(Enrolment.session.in_(list(session_ids)))
+        .where(in_ids(Enrolment.session, session_ids))
         .group_by(Enrolment.session, Enrolment.status)
         .tuples()
     )
