@@ -95,7 +95,7 @@ def emit_json_rows(rows: Iterable[Any]) -> None:
     out.flush()
 
 
-_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_string = json.encoder.encode_basestring
 """The C string encoder `json.dumps(..., ensure_ascii=False)` uses."""
 
 
@@ -126,7 +126,9 @@ def _indented(value: Any, newline: str) -> str:
     if kind is list or kind is tuple:
         if not value:
             return "[]"
-        return "[" + inner + ("," + inner).join([_indented(v, inner) for v in value]) + newline + "]"
+        return (
+            "[" + inner + ("," + inner).join([_indented(v, inner) for v in value]) + newline + "]"
+        )
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -55,7 +55,18 @@ def _m003_report_indexes(db: peewee.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m001_initial, _m002_inbound_log, _m003_report_indexes]
+def _m004_listing_indexes(db: peewee.Database) -> None:
+    # Lists are read in pages after the last (start, id) seen; with both columns in one index
+    # PostgreSQL reads each page as one range (SQLite's start index already ends in the rowid).
+    db.execute_sql("CREATE INDEX IF NOT EXISTS session_start_id ON session (start, id)")
+
+
+MIGRATIONS: list[Migration] = [
+    _m001_initial,
+    _m002_inbound_log,
+    _m003_report_indexes,
+    _m004_listing_indexes,
+]
 """Position + 1 is the version a migration produces; append, never reorder."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

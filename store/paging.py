@@ -1,4 +1,4 @@
-"""Reading a long ordered query in pages of a fixed size, so memory and queries per row stay flat."""
+"""Reading a long ordered query in pages of a fixed size: flat memory, queries per page."""
 
 from __future__ import annotations
 
@@ -31,13 +31,13 @@ def parse_count(value: str | int | None, field: str, *, minimum: int = 0) -> int
 
 
 def day_bounds(
-    first: str | None, last: str | None, zone: ZoneInfo
+    first: str | None, last: str | None, zone: ZoneInfo, *, first_field: str = "from"
 ) -> tuple[datetime | None, datetime | None]:
     """`--from` / `--to` days in the site's zone as UTC instants: [start of first, end of last)."""
     lower = upper = None
     first_day: date | None = None
     if first:
-        first_day = validate.parse_date(first, "from")
+        first_day = validate.parse_date(first, first_field)
         lower = _local_midnight(first_day, zone)
     if last:
         last_day = validate.parse_date(last, "to")
@@ -61,12 +61,14 @@ def keyset_pages(
     offset: int | None = None,
     page_size: int = PAGE_SIZE,
     key_of: Callable[[peewee.Model], tuple[object, object]] | None = None,
+    descending: bool = False,
 ) -> Iterator[list[peewee.Model]]:
     """The rows of `query` (ordered by `keys`, the last one unique) page by page.
 
     Each page continues after the last row of the one before (no OFFSET over rows already
     read), and asks for one row more than it returns so the last page costs no extra query.
-    `key_of` reads the keys of a row when they are not its own attributes (a joined table's).
+    `key_of` reads the keys of a row when they are not its own attributes (a joined table's);
+    `descending` reads newest first.
     """
     first, last = keys[0], keys[-1]
     after: tuple[object, object] | None = None
@@ -74,13 +76,12 @@ def keyset_pages(
     skip = offset or 0
     while left is None or left > 0:
         size = page_size if left is None else min(page_size, left)
-        page = query.order_by(*keys)
+        page = query.order_by(*(k.desc() if descending else k for k in keys))
         if after is not None:
             # A row-value comparison: one index range scan on both backends.
-            page = page.where(
-                peewee.Tuple(first, last)
-                > peewee.Tuple(first.db_value(after[0]), last.db_value(after[1]))
-            )
+            mine = peewee.Tuple(first, last)
+            seen = peewee.Tuple(first.db_value(after[0]), last.db_value(after[1]))
+            page = page.where(mine < seen if descending else mine > seen)
         elif skip:
             page = page.offset(skip)
         rows = list(page.limit(size + 1))

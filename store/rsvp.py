@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import peewee
+
 from store.booking import cancel_enrolment_for_decline
 from store.clock import utcnow
 from store.db import database, is_postgres, write_transaction
@@ -453,6 +455,16 @@ def inbound_log(limit: int = 100, offset: int = 0) -> list[InboundMessage]:
         .limit(max(0, limit))
         .offset(max(0, offset))
     )
+
+
+def inbound_query(since: datetime | None = None) -> peewee.ModelSelect:
+    """Logged messages received from `since` (all when None), newest first."""
+    query = InboundMessage.select().order_by(
+        InboundMessage.received_at.desc(), InboundMessage.id.desc()
+    )
+    if since is not None:
+        query = query.where(InboundMessage.received_at >= since)
+    return query
 
 
 def inbound_count() -> int:

@@ -128,7 +128,13 @@ def bulk_sessions(count: int, *, with_enrolments: int = 2, crowd: int = 0) -> No
     for page in range(0, len(crowd_ids), 500):
         Enrolment.insert_many(
             [
-                {"session": ids[0], "person": pid, "status": "enrolled", "created_at": now, "updated_at": now}
+                {
+                    "session": ids[0],
+                    "person": pid,
+                    "status": "enrolled",
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for pid in crowd_ids[page : page + 500]
             ]
         ).execute()
