@@ -108,7 +108,8 @@ def _as_dict(session: Session, related: _Related, now: datetime) -> dict[str, An
         },
         "materials": related.materials[session.id],
         "expiry_months": session.expiry_months,
-        "series_id": session.series_id,
+        # Pages are read as named tuples (cheaper than models), where the column is `series`.
+        "series_id": session.series_id if isinstance(session, Session) else session.series,
         "uid": session.uid,
         "sequence": session.sequence,
     }
@@ -139,7 +140,8 @@ def iter_session_dicts(
 ) -> Iterator[dict[str, Any]]:
     """The sessions of `query` (any filter, start order) in the contract's shape, page by page."""
     moment = now or utcnow()
-    for page in keyset_pages(query, (Session.start, Session.id), limit=limit, offset=offset):
+    rows = query.namedtuples()
+    for page in keyset_pages(rows, (Session.start, Session.id), limit=limit, offset=offset):
         yield from sessions_dicts(page, moment)
 
 
