@@ -6,24 +6,38 @@ from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx, say
+from cli.context import Context, emit_json, emit_json_rows, handle_errors, pass_ctx, say
 
 
 @click.command()
 @click.argument("email")
+@click.option("--from", "first_day", metavar="YYYY-MM-DD", help="From this day (site's zone).")
+@click.option("--to", "last_day", metavar="YYYY-MM-DD", help="To this day, included.")
+@click.option("--limit", metavar="N", help="At most N sessions.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
-def available(ctx: Context, email: str, as_json: bool) -> None:
-    """Sessions this person can see and book."""
-    from store.availability import available_sessions
+def available(
+    ctx: Context,
+    email: str,
+    first_day: str | None,
+    last_day: str | None,
+    limit: str | None,
+    as_json: bool,
+) -> None:
+    """Sessions this person can see and book (streamed)."""
+    from store.availability import available_query
+    from store.paging import day_bounds, parse_count
     from store.people import get_person
-    from store.serialize import sessions_dicts
+    from store.serialize import iter_session_dicts
 
-    ctx.open()
-    rows = sessions_dicts(available_sessions(get_person(email)))
+    settings = ctx.open()
+    count = parse_count(limit, "limit", minimum=1)
+    lower, upper = day_bounds(first_day, last_day, settings.zone)
+    query = available_query(get_person(email), start_from=lower, start_before=upper)
+    rows = iter_session_dicts(query, limit=count)
     if as_json:
-        emit_json(rows)
+        emit_json_rows(rows)
         return
     for row in rows:
         left = "unlimited" if row["remaining"] is None else f"{row['remaining']} left"

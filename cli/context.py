@@ -140,17 +140,55 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def emit_json_list(items: Iterable[Any]) -> None:
-    """Write one JSON array to stdout item by item (as `emit_json` would lay it out).
+def emit_json_rows(rows: Iterable[Any]) -> None:
+    """Write one JSON array to stdout as the rows come, byte for byte what `emit_json` writes.
 
-    For lists too long to hold in memory at once (the whole inbound log).
+    Each row is encoded on its own and indented one level, so memory holds one row, not the list.
     """
-    first = True
-    for item in items:
-        text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        click.echo(("[\n  " if first else ",\n  ") + text, nl=False)
-        first = False
-    click.echo("[]" if first else "\n]")
+    out = sys.stdout
+    opened = False
+    for row in rows:
+        out.write(("[\n  " if not opened else ",\n  ") + _indented(row, "\n  "))
+        opened = True
+    out.write("\n]\n" if opened else "[]\n")
+    out.flush()
+
+
+_string = json.encoder.encode_basestring
+"""The C string encoder `json.dumps(..., ensure_ascii=False)` uses."""
+
+
+def _indented(value: Any, newline: str) -> str:
+    """`value` as `json.dumps(value, ensure_ascii=False, indent=2)` writes it, nested at `newline`.
+
+    `json.dumps` with an indent falls back to its pure-Python encoder; this writes the same
+    bytes with the C string encoder, several times faster on long lists.
+    """
+    kind = type(value)
+    if kind is str:
+        return str(_string(value))
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    inner = newline + "  "
+    if kind is dict:
+        if not value:
+            return "{}"
+        parts = []
+        for key, item in value.items():
+            part = _string(item) if type(item) is str else _indented(item, inner)
+            parts.append(_string(str(key)) + ": " + part)
+        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        return (
+            "[" + inner + ("," + inner).join([_indented(v, inner) for v in value]) + newline + "]"
+        )
+    return json.dumps(value, ensure_ascii=False)
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -10,7 +10,7 @@ from cli.context import (
     EXIT_SERVICE,
     Context,
     emit_json,
-    emit_json_list,
+    emit_json_rows,
     fail,
     handle_errors,
     pass_ctx,
@@ -85,17 +85,26 @@ def _outbox_dict(row: Any) -> dict[str, Any]:
 @mail.command("outbox")
 @click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]))
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Newest N rows.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Queued on or after this day (site's zone).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_ctx
 @handle_errors
-def mail_outbox(ctx: Context, status: str | None, limit: int | None, as_json: bool) -> None:
-    """List queued, sent and failed mail, newest first."""
-    ctx.open()
+def mail_outbox(
+    ctx: Context, status: str | None, limit: int | None, since: str | None, as_json: bool
+) -> None:
+    """List queued, sent and failed mail, newest first (streamed)."""
+    settings = ctx.open()
+    from store.models import Outbox
     from store.outbox import counts, outbox_query
+    from store.paging import day_bounds, keyset_pages
 
-    rows = [_outbox_dict(row) for row in outbox_query(status, limit)]
+    first, _ = day_bounds(since, None, settings.zone, first_field="since")
+    pages = keyset_pages(
+        outbox_query(status, since=first), (Outbox.id, Outbox.id), limit=limit, descending=True
+    )
+    rows = (_outbox_dict(row) for page in pages for row in page)
     if as_json:
-        emit_json(rows)
+        emit_json_rows(rows)
         return
     summary = counts()
     say(", ".join(f"{n} {name}" for name, n in summary.items()))
@@ -136,20 +145,33 @@ def mail_poll(ctx: Context, as_json: bool) -> None:
     help="Only the newest N entries (default: the whole log).",
 )
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the log as JSON (streamed).")
+@click.option("--since", metavar="YYYY-MM-DD", help="Received on or after this day (site's zone).")
+@click.option("--json", "as_json", is_flag=True, help="Print the log as JSON.")
 @pass_ctx
 @handle_errors
-def mail_inbound(ctx: Context, limit: int | None, offset: int, as_json: bool) -> None:
+def mail_inbound(
+    ctx: Context, limit: int | None, offset: int, since: str | None, as_json: bool
+) -> None:
     """Show the inbound log, newest first: every message read, with its outcome and reason.
 
-    Without --limit the whole log is printed.
+    Without --limit the whole log is printed, as it is read.
     """
-    ctx.open()
-    from store.rsvp import inbound_dict, inbound_entries
+    settings = ctx.open()
+    from store.inbound import InboundMessage
+    from store.paging import day_bounds, keyset_pages
+    from store.rsvp import inbound_dict, inbound_query
 
-    rows = (inbound_dict(entry) for entry in inbound_entries(limit, offset))
+    first, _ = day_bounds(since, None, settings.zone, first_field="since")
+    pages = keyset_pages(
+        inbound_query(first),
+        (InboundMessage.received_at, InboundMessage.id),
+        limit=limit,
+        offset=offset,
+        descending=True,
+    )
+    rows = (inbound_dict(entry) for page in pages for entry in page)
     if as_json:
-        emit_json_list(rows)
+        emit_json_rows(rows)
         return
     empty = True
     for row in rows:

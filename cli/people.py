@@ -6,7 +6,15 @@ from typing import Any
 
 import click
 
-from cli.context import ENCODING_HELP, Context, emit_json, handle_errors, pass_ctx, say
+from cli.context import (
+    ENCODING_HELP,
+    Context,
+    emit_json,
+    emit_json_rows,
+    handle_errors,
+    pass_ctx,
+    say,
+)
 
 
 @click.group()
@@ -87,17 +95,26 @@ def person_import(ctx: Context, file: str, encoding: str | None, as_json: bool) 
 
 @person.command("list")
 @click.option("--search", default="")
+@click.option("--limit", metavar="N", help="At most N people.")
+@click.option("--offset", metavar="N", help="Skip the first N people.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
-def person_list(ctx: Context, search: str, as_json: bool) -> None:
-    """List people."""
+def person_list(
+    ctx: Context, search: str, limit: str | None, offset: str | None, as_json: bool
+) -> None:
+    """List people (streamed)."""
+    from store.models import Person
+    from store.paging import keyset_pages, parse_count
     from store.people import people_query
 
     ctx.open()
-    rows = [_person_dict(p) for p in people_query(search)]
+    count = parse_count(limit, "limit", minimum=1)
+    skip = parse_count(offset, "offset")
+    pages = keyset_pages(people_query(search), (Person.name, Person.id), limit=count, offset=skip)
+    rows = (_person_dict(p) for page in pages for p in page)
     if as_json:
-        emit_json(rows)
+        emit_json_rows(rows)
         return
     for p in rows:
         flag = "" if p["active"] else "  (inactive)"
@@ -135,16 +152,21 @@ def trainer_add(ctx: Context, email: str, name: str | None, as_json: bool) -> No
 @pass_ctx
 @handle_errors
 def trainer_list(ctx: Context, as_json: bool) -> None:
-    """List trainers."""
+    """List trainers (streamed)."""
     from store.models import Person, Trainer
+    from store.paging import keyset_pages
 
     ctx.open()
-    rows = [
+    query = Trainer.select(Trainer, Person).join(Person)
+    rows = (
         {"id": t.id, "email": t.person.email, "name": t.person.name, "active": t.active}
-        for t in Trainer.select(Trainer, Person).join(Person).order_by(Person.name)
-    ]
+        for page in keyset_pages(
+            query, (Person.name, Trainer.id), key_of=lambda t: (t.person.name, t.id)
+        )
+        for t in page
+    )
     if as_json:
-        emit_json(rows)
+        emit_json_rows(rows)
         return
     for t in rows:
         say(f"{t['email']:<32} {t['name']}{'' if t['active'] else '  (inactive)'}")

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, fail, handle_errors, pass_ctx, say
+from cli.context import Context, emit_json, emit_json_rows, fail, handle_errors, pass_ctx, say
 
 
 def _session_input_kwargs(
@@ -167,20 +167,39 @@ def session_add(
 @click.option("--status", type=click.Choice(["scheduled", "in_progress", "completed", "cancelled"]))
 @click.option("--trainer", metavar="EMAIL")
 @click.option("--search", metavar="TEXT")
+@click.option("--from", "first_day", metavar="YYYY-MM-DD", help="From this day (site's zone).")
+@click.option("--to", "last_day", metavar="YYYY-MM-DD", help="To this day, included.")
+@click.option("--limit", metavar="N", help="At most N sessions.")
+@click.option("--offset", metavar="N", help="Skip the first N sessions.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
 def session_list(
-    ctx: Context, status: str | None, trainer: str | None, search: str | None, as_json: bool
+    ctx: Context,
+    status: str | None,
+    trainer: str | None,
+    search: str | None,
+    first_day: str | None,
+    last_day: str | None,
+    limit: str | None,
+    offset: str | None,
+    as_json: bool,
 ) -> None:
-    """List sessions in start order."""
-    from store.serialize import sessions_dicts
+    """List sessions in start order (streamed: rows are written as they are read)."""
+    from store.paging import day_bounds, parse_count
+    from store.serialize import iter_session_dicts
     from store.session_queries import sessions_query
 
     settings = ctx.open()
-    rows = sessions_dicts(list(sessions_query(status=status, trainer=trainer, search=search)))
+    count = parse_count(limit, "limit", minimum=1)
+    skip = parse_count(offset, "offset")
+    lower, upper = day_bounds(first_day, last_day, settings.zone)
+    query = sessions_query(
+        status=status, trainer=trainer, search=search, start_from=lower, start_before=upper
+    )
+    rows = iter_session_dicts(query, limit=count, offset=skip)
     if as_json:
-        emit_json(rows)
+        emit_json_rows(rows)
         return
     from datetime import datetime
 

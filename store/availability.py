@@ -13,18 +13,28 @@ from store.session_queries import status_condition
 from store.visibility import visible_to
 
 
-def available_query(person: Person, now: datetime | None = None) -> peewee.ModelSelect:
+def available_query(
+    person: Person,
+    now: datetime | None = None,
+    start_from: datetime | None = None,
+    start_before: datetime | None = None,
+) -> peewee.ModelSelect:
     """Scheduled sessions `person` may see and is not already on, in start order."""
     require_read(person)
     now = now or utcnow()
     already = Enrolment.select(Enrolment.session).where(
         (Enrolment.person == person) & (Enrolment.status != "cancelled")
     )
-    return (
+    query = (
         Session.select()
         .where(status_condition("scheduled", now) & visible_to(person) & Session.id.not_in(already))
         .order_by(Session.start, Session.id)
     )
+    if start_from is not None:
+        query = query.where(Session.start >= start_from)
+    if start_before is not None:
+        query = query.where(Session.start < start_before)
+    return query
 
 
 def available_sessions(person: Person, now: datetime | None = None) -> list[Session]:

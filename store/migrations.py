@@ -234,6 +234,12 @@ def _m008_inbound_log_unique(db: peewee.Database) -> None:
     )
 
 
+def _m009_listing_indexes(db: peewee.Database) -> None:
+    # Lists are read in pages after the last (start, id) seen; with both columns in one index
+    # PostgreSQL reads each page as one range (SQLite's start index already ends in the rowid).
+    db.execute_sql("CREATE INDEX IF NOT EXISTS session_start_id ON session (start, id)")
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial,
     _m002_inbound_log,
@@ -243,6 +249,7 @@ MIGRATIONS: list[Migration] = [
     _m006_folded_keys,
     _m007_booking_workflow,
     _m008_inbound_log_unique,
+    _m009_listing_indexes,
 ]
 """Position + 1 is the version a migration produces; append, never reorder."""
 

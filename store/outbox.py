@@ -279,13 +279,17 @@ def counts() -> dict[str, int]:
     return result
 
 
-def outbox_query(status: str | None = None, limit: int | None = None) -> peewee.ModelSelect:
-    """Outbox rows, newest first, optionally of one status."""
+def outbox_query(
+    status: str | None = None, limit: int | None = None, since: datetime | None = None
+) -> peewee.ModelSelect:
+    """Outbox rows, newest first, optionally of one status and queued from `since`."""
     if status is not None and status not in OUTBOX_STATUSES:
         raise ValidationError(f"must be one of {', '.join(OUTBOX_STATUSES)}", field="status")
     query = Outbox.select().order_by(Outbox.id.desc())
     if status:
         query = query.where(Outbox.status == status)
+    if since is not None:
+        query = query.where(Outbox.created_at >= since)
     if limit:
         query = query.limit(limit)
     return query

@@ -499,6 +499,16 @@ def inbound_entries(limit: int | None = None, offset: int = 0) -> Iterator[Inbou
     return iter(query.iterator())
 
 
+def inbound_query(since: datetime | None = None) -> peewee.ModelSelect:
+    """Logged messages received from `since` (all when None), newest first."""
+    query = InboundMessage.select().order_by(
+        InboundMessage.received_at.desc(), InboundMessage.id.desc()
+    )
+    if since is not None:
+        query = query.where(InboundMessage.received_at >= since)
+    return query
+
+
 def inbound_count() -> int:
     """How many messages the log holds."""
     return int(InboundMessage.select().count())

@@ -11,6 +11,7 @@ from store import textkey, validate
 from store.clock import utcnow
 from store.errors import ValidationError
 from store.models import Enrolment, Session
+from store.paging import in_ids
 from store.people import get_trainer
 from store.statuses import SESSION_STATUSES
 from store.visibility import DIMENSIONS
@@ -51,10 +52,16 @@ def sessions_query(
     trainer: str | None = None,
     search: str | None = None,
     now: datetime | None = None,
+    start_from: datetime | None = None,
+    start_before: datetime | None = None,
 ) -> peewee.ModelSelect:
-    """Sessions in start order, filtered by status, trainer email and a text search."""
+    """Sessions in start order, filtered by status, trainer email, a text search and start."""
     now = now or utcnow()
     query = Session.select().order_by(Session.start, Session.id)
+    if start_from is not None:
+        query = query.where(Session.start >= start_from)
+    if start_before is not None:
+        query = query.where(Session.start < start_before)
     if status:
         query = query.where(status_condition(status, now))
     if trainer:
@@ -72,7 +79,7 @@ def counts_for(session_ids: Sequence[int]) -> dict[int, dict[str, int]]:
         return result
     rows = (
         Enrolment.select(Enrolment.session, Enrolment.status, peewee.fn.COUNT(Enrolment.id))
-        .where(Enrolment.session.in_(list(session_ids)))
+        .where(in_ids(Enrolment.session, session_ids))
         .group_by(Enrolment.session, Enrolment.status)
         .tuples()
     )

@@ -1,0 +1,106 @@
+"""Reading a long ordered query in pages of a fixed size: flat memory, queries per page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from store import validate
+from store.errors import ValidationError
+
+PAGE_SIZE = 1000
+"""Rows read per query: large enough that a page costs little, small enough to stay flat."""
+
+
+def parse_count(value: str | int | None, field: str, *, minimum: int = 0) -> int | None:
+    """A `--limit` / `--offset` given as text: a whole number >= `minimum`, or None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(
+            f"{field} must be a whole number, got {value!r}", field=field
+        ) from None
+    if number < minimum:
+        raise ValidationError(f"{field} must be at least {minimum}, got {number}", field=field)
+    return number
+
+
+def day_bounds(
+    first: str | None, last: str | None, zone: ZoneInfo, *, first_field: str = "from"
+) -> tuple[datetime | None, datetime | None]:
+    """`--from` / `--to` days in the site's zone as UTC instants: [start of first, end of last)."""
+    lower = upper = None
+    first_day: date | None = None
+    if first:
+        first_day = validate.parse_date(first, first_field)
+        lower = _local_midnight(first_day, zone)
+    if last:
+        last_day = validate.parse_date(last, "to")
+        if first_day is not None and last_day < first_day:
+            raise ValidationError(f"to ({last_day}) is before from ({first_day})", field="to")
+        upper = _local_midnight(date.fromordinal(last_day.toordinal() + 1), zone)
+    return lower, upper
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    from datetime import UTC
+
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def keyset_pages(
+    query: peewee.ModelSelect,
+    keys: Sequence[peewee.Field],
+    *,
+    limit: int | None = None,
+    offset: int | None = None,
+    page_size: int = PAGE_SIZE,
+    key_of: Callable[[peewee.Model], tuple[object, object]] | None = None,
+    descending: bool = False,
+) -> Iterator[list[peewee.Model]]:
+    """The rows of `query` (ordered by `keys`, the last one unique) page by page.
+
+    Each page continues after the last row of the one before (no OFFSET over rows already
+    read), and asks for one row more than it returns so the last page costs no extra query.
+    `key_of` reads the keys of a row when they are not its own attributes (a joined table's);
+    `descending` reads newest first.
+    """
+    first, last = keys[0], keys[-1]
+    after: tuple[object, object] | None = None
+    left = limit
+    skip = offset or 0
+    while left is None or left > 0:
+        size = page_size if left is None else min(page_size, left)
+        page = query.order_by(*(k.desc() if descending else k for k in keys))
+        if after is not None:
+            # A row-value comparison: one index range scan on both backends.
+            mine = peewee.Tuple(first, last)
+            seen = peewee.Tuple(first.db_value(after[0]), last.db_value(after[1]))
+            page = page.where(mine < seen if descending else mine > seen)
+        elif skip:
+            page = page.offset(skip)
+        rows = list(page.limit(size + 1))
+        more = len(rows) > size
+        rows = rows[:size]
+        if rows:
+            yield rows
+        if not more:
+            return
+        tail = rows[-1]
+        after = key_of(tail) if key_of else (getattr(tail, first.name), getattr(tail, last.name))
+        if left is not None:
+            left -= len(rows)
+
+
+def in_ids(column: peewee.Field, ids: Sequence[int]) -> peewee.Expression:
+    """``column IN (ids)`` with the ids written into the statement.
+
+    A page has a thousand ids; as parameters peewee spends more time binding them than the
+    database takes to answer. They are integers read from the database, so inlining is safe.
+    """
+    return column.in_(peewee.SQL("(" + ",".join(str(int(i)) for i in ids) + ")"))
