@@ -67,6 +67,12 @@ def test_the_zone_picks_the_instant_and_the_session_keeps_its_length(rollcall: R
         ("2027-10-31T00:30:00+00:00", "2027-10-31T01:30:00+00:00"),
         ("2027-10-31T01:30:00+00:00", "2027-10-31T02:30:00+00:00"),
     ]
+    # The human output says which 01:30 too.
+    first_id = str(shown[0]["id"])
+    assert "01:30 BST-01:30 GMT (Europe/London)" in rollcall("session", "show", first_id).stdout
+    listed = rollcall("session", "list").stdout
+    assert "2027-10-31 01:30 BST" in listed
+    assert "2027-10-31 01:30 GMT" in listed
 
 
 def test_edit_to_a_repeated_hour_is_refused_then_chosen(rollcall: Runner) -> None:
