@@ -14,7 +14,7 @@ from store.booking import book
 from store.models import Outbox, Session
 from store.session_input import MaterialInput
 from store.sessions import cancel_session, edit_session
-from tests.store.helpers import person, session, trainer
+from tests.builders import person, session, trainer
 
 pytestmark = pytest.mark.usefixtures("store")
 

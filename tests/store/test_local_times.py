@@ -14,7 +14,7 @@ from store.local_time import instant, readings
 from store.models import Outbox, Session
 from store.sessions import edit_session
 from store.settings import Settings, use_settings
-from tests.store.helpers import session
+from tests.builders import session
 
 # (zone, a day the clocks go forward, a wall time in its gap)
 GAPS = [
