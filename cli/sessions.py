@@ -203,11 +203,15 @@ def session_list(
         return
     from datetime import datetime
 
+    from store.local_time import start_text
+
     for row in rows:
         start = datetime.fromisoformat(row["start"]).astimezone(settings.zone)
         cap = "∞" if row["max_attendees"] is None else row["max_attendees"]
+        # In the hour the clocks repeat, the time carries its zone (01:30 GMT).
+        when = f"{start:%Y-%m-%d} {start_text(start, settings.zone)}"
         say(
-            f"{row['id']:>5}  {start:%Y-%m-%d %H:%M}  {row['title'][:32]:<32} "
+            f"{row['id']:>5}  {when:<16}  {row['title'][:32]:<32} "
             f"{row['enrolled']}/{cap} +{row['waitlisted']}  {row['status']}"
         )
 
@@ -229,9 +233,12 @@ def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
         return
     from datetime import datetime
 
-    start = datetime.fromisoformat(data["start"]).astimezone(settings.zone)
+    from store.session_input import describe_when
+
+    start, end = (datetime.fromisoformat(data[k]) for k in ("start", "end"))
+    when = describe_when(start, end, settings.zone)
     say(f"{data['title']} (session {data['id']}, {data['status']})")
-    say(f"  when:     {start:%a %d %b %Y %H:%M} for {data['duration_minutes']} min")
+    say(f"  when:     {when} ({settings.zone.key}), {data['duration_minutes']} min")
     say(f"  where:    {data['location'] or data['online_url']}")
     say(f"  trainer:  {data['trainer'] or '-'}")
     cap = "unlimited" if data["max_attendees"] is None else data["max_attendees"]
