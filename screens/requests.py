@@ -77,6 +77,12 @@ class RequestsScreen(RollcallScreen):
 
     def __init__(self, manager: str | None = None) -> None:
         super().__init__()
+        if manager is None:
+            from store.access import current_actor
+
+            actor = current_actor()
+            # A manager who opens the area sees their own team's requests.
+            manager = actor.name if actor.role == "manager" else None
         self.manager = manager
         """The manager whose team's requests are shown; None for an admin (all of them)."""
         self.lines: list[RequestLine] = []

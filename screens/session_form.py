@@ -350,8 +350,11 @@ class SessionForm(RollcallModal[int | None]):
         try:
             with db_thread():
                 if self.session_id is None:
+                    from store.interest import create_with_policy
+
                     rule = _repeat_of(repeat)
-                    created = create_sessions(data, rule)
+                    # As from the command line: people waiting for the course are booked.
+                    created = create_with_policy(lambda: create_sessions(data, rule), None, None)
                     text = (
                         f"{len(created)} sessions created"
                         if len(created) > 1

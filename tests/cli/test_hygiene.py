@@ -131,4 +131,7 @@ def test_a_locked_database_is_exit_3_with_one_line(rollcall: Runner, tmp_path: P
         holder.execute("ROLLBACK")
         holder.close()
     assert out.code == 3
-    assert out.stderr.strip() == "error: database: database is locked"
+    line = out.stderr.strip()
+    assert "\n" not in line
+    assert line.startswith("error: the database ")
+    assert line.endswith(": database is locked")

@@ -113,10 +113,12 @@ def test_folded_keys_are_added_and_back_filled(store: str) -> None:
         f"{'true' if 'postgres' in store else '1'}, '', '{now}', '{now}')"
     )
     db.execute_sql(
-        f"INSERT INTO course (title, description, created_at) VALUES ('Straße', '', '{now}')"
+        "INSERT INTO course (title, description, approval, created_at) "
+        f"VALUES ('Straße', '', 'none', '{now}')"
     )
     db.execute_sql(
-        f"INSERT INTO course (title, description, created_at) VALUES ('STRASSE', '', '{now}')"
+        "INSERT INTO course (title, description, approval, created_at) "
+        f"VALUES ('STRASSE', '', 'none', '{now}')"
     )
     with SchemaVersion.bind_ctx(db):
         SchemaVersion.update(version=3).execute()

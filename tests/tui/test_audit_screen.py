@@ -58,7 +58,7 @@ async def test_areas_and_commands_follow_the_role(
     data: Data, settings: Settings, tmp_path: Path
 ) -> None:
     admin = make_app(settings)
-    assert [a.name for a in admin.areas][-2:] == ["mail", "audit"]
+    assert [a.name for a in admin.areas][-3:] == ["mail", "audit", "requests"]
     person = find_person(data.people[0])
     assert person is not None
     with acting_as(Actor(person.email, "trainer", person.id)):
@@ -67,7 +67,7 @@ async def test_areas_and_commands_follow_the_role(
         "sessions", "people", "trainers", "pathways", "reports"
     ]  # fmt: skip
     with acting_as(Actor(person.email, "manager", person.id)):
-        assert [a.name for a in make_app(settings).areas] == ["sessions"]
+        assert [a.name for a in make_app(settings).areas] == ["sessions", "requests"]
     async with admin.run_test() as pilot:
         titles = {c.title for c in admin.get_system_commands(admin.screen)}
         assert "Screenshot" in titles

@@ -29,7 +29,7 @@ async def test_requests_area_approves_and_declines_with_a_note(
     book(data.empty, "chloe.chen@example.org")
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("7")
+        await pilot.press("8")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, RequestsScreen)
@@ -75,6 +75,12 @@ async def test_a_managers_requests_area_shows_only_their_team(app: RollcallApp, 
         assert table.row_count == 1
         assert "Chloe Chen" in screen_text(app)
         assert "Ann Adams" not in screen_text(app)
+        # Opened by a manager (their key), the area shows their own team unasked.
+        from store.access import Actor, acting_as
+
+        with acting_as(Actor("ben.baker@example.org", "manager")):
+            mine = RequestsScreen()
+        assert mine.manager == "ben.baker@example.org"
 
 
 async def test_session_page_shows_the_offer_and_its_deadline(app: RollcallApp, data: Data) -> None:
