@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import inspect
 import logging
@@ -111,9 +112,49 @@ def poll_job() -> Job | None:
             return None
         if inspect.iscoroutinefunction(poll_once):
             return await poll_once(settings)
-        return await asyncio.to_thread(poll_once, settings)
+        return await until_stopped(poll_once, settings, stop=stop)
 
     return Job("poll", POLL_INTERVAL, run)
+
+
+async def until_stopped(func: Callable[..., Any], *args: Any, stop: asyncio.Event) -> Any:
+    """Run the blocking `func` in a daemon thread; return its result, or None once `stop` is set.
+
+    A blocking IMAP call cannot be interrupted and may wait out its timeout; the
+    worker must still stop within seconds of SIGTERM. The poll is safe to leave
+    behind (its IMAP position and log commit together, so a reply is neither
+    applied twice nor lost), and a daemon thread does not hold the process.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def target() -> None:
+        try:
+            outcome = functools.partial(_finish, done, func(*args), None)
+        except BaseException as exc:  # handed to the awaiting task
+            outcome = functools.partial(_finish, done, None, exc)
+        with contextlib.suppress(RuntimeError):  # the loop ended while we ran
+            loop.call_soon_threadsafe(outcome)
+
+    threading.Thread(target=target, name="rollcall-poll", daemon=True).start()
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({done, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if done.done():
+        return done.result()
+    log.info("poll: left to finish on its own; stopping")
+    return None
+
+
+def _finish(done: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)
 
 
 def default_jobs() -> list[Job]:

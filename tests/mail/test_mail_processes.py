@@ -9,6 +9,7 @@ log, apply or send anything twice.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -194,3 +195,48 @@ def test_two_senders_on_postgres_send_each_message_once(
     assert sum(copies.values()) == total
     assert set(copies.values()) == {1}
     assert Counter(row.status for row in Outbox.select()) == Counter({"sent": total})
+
+
+def test_two_workers_on_postgres_send_once_and_apply_each_reply_once(
+    postgres_db: str, mail_servers: MailServers, organizer: str, new_address: Callable[[str], str]
+) -> None:
+    """Two `rollcall worker` processes on one database and one mailbox, as two servers run them."""
+    uid, emails = invited_people(40, organizer)
+    fill_mailbox(mail_servers, organizer, uid, emails)
+    people = [new_address(f"w{i}") for i in range(6)]
+    s = session(title="Second Session", max_attendees=len(people))
+    for email in people:
+        person(email)
+        booking.book(s.id, email)
+    outbox.invite(s.id)
+    total = Outbox.select().count()
+    env = environment(postgres_db, mail_servers, organizer)
+    workers = [start(env, "worker") for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            InboundMessage.select().count() < len(emails)
+            or Outbox.select().where(Outbox.status == "sent").count() < total
+        ):
+            assert time.monotonic() < deadline, "the workers did not finish in time"
+            assert all(w.poll() is None for w in workers)
+            if Outbox.select().where(Outbox.status == "pending").exists():
+                # A 451 from Dovecot creating a mailbox twice at once waits for its retry.
+                Outbox.update(next_attempt_at=utcnow()).where(Outbox.status == "pending").execute()
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        errors = [worker.communicate(timeout=30)[1] for worker in workers]
+    assert [w.returncode for w in workers] == [0, 0], errors
+    copies = Counter(
+        message.headers["message-id"][0]
+        for address in people
+        for message in mail_servers.messages(address)
+    )
+    assert sum(copies.values()) == total
+    assert set(copies.values()) == {1}
+    entries = list(InboundMessage.select())
+    assert len(entries) == len(emails)
+    assert len({e.message_id for e in entries}) == len(emails)
+    assert Counter(e.outcome for e in entries) == Counter({"applied": len(emails)})

@@ -311,3 +311,28 @@ def test_sigterm_of_mail_send_on_the_real_stack_sends_nothing_twice(
     )
     assert len(copies) == total
     assert set(copies.values()) == {1}
+
+
+def test_worker_stops_within_seconds_while_the_imap_server_never_answers(db_file: Path) -> None:
+    """A poll stuck on a silent IMAP server does not hold the worker past a SIGTERM."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)  # accepts connections (the kernel does) and never says a word
+        env = environment(
+            db_file,
+            silent.getsockname()[1],
+            ROLLCALL_IMAP_HOST="127.0.0.1",
+            ROLLCALL_IMAP_PORT=str(silent.getsockname()[1]),
+            ROLLCALL_IMAP_SECURITY="none",
+            ROLLCALL_IMAP_USER="training@example.test",
+            ROLLCALL_IMAP_PASSWORD="secret",
+        )
+        proc = start(env, "worker")
+        time.sleep(3)  # the poll is now waiting for a greeting that never comes
+        took = stop(proc, signal.SIGTERM, timeout=15)
+        _, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert took < 8, err
+    assert "worker stopped" in err
