@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
@@ -20,7 +19,18 @@ from textual.worker import get_current_worker
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
 from screens.plain import clean, plain
-from screens.widgets.fast_table import FastTable
+from screens.widgets.register import (
+    CALENDAR_ICONS,
+    STATUS_TEXT,
+    AttendeeTable,
+    answers_text,
+    attendee_cells,
+    cursor_key,
+    fill_table,
+    trainer_answer,
+    waiting_cells,
+    when_text,
+)
 from screens.widgets.status_line import StatusLine
 from store.read_models import (
     AttendeeRow,
@@ -32,45 +42,8 @@ from store.read_models import (
 )
 from store.statuses import ACTIVE, MARKED
 
-CALENDAR_ICONS = {
-    "not_invited": "—",
-    "invited": "✉",
-    "accepted": "✓",
-    "tentative": "?",
-    "declined": "✗",
-}
-STATUS_TEXT = {
-    "enrolled": "enrolled",
-    "attended": "attended",
-    "no_show": "no-show",
-    "waitlisted": "waitlisted",
-    "offered": "offered",
-    "requested": "requested",
-}
 POLL_SECONDS = 1.5
 """How often the page checks whether the session or its people changed."""
-
-
-class AttendeeTable(FastTable[str | Text]):
-    """The register; hovering a row shows its calendar response as a tooltip."""
-
-    def __init__(self, describe: Callable[[str], str], *, id: str) -> None:
-        super().__init__(id=id, cursor_type="row")
-        self._describe = describe
-        self._tip: str | None = None
-
-    def watch_hover_coordinate(self, old: Coordinate, value: Coordinate) -> None:
-        """Show the hovered row's response details as the tooltip."""
-        super().watch_hover_coordinate(old, value)
-        try:
-            key = self.coordinate_to_cell_key(Coordinate(value.row, 0)).row_key.value
-        except Exception:  # noqa: BLE001 - hovering the header or an empty table
-            key = None
-        tip = self._describe(key) if key else None
-        # Setting the tooltip re-announces the hover; only set it when it changes.
-        if tip != self._tip:
-            self._tip = tip
-            self.tooltip = plain(tip) if tip else None
 
 
 class SessionScreen(RollcallScreen):
@@ -198,13 +171,13 @@ class SessionScreen(RollcallScreen):
         self._details(event.detail)
         zone = self.app.settings.zone  # type: ignore[attr-defined]
         attendees = self.query_one("#attendees", AttendeeTable)
-        _fill(
+        fill_table(
             attendees,
-            [(str(r.enrolment_id), _attendee_cells(r, zone)) for r in event.detail.attendees],
+            [(str(r.enrolment_id), attendee_cells(r, zone)) for r in event.detail.attendees],
         )
         waiting = self.query_one("#waitlist", AttendeeTable)
-        _fill(
-            waiting, [(str(r.enrolment_id), _waiting_cells(r, zone)) for r in event.detail.waitlist]
+        fill_table(
+            waiting, [(str(r.enrolment_id), waiting_cells(r, zone)) for r in event.detail.waitlist]
         )
         cap = "unlimited" if event.detail.max_attendees is None else str(event.detail.max_attendees)
         self.query_one("#attendees-title", Label).update(f"Attendees {event.detail.taken}/{cap}")
@@ -219,25 +192,8 @@ class SessionScreen(RollcallScreen):
         line = self.query_one("#declined", Static)
         offers = [r for r in d.attendees if r.status == "offered"]
         line.display = bool(declined or offers)
-        if offers:
-            # The held place and its deadline: who has it, until when.
-            line.update(offer_text(offers, zone))
-        if declined:
-            text = offer_text(offers, zone) if offers else Text()
-            text.append("Declined: ", style="bold")
-            text.append(
-                clean(
-                    ", ".join(
-                        f"{r.name} {_when(r.responded_at, zone)}".rstrip()
-                        + (" (place given up)" if r.status == "cancelled" else "")
-                        for r in declined
-                    ),
-                    one_line=True,
-                )
-            )
-            if d.waitlist:
-                text.append("  · w invites the next in line", style="dim")
-            line.update(text)
+        if offers or declined:
+            line.update(answers_text(offers, declined, bool(d.waitlist), zone))
 
     def _details(self, d: SessionDetail) -> None:
         from store.session_input import describe_when
@@ -253,7 +209,7 @@ class SessionScreen(RollcallScreen):
         text.append(clean(f"\n{describe_when(d.start, d.end, zone)} · {where}"))
         text.append(clean(f"\nTrainer {d.trainer or '—'}"))
         if d.trainer:
-            text.append_text(_trainer_answer(d, zone))
+            text.append_text(trainer_answer(d, zone))
         text.append(clean(f" · {cap}"))
         if d.expiry_months:
             text.append(clean(f" · expires after {d.expiry_months} months"))
@@ -284,10 +240,10 @@ class SessionScreen(RollcallScreen):
         if row.calendar == "not_invited":
             parts.append(f"{icon} not invited")
         elif row.calendar == "invited":
-            when = _when(row.invited_at, zone)
+            when = when_text(row.invited_at, zone)
             parts.append(f"{icon} invited {when}, no answer yet" if when else f"{icon} invited")
         else:
-            parts.append(f"{icon} {row.calendar} {_when(row.responded_at, zone)}".rstrip())
+            parts.append(f"{icon} {row.calendar} {when_text(row.responded_at, zone)}".rstrip())
         if row.comment:
             parts.append(f"“{row.comment}”")
         if row.waitlist_position:
@@ -298,7 +254,7 @@ class SessionScreen(RollcallScreen):
 
     def _detail_line(self) -> None:
         table = self._active_table()
-        key = _cursor_key(table)
+        key = cursor_key(table)
         self.query_one("#detail-line", Static).update(plain(self.describe(key) if key else ""))
 
     @on(DataTable.RowHighlighted)
@@ -313,7 +269,7 @@ class SessionScreen(RollcallScreen):
         return self.query_one("#attendees", AttendeeTable)
 
     def _current(self) -> AttendeeRow | None:
-        key = _cursor_key(self._active_table())
+        key = cursor_key(self._active_table())
         return self.by_key.get(key) if key else None
 
     # Actions ------------------------------------------------------------
@@ -356,7 +312,7 @@ class SessionScreen(RollcallScreen):
         from store.attendance import mark
 
         table = self.query_one("#attendees", AttendeeTable)
-        row = self.by_key.get(_cursor_key(table) or "")
+        row = self.by_key.get(cursor_key(table) or "")
         if row is None or row.status == "waitlisted":
             return
         if table.cursor_row < table.row_count - 1:
@@ -633,97 +589,3 @@ class SessionScreen(RollcallScreen):
                 send_now()
         self.app.post_message(DataChanged("sessions"))
         self.load()
-
-
-def _trainer_answer(d: SessionDetail, zone: Any) -> Text:
-    """The trainer's calendar answer, with the way out when they declined."""
-    state = d.trainer_calendar
-    icon = CALENDAR_ICONS.get(state, "?")
-    if state == "not_invited":
-        return Text("")
-    if state == "invited":
-        return Text(f" {icon} invited, no answer yet", style="dim")
-    text = Text(f" {icon} {state} {_when(d.trainer_responded_at, zone)}".rstrip())
-    if d.trainer_comment:
-        text.append(clean(f" “{d.trainer_comment}”"))
-    if state == "declined":
-        text.stylize("bold red")
-        if d.status == "scheduled":
-            text.append(" · t assigns another trainer", style="dim")
-    return text
-
-
-def _when(value: datetime | None, zone: Any) -> str:
-    if value is None:
-        return ""
-    return f"{value.astimezone(zone):%d %b %H:%M}"
-
-
-def offer_text(offers: list[AttendeeRow], zone: Any) -> Text:
-    """ "Offered: Bob Baker until 30 Nov 14:00" for each place held for an offer."""
-    text = Text("Offered: ", style="bold yellow")
-    text.append(", ".join(f"{r.name} until {_when(r.offer_expires_at, zone)}" for r in offers))
-    text.append("  ")
-    return text
-
-
-def _attendee_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
-    style = {"attended": "bold", "no_show": "dim"}.get(r.status, "")
-    return [
-        plain(r.name, style),
-        plain(r.department),
-        Text(STATUS_TEXT.get(r.status, r.status), style=style),
-        CALENDAR_ICONS.get(r.calendar, "?"),
-        _when(r.responded_at, zone),
-        str(r.notes) if r.notes else "",
-    ]
-
-
-def _waiting_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
-    return [
-        str(r.waitlist_position or ""),
-        plain(r.name),
-        plain(r.department),
-        CALENDAR_ICONS.get(r.calendar, "?"),
-        _when(r.responded_at, zone),
-    ]
-
-
-def _cursor_key(table: DataTable[Any]) -> str | None:
-    if not table.row_count:
-        return None
-    try:
-        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
-    except Exception:  # noqa: BLE001 - the cursor can briefly point past a shrunk table
-        return None
-    return key
-
-
-def _fill(table: DataTable[Any], rows: list[tuple[str, list[Any]]]) -> None:
-    """Show `rows`, updating cells in place when the same people are listed.
-
-    Rebuilding only when the set of rows changed keeps the cursor (and the
-    admin's place in a long register) where it was.
-    """
-    keys = [key for key, _ in rows]
-    current = [row.key.value for row in table.ordered_rows]
-    if keys == current:
-        columns = list(table.columns)
-        for key, cells in rows:
-            old = table.get_row(key)
-            for column, new, before in zip(columns, cells, old, strict=False):
-                if str(new) != str(before) or (
-                    isinstance(new, Text) and isinstance(before, Text) and new.style != before.style
-                ):
-                    table.update_cell(key, column, new)
-        return
-    cursor_key = _cursor_key(table)
-    row_index = table.cursor_row
-    table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
-    if not table.row_count:
-        return
-    if cursor_key in keys:
-        row_index = keys.index(cursor_key)
-    table.move_cursor(row=min(row_index, table.row_count - 1), animate=False)
