@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import peewee
@@ -18,9 +18,25 @@ from store.db import database, is_postgres, write_transaction
 from store.inbound import InboundMessage, MailboxState
 from store.models import Enrolment, Session
 from store.offers import answer_from_calendar
+from store.reply_decision import (
+    COUNTER,
+    DECLINECOUNTER,
+    DUPLICATE,
+    EARLIER_TIME,
+    NOT_ATTENDEE,
+    NOT_ON_SESSION,
+    OLDER,
+    PARTSTAT_STATES,
+    SAME,
+    UNKNOWN_EVENT,
+    Decision,
+    EnrolmentFacts,
+    SessionFacts,
+    decide,
+    sender_ok,
+)
 from store.replydata import (
     CALENDAR_PROBLEMS,
-    NOT_CALENDAR,
     ReadMessage,
     ReplyAttendee,
     ReplyItem,
@@ -28,20 +44,24 @@ from store.replydata import (
 )
 from store.serialize import iso
 from store.settings import Settings, current_settings
+from store.statuses import ACTIVE
 from store.trainer_rsvp import decide_trainer_reply
 
-PARTSTAT_STATES = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
-"""Answers that change the Calendar column."""
-
-UNKNOWN_EVENT = "unknown event"
-NOT_ATTENDEE = "sender is not the attendee"
-OLDER = "older than the reply already applied"
-SAME = "same as the reply already applied"
-DUPLICATE = "duplicate message (this Message-ID was already handled)"
-"""Also in the unique index of first handlings (migration 4): change both together."""
-COUNTER = "counter proposal recorded, not applied"
-DECLINECOUNTER = "decline of a counter proposal recorded, not applied"
-EARLIER_TIME = "answers an earlier date/time of the session, recorded, not applied"
+__all__ = [
+    "COUNTER",
+    "DECLINECOUNTER",
+    "DUPLICATE",
+    "EARLIER_TIME",
+    "NOT_ATTENDEE",
+    "OLDER",
+    "PARTSTAT_STATES",
+    "SAME",
+    "UNKNOWN_EVENT",
+    "Handled",
+    "ImapPosition",
+    "apply_reply",
+    "sender_ok",
+]
 
 
 @dataclass(frozen=True)
@@ -61,15 +81,6 @@ class Handled:
 
     entry: InboundMessage
     new: bool
-
-
-@dataclass
-class _Decision:
-    outcome: str
-    reason: str | None = None
-    session_id: int | None = None
-    email: str | None = None
-    calendar: str | None = None
 
 
 def message_key(message: ReadMessage, raw: bytes | None = None) -> str:
@@ -141,7 +152,7 @@ def _apply(
                     return Handled(InboundMessage.get_by_id(entry_id), new=False)
         item = message.items[0] if message.items else None
         if seen:
-            decision = _Decision("ignored", DUPLICATE)
+            decision = Decision("ignored", DUPLICATE)
         else:
             decision = _decide(message, item, settings, received_at, now)
         carried_calendar = bool(message.items) or message.problem in CALENDAR_PROBLEMS
@@ -242,153 +253,44 @@ def _create_state(mailbox: str, uidvalidity: int, last_uid: int, now: datetime) 
     )
 
 
-@dataclass
-class _SessionRow:
-    id: int
-    sequence: int
-    start: datetime
-    cancelled_at: datetime | None
-
-
-@dataclass
-class _EnrolmentRow:
-    id: int
-    status: str
-    calendar: str
-    response_sequence: int | None
-    response_dtstamp: datetime | None
-    email: str
-
-
-def _session_row(uid: str) -> _SessionRow | None:
-    row = _q(
-        'SELECT id, sequence, start, cancelled_at FROM "session" WHERE uid = ?', (uid,)
-    ).fetchone()
-    if row is None:
-        return None
-    return _SessionRow(
-        row[0],
-        row[1],
-        Session.start.python_value(row[2]),
-        Session.cancelled_at.python_value(row[3]),
-    )
-
-
 def _decide(
     message: ReadMessage,
     item: ReplyItem | None,
     settings: Settings,
     received_at: datetime,
     now: datetime,
-) -> _Decision:
+) -> Decision:
+    """Read the facts `decide` needs, let it decide, and store the change it returns."""
     if item is None and (message.references or message.first_word):
         emailed = apply_answer(message.references, message.from_address, message.first_word)
         if emailed is not None:
-            return _Decision(emailed.outcome, emailed.reason, emailed.session_id, emailed.email)
-    if message.problem and (item is None or message.problem != NOT_CALENDAR):
-        return _Decision("ignored", message.problem)
-    if item is None:
-        return _Decision("ignored", NOT_CALENDAR)
-    method = item.method
-    session = _session_row(item.uid)
-    sid = session.id if session is not None else None
-    first = item.attendee
-    if method in ("COUNTER", "DECLINECOUNTER"):
-        reason = COUNTER if method == "COUNTER" else DECLINECOUNTER
-        email = _first_address(first)
-        return _Decision("recorded", reason, sid, email, _state_name(first))
-    if method == "REFRESH":
-        return _Decision("ignored", "refresh request, not a reply", sid)
-    if method != "REPLY":
-        return _Decision("ignored", NOT_CALENDAR, sid)
-    if session is None:
-        return _Decision("ignored", UNKNOWN_EVENT, None, _first_address(first), _state_name(first))
-    if (
-        item.recurrence_id
-        and item.recurrence_start is not None
-        and item.recurrence_start != session.start
-    ):
-        # Sessions do not recur: a reply naming another occurrence is not about this one.
-        return _Decision("ignored", f"answers another occurrence ({item.recurrence_id})", sid)
-    organizer = normalize_address(item.organizer)
-    if organizer and organizer != normalize_address(settings.organizer_email):
-        return _Decision("ignored", f"organizer {organizer} is not this mailbox", sid)
-    if not item.attendees:
-        return _Decision("ignored", "no attendee in the reply", sid)
-    senders = {a for a in (message.from_address, message.sender_address) if a}
-    chosen, enrolment = _match(session, item.attendees, senders)
-    if chosen is None or enrolment is None:
+            return Decision(emailed.outcome, emailed.reason, emailed.session_id, emailed.email)
+    session = _session_row(item.uid) if item is not None else None
+    enrolments: dict[str, EnrolmentFacts] = {}
+    if session is not None and item is not None and item.method == "REPLY":
+        enrolments = _enrolments_by_address(session, item.attendees)
+    decision, change = decide(message, item, settings, session, enrolments, received_at, now)
+    if decision.reason == NOT_ON_SESSION and session is not None and item is not None:
+        # Not a learner of the session: perhaps its trainer answering their invitation.
+        senders = {a for a in (message.from_address, message.sender_address) if a}
         trainer = decide_trainer_reply(message, item, session, senders, settings, received_at, now)
-        if trainer is not None:
-            return _Decision(*trainer)
-        return _Decision(
-            "ignored",
-            "attendee is not on this session",
-            sid,
-            _first_address(first),
-            _state_name(first),
-        )
-    email = normalize_address(enrolment.email)
-    answer = _state_name(chosen)
-    decision = _Decision("ignored", None, sid, email, answer)
-    if enrolment.calendar == "not_invited":
-        decision.reason = "attendee was not invited"
+        return Decision(*trainer) if trainer is not None else decision
+    if change is None or item is None or session is None:
         return decision
-    if not _sender_ok(chosen, senders, settings):
-        decision.reason = NOT_ATTENDEE
-        return decision
-    if session.cancelled_at is not None:
-        decision.reason = "session is cancelled"
-        return decision
-    if enrolment.status == "cancelled":
-        decision.reason = "enrolment is cancelled"
-        return decision
-    partstat = chosen.partstat or ""
-    if partstat == "DELEGATED":
-        to = f" to {chosen.delegated_to}" if chosen.delegated_to else ""
-        decision.outcome, decision.reason = "recorded", f"delegated{to}, not applied"
-        return decision
-    state = PARTSTAT_STATES.get(partstat)
-    if state is None:
-        decision.reason = (
-            "the reply carries no answer (NEEDS-ACTION)"
-            if partstat == "NEEDS-ACTION"
-            else f"unknown answer {partstat or '(none)'}"
-        )
-        return decision
-    dtstamp = item.dtstamp or message.date or received_at
-    sequence = item.sequence
-    if enrolment.response_dtstamp is not None:
-        stored = (enrolment.response_sequence or 0, enrolment.response_dtstamp)
-        if (sequence, dtstamp) < stored:
-            decision.reason = OLDER
-            return decision
-        if (sequence, dtstamp) == stored and state == enrolment.calendar:
-            decision.reason = SAME
-            return decision
-    note = None
-    if sequence < session.sequence:
-        if item.dtstart is not None and item.dtstart != session.start:
-            decision.outcome, decision.reason = "recorded", EARLIER_TIME
-            return decision
-        if item.dtstart is None:
-            note = f"answers version {sequence} of the session (now {session.sequence})"
-    # A reply's DTSTAMP is when the learner answered; a clock far ahead is not trusted.
-    responded = dtstamp if dtstamp <= now + timedelta(hours=1) else received_at
+    enrolment, state, note = change.enrolment, change.state, change.note
     _q(
         'UPDATE "enrolment" SET calendar = ?, responded_at = ?, response_comment = ?, '
         "response_sequence = ?, response_dtstamp = ?, updated_at = ? WHERE id = ?",
         (
             state,
-            Enrolment.responded_at.db_value(responded),
+            Enrolment.responded_at.db_value(change.responded),
             item.comment,
-            sequence,
-            Enrolment.response_dtstamp.db_value(dtstamp),
+            change.sequence,
+            Enrolment.response_dtstamp.db_value(change.dtstamp),
             Enrolment.updated_at.db_value(now),
             enrolment.id,
         ),
     )
-    decision.outcome, decision.reason = "applied", note
     record(
         "rsvp",
         session.id,
@@ -398,40 +300,19 @@ def _decide(
     )
     if enrolment.status == "offered":
         decision.reason = "; ".join(filter(None, [note, answer_from_calendar(enrolment.id, state)]))
-    if (
-        state == "declined"
-        and settings.decline_cancels
-        and enrolment.status
-        in (
-            "enrolled",
-            "waitlisted",
-        )
-    ):
+    if state == "declined" and settings.decline_cancels and enrolment.status in ACTIVE:
         cancel_enrolment_for_decline(enrolment.id)
         decision.reason = "; ".join(filter(None, [note, "enrolment cancelled (decline cancels)"]))
     return decision
 
 
-def _first_address(attendee: ReplyAttendee | None) -> str | None:
-    if attendee is None:
-        return None
-    found = attendee.addresses()
-    return found[0][:320] if found else None
-
-
-def _state_name(attendee: ReplyAttendee | None) -> str | None:
-    if attendee is None or not attendee.partstat:
-        return None
-    return PARTSTAT_STATES.get(attendee.partstat, attendee.partstat.lower()[:16])
-
-
-def _match(
-    session: _SessionRow, attendees: tuple[ReplyAttendee, ...], senders: set[str]
-) -> tuple[ReplyAttendee | None, _EnrolmentRow | None]:
-    """The attendee that is a person enrolled on `session` (the sender's one first), locked."""
+def _enrolments_by_address(
+    session: SessionFacts, attendees: tuple[ReplyAttendee, ...]
+) -> dict[str, EnrolmentFacts]:
+    """The enrolments on `session` of the reply's attendees by address, locked for the update."""
     wanted = sorted({addr for a in attendees for addr in a.addresses()})
     if not wanted:
-        return None, None
+        return {}
     sql = (
         "SELECT e.id, e.status, e.calendar, e.response_sequence, e.response_dtstamp, p.email "
         'FROM "enrolment" AS e JOIN "person" AS p ON p.id = e.person_id '
@@ -440,9 +321,9 @@ def _match(
     )
     if is_postgres():
         sql += " FOR UPDATE OF e"
-    by_address: dict[str, _EnrolmentRow] = {}
+    by_address: dict[str, EnrolmentFacts] = {}
     for values in _q(sql, [session.id, *wanted]).fetchall():
-        row = _EnrolmentRow(
+        row = EnrolmentFacts(
             values[0],
             values[1],
             values[2],
@@ -454,29 +335,21 @@ def _match(
         # Several enrolments of one person: the live one counts.
         if address not in by_address or row.status != "cancelled":
             by_address[address] = row
-    ordered = sorted(attendees, key=lambda a: not (set(a.addresses()) & senders))
-    for attendee in ordered:
-        for addr in attendee.addresses():
-            if addr in by_address:
-                return attendee, by_address[addr]
-    return None, None
+    return by_address
 
 
-def _sender_ok(attendee: ReplyAttendee, senders: set[str], settings: Settings) -> bool:
-    """P3: From/Sender is the attendee, its SENT-BY, or the same name in an alias domain."""
-    addresses = set(attendee.addresses())
-    if addresses & senders:
-        return True
-    if attendee.sent_by and attendee.sent_by in senders:
-        return True
-    aliases = {d.strip().lower().lstrip("@") for d in settings.alias_domains if d.strip()}
-    if aliases:
-        locals_ = {a.rpartition("@")[0] for a in addresses if "@" in a}
-        for sender in senders:
-            local, _, domain = sender.rpartition("@")
-            if domain in aliases and local in locals_:
-                return True
-    return False
+def _session_row(uid: str) -> SessionFacts | None:
+    row = _q(
+        'SELECT id, sequence, start, cancelled_at FROM "session" WHERE uid = ?', (uid,)
+    ).fetchone()
+    if row is None:
+        return None
+    return SessionFacts(
+        row[0],
+        row[1],
+        Session.start.python_value(row[2]),
+        Session.cancelled_at.python_value(row[3]),
+    )
 
 
 # --------------------------------------------------------------------------- reading the log

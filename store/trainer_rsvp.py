@@ -12,7 +12,7 @@ from store.replydata import ReadMessage, ReplyItem, normalize_address
 from store.settings import Settings
 
 if TYPE_CHECKING:
-    from store.rsvp import _SessionRow
+    from store.reply_decision import SessionFacts
 
 
 class TrainerDecision(NamedTuple):
@@ -31,7 +31,7 @@ TRAINER_NOTE = "the trainer's answer"
 def decide_trainer_reply(
     message: ReadMessage,
     item: ReplyItem,
-    found: _SessionRow,
+    found: SessionFacts,
     senders: set[str],
     settings: Settings,
     received_at: datetime,
@@ -44,7 +44,14 @@ def decide_trainer_reply(
     answer by (SEQUENCE, DTSTAMP) wins. A decline queues an alert to the
     organizer's address; the app shows it in the status line.
     """
-    from store.rsvp import EARLIER_TIME, NOT_ATTENDEE, OLDER, PARTSTAT_STATES, SAME, _sender_ok
+    from store.reply_decision import (
+        EARLIER_TIME,
+        NOT_ATTENDEE,
+        OLDER,
+        PARTSTAT_STATES,
+        SAME,
+    )
+    from store.reply_decision import sender_ok as _sender_ok
 
     session = lock_for_update(Session.select().where(Session.id == found.id)).get()
     if not session.trainer_id:
