@@ -3,6 +3,8 @@ offers and the interest list in My calendar."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import DataTable, Input, Static
 
 from screens.dialogs import TextModal
@@ -16,6 +18,16 @@ from tests.tui.conftest import Data, screen_text, settle
 from tests.tui.test_learner_screen import LearnerApp
 from tests.tui.test_session_page import open_session, status_of
 from tui.app import RollcallApp
+
+
+async def rows_become(pilot: Any, table: DataTable[Any], count: int) -> None:
+    """Wait (a loaded machine reloads late) until the table shows `count` rows."""
+    for _ in range(50):
+        if table.row_count == count:
+            return
+        await settle(pilot)
+        await pilot.pause(0.1)
+    assert table.row_count == count
 
 
 async def test_requests_area_approves_and_declines_with_a_note(
@@ -46,14 +58,14 @@ async def test_requests_area_approves_and_declines_with_a_note(
         await pilot.press("enter")
         await settle(pilot)
         assert status_of(data.empty, "ann.adams@example.org") == "enrolled"
-        assert table.row_count == 1
+        await rows_become(pilot, table, 1)
         await pilot.press("d")
         await settle(pilot)
         app.screen.query_one(Input).value = "not this month"
         await pilot.press("enter")
         await settle(pilot)
         assert status_of(data.empty, "chloe.chen@example.org") == "cancelled"
-        assert table.row_count == 0
+        await rows_become(pilot, table, 0)
     notes = {r.learner.email: (r.status, r.note) for r in ApprovalRequest.select()}
     assert notes == {
         "ann.adams@example.org": ("approved", "enjoy it"),
