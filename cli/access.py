@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, fail, handle_errors, pass_ctx, say
+from cli.context import Context, fail, json_flag, say, show_rows, store_command
 
 GLOBAL_OPTIONS = ("--db", "--config", "--as")
 """Options that would choose another database, config or person: never from a key."""
@@ -38,13 +39,12 @@ def access() -> None:
     "--role", required=True, type=click.Choice(["admin", "trainer", "manager", "learner"])
 )
 @click.option("--key", "key_files", multiple=True, metavar="FILE.pub", help="A public key file.")
-@pass_ctx
-@handle_errors
+@store_command
 def access_grant(ctx: Context, email: str, role: str, key_files: tuple[str, ...]) -> None:
     """Give a person a role and add their SSH keys to the service account's keys file."""
     from store.keys import grant, keys_file, read_key_file
 
-    settings = ctx.open()
+    settings = ctx.settings
     keys = [read_key_file(path) for path in key_files]
     added = grant(settings, email, role, keys)
     say(f"{email}: role {role}; {len(added)} key(s) added to {keys_file(settings)}")
@@ -55,35 +55,33 @@ def access_grant(ctx: Context, email: str, role: str, key_files: tuple[str, ...]
 @access.command("revoke")
 @click.argument("email")
 @click.option("--key", "fingerprint", metavar="FINGERPRINT", help="Remove this key only.")
-@pass_ctx
-@handle_errors
+@store_command
 def access_revoke(ctx: Context, email: str, fingerprint: str | None) -> None:
     """Remove one key, or every key and the role, of a person."""
     from store.keys import revoke
 
-    settings = ctx.open()
+    settings = ctx.settings
     removed = revoke(settings, email, fingerprint)
     say(f"{email}: {len(removed)} key(s) removed" + ("" if fingerprint else "; role learner"))
 
 
 @access.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def access_list(ctx: Context, as_json: bool) -> None:
     """Everyone with a role or a key."""
     from store.access import require
     from store.keys import access_list as rows_of
 
-    settings = ctx.open()
+    settings = ctx.settings
     require("access")
     rows = rows_of(settings)
-    if as_json:
-        emit_json(rows)
-        return
-    for row in rows:
-        keys = ", ".join(k["fingerprint"] for k in row["keys"]) or "no keys"
-        say(f"{row['email']:<32} {row['role']:<8} {keys}")
+    show_rows(as_json, rows, _access_line)
+
+
+def _access_line(row: dict[str, Any]) -> str:
+    keys = ", ".join(k["fingerprint"] for k in row["keys"]) or "no keys"
+    return f"{row['email']:<32} {row['role']:<8} {keys}"
 
 
 def _allowed(role: str, words: list[str]) -> bool:
@@ -95,8 +93,7 @@ def _allowed(role: str, words: list[str]) -> bool:
 
 @click.command("shell")
 @click.argument("email")
-@pass_ctx
-@handle_errors
+@store_command
 def shell(ctx: Context, email: str) -> None:
     """The forced command of EMAIL's SSH key: the app, or one rollcall command as them.
 
@@ -108,7 +105,7 @@ def shell(ctx: Context, email: str) -> None:
     from store.access import person_actor, set_actor
     from store.people import get_person
 
-    settings = ctx.open()
+    settings = ctx.settings
     actor = person_actor(get_person(email))
     set_actor(actor)
     refusal = f"not allowed for {'an' if actor.role == 'admin' else 'a'} {actor.role}"
@@ -143,9 +140,8 @@ def shell(ctx: Context, email: str) -> None:
 @click.option("--person", metavar="EMAIL", help="Changes about this person.")
 @click.option("--actor", metavar="NAME", help="Changes made by this person, login or job.")
 @click.option("--limit", metavar="N", help="At most N rows, newest first.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def audit(
     ctx: Context,
     since: str | None,
@@ -159,7 +155,6 @@ def audit(
     from store.access import audit_dict, audit_query
     from store.validate import parse_date, positive_int
 
-    ctx.open()
     query = audit_query(
         since=parse_date(since, "since") if since else None,
         session=positive_int(session_id, "session") if session_id else None,
@@ -169,12 +164,13 @@ def audit(
     if limit is not None:
         query = query.limit(positive_int(limit, "limit"))
     rows = (audit_dict(entry) for entry in query.iterator())
-    if as_json:
-        emit_json(list(rows))
-        return
-    for row in rows:
-        where = f" session {row['session_id']}" if row["session_id"] is not None else ""
-        who = f" {row['person']}" if row["person"] else ""
-        say(f"{row['at'][:19]}  {row['actor']:<24} {row['action']:<18}{where}{who}")
-        if row["before"] is not None or row["after"] is not None:
-            say(f"    {row['before']} -> {row['after']}")
+    show_rows(as_json, rows, _audit_line)
+
+
+def _audit_line(row: dict[str, Any]) -> str:
+    where = f" session {row['session_id']}" if row["session_id"] is not None else ""
+    who = f" {row['person']}" if row["person"] else ""
+    line = f"{row['at'][:19]}  {row['actor']:<24} {row['action']:<18}{where}{who}"
+    if row["before"] is not None or row["after"] is not None:
+        line += f"\n    {row['before']} -> {row['after']}"
+    return line

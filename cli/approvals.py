@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.context import Context, emit_json, json_flag, show, show_rows, store_command
 
 
 def _decided(result: object, as_json: bool) -> None:
@@ -33,15 +33,13 @@ def _decision_command(name: str, rule_name: str, doc: str) -> click.Command:
     @click.argument("email")
     @click.option("--note", default="", help="A note for the learner.")
     @click.option("--manager", metavar="EMAIL", help="Decide as this manager (default: an admin).")
-    @click.option("--json", "as_json", is_flag=True)
-    @pass_ctx
-    @handle_errors
+    @json_flag
+    @store_command
     def command(
         ctx: Context, session_id: str, email: str, note: str, manager: str | None, as_json: bool
     ) -> None:
         from store import approvals
 
-        ctx.open()
         rule = getattr(approvals, rule_name)
         _decided(rule(session_id, email, by=manager, note=note), as_json)
 
@@ -62,23 +60,21 @@ decline_request = _decision_command(
 
 @click.command()
 @click.option("--manager", metavar="EMAIL", help="Only this manager's team.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def requests(ctx: Context, manager: str | None, as_json: bool) -> None:
     """Requests waiting for a manager's approval, oldest first."""
     from store.approvals import pending_requests, request_dict
 
-    ctx.open()
     rows = [request_dict(r) for r in pending_requests(manager)]
-    if as_json:
-        emit_json(rows)
-        return
-    for row in rows:
-        click.echo(
+    show_rows(
+        as_json,
+        rows,
+        lambda row: (
             f"{row['session_id']:>5}  {row['start'][:16]}  {row['title'][:28]:<28} "
             f"{row['email']:<28} manager {row['manager'] or '-'}"
-        )
+        ),
+    )
 
 
 @click.group()
@@ -89,52 +85,47 @@ def interest() -> None:
 @interest.command("add")
 @click.argument("course")
 @click.argument("email")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def interest_add(ctx: Context, course: str, email: str, as_json: bool) -> None:
     """Put a person on a course's interest list."""
     from store.interest import add_interest, interest_dict
 
-    ctx.open()
     entry = add_interest(course, email, source="admin")
-    if as_json:
-        emit_json(interest_dict(entry))
-    else:
-        click.echo(f"{entry.person.email} is on the interest list of {entry.course.title}")
+    show(
+        as_json,
+        interest_dict(entry),
+        f"{entry.person.email} is on the interest list of {entry.course.title}",
+    )
 
 
 @interest.command("remove")
 @click.argument("course")
 @click.argument("email")
-@pass_ctx
-@handle_errors
+@store_command
 def interest_remove(ctx: Context, course: str, email: str) -> None:
     """Take a person off a course's interest list."""
     from store.interest import remove_interest
 
-    ctx.open()
     remove_interest(course, email)
     click.echo("removed")
 
 
 @interest.command("list")
 @click.argument("course", required=False)
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def interest_list(ctx: Context, course: str | None, as_json: bool) -> None:
     """People waiting for a date, in order of interest (one course or all)."""
     from store.interest import interest_dict
     from store.interest import interest_list as list_rule
 
-    ctx.open()
     rows = [interest_dict(e) for e in list_rule(course)]
-    if as_json:
-        emit_json(rows)
-        return
-    for row in rows:
-        click.echo(f"{row['course'][:30]:<30} {row['email']:<32} {row['created_at'][:16]}")
+    show_rows(
+        as_json,
+        rows,
+        lambda row: f"{row['course'][:30]:<30} {row['email']:<32} {row['created_at'][:16]}",
+    )
 
 
 @click.group()
@@ -145,13 +136,11 @@ def offer() -> None:
 @offer.command("accept")
 @click.argument("session_id")
 @click.argument("email")
-@pass_ctx
-@handle_errors
+@store_command
 def offer_accept(ctx: Context, session_id: str, email: str) -> None:
     """Take the place offered to this person."""
     from store.offers import accept_offer
 
-    ctx.open()
     accept_offer(session_id, email, author="admin")
     click.echo("enrolled")
 
@@ -159,12 +148,10 @@ def offer_accept(ctx: Context, session_id: str, email: str) -> None:
 @offer.command("decline")
 @click.argument("session_id")
 @click.argument("email")
-@pass_ctx
-@handle_errors
+@store_command
 def offer_decline(ctx: Context, session_id: str, email: str) -> None:
     """Turn the offered place down; it goes to the next in line."""
     from store.offers import decline_offer
 
-    ctx.open()
     decline_offer(session_id, email, author="admin")
     click.echo("passed on")

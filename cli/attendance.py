@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from cli.context import Context, emit_json, fail, handle_errors, pass_ctx
+from cli.context import (
+    Context,
+    csv_import_command,
+    fail,
+    handle_errors,
+    pass_ctx,
+    show,
+    store_command,
+)
 
 
 @click.group()
@@ -13,11 +21,8 @@ def attendance() -> None:
 
 
 @attendance.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
-def attendance_import(ctx: Context, file: str, as_json: bool) -> None:
+@csv_import_command
+def attendance_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
     """Import attendance marks (header: session_id,email,status; attended or no-show).
 
     All rows or none: a bad row refuses the whole file, with its line number.
@@ -26,25 +31,23 @@ def attendance_import(ctx: Context, file: str, as_json: bool) -> None:
     from store.attendance_import import import_attendance_csv
     from store.people import read_csv_file
 
-    ctx.open()
-    result = import_attendance_csv(read_csv_file(file))
+    result = import_attendance_csv(read_csv_file(file, encoding=encoding))
     enrolled = sum(1 for row in result.rows if row.enrol)
-    if as_json:
-        emit_json({"marked": len(result.rows), "enrolled": enrolled})
-    else:
-        click.echo(f"imported: {len(result.rows)} marked, {enrolled} enrolled after the fact")
+    show(
+        as_json,
+        {"marked": len(result.rows), "enrolled": enrolled},
+        f"imported: {len(result.rows)} marked, {enrolled} enrolled after the fact",
+    )
 
 
 @click.command()
 @click.argument("session_id")
 @click.option("--pdf", "pdf", required=True, metavar="FILE", help="Where to write the PDF.")
-@pass_ctx
-@handle_errors
+@store_command
 def sheet(ctx: Context, session_id: str, pdf: str) -> None:
     """Write a printable sign-in sheet for a session (PDF)."""
     from store.sheet import write_sheet
 
-    ctx.open()
     click.echo(f"sign-in sheet written to {write_sheet(session_id, pdf)}")
 
 

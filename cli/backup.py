@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from cli.context import EXIT_RULE, Context, emit_json, handle_errors, pass_ctx
+from cli.context import (
+    EXIT_RULE,
+    Context,
+    emit_json,
+    handle_errors,
+    json_flag,
+    pass_ctx,
+    store_command,
+)
 
 
 @click.command("backup")
@@ -45,9 +53,8 @@ def restore_command(ctx: Context, file: Path, yes: bool) -> None:
 
 
 @click.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (shape above).")
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def check_command(ctx: Context, as_json: bool) -> None:
     """Check integrity and the rules the data must keep; exit 1 when a problem is found.
 
@@ -61,7 +68,6 @@ def check_command(ctx: Context, as_json: bool) -> None:
     """
     from store.backup import check_database
 
-    ctx.open()
     findings = check_database()
     if as_json:
         emit_json({"ok": not findings, "findings": [f.as_json() for f in findings]})

@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, emit_json_rows, handle_errors, pass_ctx, say
+from cli.context import (
+    Context,
+    emit_json,
+    json_flag,
+    say,
+    show_rows,
+    store_command,
+)
 
 
 @click.command()
@@ -14,9 +21,8 @@ from cli.context import Context, emit_json, emit_json_rows, handle_errors, pass_
 @click.option("--from", "first_day", metavar="YYYY-MM-DD", help="From this day (site's zone).")
 @click.option("--to", "last_day", metavar="YYYY-MM-DD", help="To this day, included.")
 @click.option("--limit", metavar="N", help="At most N sessions.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def available(
     ctx: Context,
     email: str,
@@ -31,19 +37,19 @@ def available(
     from store.people import get_person
     from store.serialize import iter_session_dicts
 
-    settings = ctx.open()
+    settings = ctx.settings
     count = parse_count(limit, "limit", minimum=1)
     lower, upper = day_bounds(first_day, last_day, settings.zone)
     query = available_query(get_person(email), start_from=lower, start_before=upper)
     rows = iter_session_dicts(query, limit=count)
-    if as_json:
-        emit_json_rows(rows)
-        return
-    for row in rows:
-        left = "unlimited" if row["remaining"] is None else f"{row['remaining']} left"
-        if row["remaining"] == 0:
-            left = "Session full"
-        say(f"{row['id']:>5}  {row['start'][:16]}  {row['title']}  ({left})")
+    show_rows(as_json, rows, _available_line)
+
+
+def _available_line(row: dict[str, Any]) -> str:
+    left = "unlimited" if row["remaining"] is None else f"{row['remaining']} left"
+    if row["remaining"] == 0:
+        left = "Session full"
+    return f"{row['id']:>5}  {row['start'][:16]}  {row['title']}  ({left})"
 
 
 def _booking_output(result: Any, as_json: bool) -> None:
@@ -61,41 +67,35 @@ def _booking_output(result: Any, as_json: bool) -> None:
 @click.argument("session_id")
 @click.argument("email")
 @click.option("--no-waitlist", is_flag=True, help="Refuse instead of joining the waitlist.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def book(ctx: Context, session_id: str, email: str, no_waitlist: bool, as_json: bool) -> None:
     """Book a session as the learner (visibility applies)."""
     from store.booking import book as book_rule
 
-    ctx.open()
     _booking_output(book_rule(session_id, email, allow_waitlist=not no_waitlist), as_json)
 
 
 @click.command()
 @click.argument("session_id")
 @click.argument("email")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def enrol(ctx: Context, session_id: str, email: str, as_json: bool) -> None:
     """Enrol a person as the admin (visibility does not apply)."""
     from store.booking import enrol as enrol_rule
 
-    ctx.open()
     _booking_output(enrol_rule(session_id, email), as_json)
 
 
 @click.command()
 @click.argument("session_id")
 @click.argument("email")
-@pass_ctx
-@handle_errors
+@store_command
 def unbook(ctx: Context, session_id: str, email: str) -> None:
     """Cancel a person's booking or waitlist place."""
     from store.booking import unbook as unbook_rule
 
-    ctx.open()
     unbook_rule(session_id, email)
     say("booking cancelled")
 
@@ -103,13 +103,11 @@ def unbook(ctx: Context, session_id: str, email: str) -> None:
 @click.command()
 @click.argument("session_id")
 @click.argument("email")
-@pass_ctx
-@handle_errors
+@store_command
 def promote(ctx: Context, session_id: str, email: str) -> None:
     """Move a waitlisted person onto the session."""
     from store.booking import promote as promote_rule
 
-    ctx.open()
     promote_rule(session_id, email)
     say("promoted")
 
@@ -118,12 +116,10 @@ def promote(ctx: Context, session_id: str, email: str) -> None:
 @click.argument("session_id")
 @click.argument("email")
 @click.argument("outcome", type=click.Choice(["attended", "no-show"]))
-@pass_ctx
-@handle_errors
+@store_command
 def mark(ctx: Context, session_id: str, email: str, outcome: str) -> None:
     """Mark attendance: attended or no-show."""
     from store.attendance import mark as mark_rule
 
-    ctx.open()
     mark_rule(session_id, email, outcome)
     say(f"marked {outcome}")

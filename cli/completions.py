@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from cli.context import ENCODING_HELP, Context, emit_json, handle_errors, pass_ctx, say
+from cli.context import (
+    Context,
+    csv_import_command,
+    emit_json,
+    json_flag,
+    say,
+    show,
+    store_command,
+)
 from cli.tables import parse_days, text_table
 
 
@@ -14,11 +22,7 @@ def completion() -> None:
 
 
 @completion.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--encoding", default=None, help=ENCODING_HELP)
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@csv_import_command
 def completion_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
     """Import e-learning completions (header: email,item,completed_on[,expires_on]).
 
@@ -27,12 +31,12 @@ def completion_import(ctx: Context, file: str, encoding: str | None, as_json: bo
     from store.completions import import_completions_csv
     from store.people import read_csv_file
 
-    ctx.open()
     result = import_completions_csv(read_csv_file(file, encoding=encoding))
-    if as_json:
-        emit_json({"added": result.added, "skipped": result.skipped})
-    else:
-        say(f"imported: {result.added} added, {result.skipped} already recorded")
+    show(
+        as_json,
+        {"added": result.added, "skipped": result.skipped},
+        f"imported: {result.added} added, {result.skipped} already recorded",
+    )
 
 
 @completion.command("add")
@@ -40,64 +44,54 @@ def completion_import(ctx: Context, file: str, encoding: str | None, as_json: bo
 @click.argument("item")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="Completion date (default today).")
 @click.option("--expires", metavar="YYYY-MM-DD")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def completion_add(
     ctx: Context, email: str, item: str, on: str | None, expires: str | None, as_json: bool
 ) -> None:
     """Mark an e-learning item completed by hand."""
     from store.completions import mark_elearning_done
 
-    ctx.open()
     done = mark_elearning_done(email, item, on, expires)
-    if as_json:
-        emit_json(
-            {
-                "id": done.id,
-                "completed_on": done.completed_on.isoformat(),
-                "expires_on": done.expires_on.isoformat() if done.expires_on else None,
-            }
-        )
-    else:
-        say(f"recorded: {email} completed {item!r} on {done.completed_on}")
+    show(
+        as_json,
+        {
+            "id": done.id,
+            "completed_on": done.completed_on.isoformat(),
+            "expires_on": done.expires_on.isoformat() if done.expires_on else None,
+        },
+        f"recorded: {email} completed {item!r} on {done.completed_on}",
+    )
 
 
 @click.command()
 @click.option("--days", metavar="N", help="Expiring within N days (default 30).")
 @click.option("--email", metavar="EMAIL", help="Only this person.")
 @click.option("--course", metavar="TITLE", help="Only this course.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def due(
     ctx: Context, days: str | None, email: str | None, course: str | None, as_json: bool
 ) -> None:
     """Who is due for renewal: completions expired or expiring within N days."""
     from store.completions import due_for_renewal
 
-    ctx.open()
     n = parse_days(days)
     rows = [
         r.as_dict() for r in due_for_renewal(30 if n is None else n, email=email, course=course)
     ]
-    if as_json:
-        emit_json(rows)
-    else:
-        say(text_table(rows))
+    show(as_json, rows, text_table(rows))
 
 
 @click.command("book-next")
 @click.argument("email")
 @click.argument("course")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def book_next(ctx: Context, email: str, course: str, as_json: bool) -> None:
     """Book a person onto the next scheduled session of a course (the admin's renewal action)."""
     from store.completions import book_next_session
 
-    ctx.open()
     session, result = book_next_session(email, course)
     if as_json:
         emit_json(

@@ -192,3 +192,59 @@ def _indented(value: Any, newline: str) -> str:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+json_flag = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+"""The `--json` flag of every command that reports."""
+
+
+def store_command(func: Callable[..., None]) -> Callable[..., None]:
+    """A command body that works on the database: it gets the context with the database open.
+
+    Rule errors become exit 1, unreachable services and storage errors exit 3
+    (`handle_errors`), opening the database included.
+    """
+
+    @functools.wraps(func)
+    def opened(ctx: Context, /, *args: Any, **kwargs: Any) -> None:
+        ctx.open()
+        func(ctx, *args, **kwargs)
+
+    return pass_ctx(handle_errors(opened))
+
+
+def csv_import_command(func: Callable[..., None]) -> Callable[..., None]:
+    """An import command's arguments: FILE, `--encoding` and `--json`; the database open."""
+    func = store_command(func)
+    func = json_flag(func)
+    func = click.option("--encoding", default=None, help=ENCODING_HELP)(func)
+    return click.argument("file", type=click.Path(dir_okay=False))(func)
+
+
+def show(as_json: bool, data: Any, text: object) -> None:
+    """Print `data` as one JSON document with `--json`, else `text` for a person."""
+    if as_json:
+        emit_json(data)
+    else:
+        say(text)
+
+
+def show_rows(
+    as_json: bool,
+    rows: Iterable[dict[str, Any]],
+    line: Callable[[dict[str, Any]], object],
+    *,
+    empty: str | None = None,
+) -> None:
+    """Stream `rows` as one JSON array with `--json`, else one printed line per row.
+
+    `empty` is said when there was no row (text only; JSON prints `[]`).
+    """
+    if as_json:
+        emit_json_rows(rows)
+        return
+    seen = False
+    for row in rows:
+        seen = True
+        say(line(row))
+    if not seen and empty is not None:
+        say(empty)

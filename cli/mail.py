@@ -12,9 +12,11 @@ from cli.context import (
     emit_json,
     emit_json_rows,
     fail,
-    handle_errors,
-    pass_ctx,
+    json_flag,
     say,
+    show,
+    show_rows,
+    store_command,
 )
 
 
@@ -24,9 +26,8 @@ def mail() -> None:
 
 
 @mail.command("send")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def mail_send(ctx: Context, as_json: bool) -> None:
     """Drain the outbox once over one SMTP connection (exit 3 when SMTP is unreachable).
 
@@ -34,7 +35,7 @@ def mail_send(ctx: Context, as_json: bool) -> None:
     """
     import asyncio
 
-    settings = ctx.open()
+    settings = ctx.settings
     from mail.sender import drain_outbox
     from mail.worker import stop_on_signals
 
@@ -86,14 +87,13 @@ def _outbox_dict(row: Any) -> dict[str, Any]:
 @click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]))
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Newest N rows.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Queued on or after this day (site's zone).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def mail_outbox(
     ctx: Context, status: str | None, limit: int | None, since: str | None, as_json: bool
 ) -> None:
     """List queued, sent and failed mail, newest first (streamed)."""
-    settings = ctx.open()
+    settings = ctx.settings
     from store.models import Outbox
     from store.outbox import counts, outbox_query
     from store.paging import day_bounds, keyset_pages
@@ -119,22 +119,19 @@ def mail_outbox(
 
 
 @mail.command("poll")
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def mail_poll(ctx: Context, as_json: bool) -> None:
     """Read the IMAP folder once and apply the replies found."""
-    settings = ctx.open()
+    settings = ctx.settings
     from mail.poller import poll_once
 
     report = poll_once(settings)
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        say(
-            f"{report.fetched} new message(s): {report.applied} applied, "
-            f"{report.ignored} not applied"
-        )
+    show(
+        as_json,
+        report.as_dict(),
+        f"{report.fetched} new message(s): {report.applied} applied, {report.ignored} not applied",
+    )
 
 
 @mail.command("inbound")
@@ -146,9 +143,8 @@ def mail_poll(ctx: Context, as_json: bool) -> None:
 )
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--since", metavar="YYYY-MM-DD", help="Received on or after this day (site's zone).")
-@click.option("--json", "as_json", is_flag=True, help="Print the log as JSON.")
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def mail_inbound(
     ctx: Context, limit: int | None, offset: int, since: str | None, as_json: bool
 ) -> None:
@@ -156,7 +152,7 @@ def mail_inbound(
 
     Without --limit the whole log is printed, as it is read.
     """
-    settings = ctx.open()
+    settings = ctx.settings
     from store.inbound import InboundMessage
     from store.paging import day_bounds, keyset_pages
     from store.rsvp import inbound_dict, inbound_query
@@ -170,19 +166,15 @@ def mail_inbound(
         descending=True,
     )
     rows = (inbound_dict(entry) for page in pages for entry in page)
-    if as_json:
-        emit_json_rows(rows)
-        return
-    empty = True
-    for row in rows:
-        empty = False
-        outcome = "recorded" if row["recorded"] else row["outcome"]
-        who = row["email"] or row["from"] or "?"
-        session = f"session {row['session_id']}" if row["session_id"] else "-"
-        why = f" ({row['reason']})" if row["reason"] else ""
-        say(f"{row['received_at']}  {outcome:8}  {who}  {session}{why}")
-    if empty:
-        say("no inbound messages")
+    show_rows(as_json, rows, _inbound_line, empty="no inbound messages")
+
+
+def _inbound_line(row: dict[str, Any]) -> str:
+    outcome = "recorded" if row["recorded"] else row["outcome"]
+    who = row["email"] or row["from"] or "?"
+    session = f"session {row['session_id']}" if row["session_id"] else "-"
+    why = f" ({row['reason']})" if row["reason"] else ""
+    return f"{row['received_at']}  {outcome:8}  {who}  {session}{why}"
 
 
 @click.command("invite")
@@ -190,9 +182,8 @@ def mail_inbound(
 @click.option("--to", "emails", multiple=True, metavar="EMAIL", help="Only these people.")
 @click.option("--message", metavar="TEXT", help="A message sent with the invitation.")
 @click.option("--subject", metavar="TEXT", help="Subject of the message (with --message).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def invite_command(
     ctx: Context,
     session_id: str,
@@ -202,11 +193,11 @@ def invite_command(
     as_json: bool,
 ) -> None:
     """Queue calendar invitations (default: every enrolled person); calendar becomes invited."""
-    ctx.open()
     from store.outbox import invite
 
     result = invite(session_id, list(emails) or None, message, True, subject=subject)
-    if as_json:
-        emit_json({"queued": result.queued, "invited": result.invited, "messaged": result.messaged})
-        return
-    say(f"queued {result.queued} message(s); {len(result.invited)} invited")
+    show(
+        as_json,
+        {"queued": result.queued, "invited": result.invited, "messaged": result.messaged},
+        f"queued {result.queued} message(s); {len(result.invited)} invited",
+    )

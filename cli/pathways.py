@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx, say
+from cli.context import Context, emit_json, json_flag, say, show, show_rows, store_command
 from cli.tables import text_table
 
 
@@ -16,19 +18,14 @@ def pathway() -> None:
 @pathway.command("add")
 @click.option("--name", required=True)
 @click.option("--description", default="")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def pathway_add(ctx: Context, name: str, description: str, as_json: bool) -> None:
     """Create a pathway with no requirements yet."""
     from store.pathways import add_pathway
 
-    ctx.open()
     created = add_pathway(name, description)
-    if as_json:
-        emit_json({"id": created.id})
-    else:
-        say(f"added pathway {created.name!r} (id {created.id})")
+    show(as_json, {"id": created.id}, f"added pathway {created.name!r} (id {created.id})")
 
 
 @pathway.command("require")
@@ -38,9 +35,8 @@ def pathway_add(ctx: Context, name: str, description: str, as_json: bool) -> Non
 @click.option("--elearning", metavar="NAME")
 @click.option("--mode", default="all", metavar="all|any", show_default=True)
 @click.option("--label", default=None, help="Shown name (default: from the courses or item).")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def pathway_require(
     ctx: Context,
     pathway_id: str,
@@ -54,7 +50,6 @@ def pathway_require(
     """Append one requirement: courses and/or sessions (mode all|any) or an e-learning item."""
     from store.pathways import add_requirement, requirement_dict
 
-    ctx.open()
     requirement = add_requirement(
         pathway_id,
         courses=courses,
@@ -63,38 +58,34 @@ def pathway_require(
         mode=mode,
         label=label,
     )
-    if as_json:
-        emit_json(requirement_dict(requirement))
-    else:
-        say(f"requirement {requirement.position} added: {requirement.label}")
+    show(
+        as_json,
+        requirement_dict(requirement),
+        f"requirement {requirement.position} added: {requirement.label}",
+    )
 
 
 @pathway.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def pathway_list(ctx: Context, as_json: bool) -> None:
     """List pathways."""
     from store.pathways import list_pathways
 
-    ctx.open()
     rows = list_pathways()
-    if as_json:
-        emit_json(rows)
-    else:
-        say(text_table([{k: r[k] for k in ("id", "name", "requirements")} for r in rows]))
+    show(
+        as_json, rows, text_table([{k: r[k] for k in ("id", "name", "requirements")} for r in rows])
+    )
 
 
 @pathway.command("show")
 @click.argument("pathway_id")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def pathway_show(ctx: Context, pathway_id: str, as_json: bool) -> None:
     """Show a pathway and its requirements in order."""
     from store.pathways import get_pathway, pathway_dict
 
-    ctx.open()
     data = pathway_dict(get_pathway(pathway_id))
     if as_json:
         emit_json(data)
@@ -112,19 +103,17 @@ def pathway_show(ctx: Context, pathway_id: str, as_json: bool) -> None:
 @click.command()
 @click.argument("email")
 @click.option("--pathway", "pathway_id", metavar="PATHWAY_ID")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def progress(ctx: Context, email: str, pathway_id: str | None, as_json: bool) -> None:
     """A person's progress on every pathway (or one)."""
     from store.pathways import progress as progress_of
 
-    ctx.open()
     rows = progress_of(email, pathway_id)
-    if as_json:
-        emit_json(rows)
-        return
-    for p in rows:
-        say(f"{p['name']} (id {p['pathway']}): {p['percent']}%")
-        for r in p["requirements"]:
-            say(f"  [{'x' if r['done'] else ' '}] {r['label']}")
+    show_rows(as_json, rows, _progress_lines)
+
+
+def _progress_lines(p: dict[str, Any]) -> str:
+    lines = [f"{p['name']} (id {p['pathway']}): {p['percent']}%"]
+    lines += [f"  [{'x' if r['done'] else ' '}] {r['label']}" for r in p["requirements"]]
+    return "\n".join(lines)

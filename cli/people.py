@@ -7,13 +7,12 @@ from typing import Any
 import click
 
 from cli.context import (
-    ENCODING_HELP,
     Context,
-    emit_json,
-    emit_json_rows,
-    handle_errors,
-    pass_ctx,
-    say,
+    csv_import_command,
+    json_flag,
+    show,
+    show_rows,
+    store_command,
 )
 
 
@@ -30,9 +29,8 @@ def person() -> None:
 @click.option("--location", default="")
 @click.option("--staff-number", default=None, help="Badge number accepted by the kiosk.")
 @click.option("--manager", metavar="EMAIL", help="Who approves their training.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def person_add(
     ctx: Context,
     email: str,
@@ -48,14 +46,10 @@ def person_add(
     from store.approvals import add_person_with_manager
     from store.people import PersonInput
 
-    ctx.open()
     created = add_person_with_manager(
         PersonInput(email, name, department, role, location, staff_number=staff_number), manager
     )
-    if as_json:
-        emit_json(_person_dict(created))
-    else:
-        say(f"added {created.email} (id {created.id})")
+    show(as_json, _person_dict(created), f"added {created.email} (id {created.id})")
 
 
 def _person_dict(p: Any) -> dict[str, Any]:
@@ -73,11 +67,7 @@ def _person_dict(p: Any) -> dict[str, Any]:
 
 
 @person.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--encoding", default=None, help=ENCODING_HELP)
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@csv_import_command
 def person_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
     """Import people from CSV (header: email,name,department,role,location[,manager]).
 
@@ -85,21 +75,20 @@ def person_import(ctx: Context, file: str, encoding: str | None, as_json: bool) 
     """
     from store.people import import_people_csv, read_csv_file
 
-    ctx.open()
     result = import_people_csv(read_csv_file(file, encoding=encoding))
-    if as_json:
-        emit_json({"added": len(result.new), "updated": len(result.updates)})
-    else:
-        say(f"imported: {len(result.new)} added, {len(result.updates)} updated")
+    show(
+        as_json,
+        {"added": len(result.new), "updated": len(result.updates)},
+        f"imported: {len(result.new)} added, {len(result.updates)} updated",
+    )
 
 
 @person.command("list")
 @click.option("--search", default="")
 @click.option("--limit", metavar="N", help="At most N people.")
 @click.option("--offset", metavar="N", help="Skip the first N people.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def person_list(
     ctx: Context, search: str, limit: str | None, offset: str | None, as_json: bool
 ) -> None:
@@ -108,20 +97,19 @@ def person_list(
     from store.paging import keyset_pages, parse_count
     from store.people import people_query
 
-    ctx.open()
     count = parse_count(limit, "limit", minimum=1)
     skip = parse_count(offset, "offset")
     pages = keyset_pages(people_query(search), (Person.name, Person.id), limit=count, offset=skip)
     rows = (_person_dict(p) for page in pages for p in page)
-    if as_json:
-        emit_json_rows(rows)
-        return
-    for p in rows:
-        flag = "" if p["active"] else "  (inactive)"
-        say(
-            f"{p['email']:<32} {p['name']:<24} {p['department']:<16} {p['role']:<16} "
-            f"{p['location']}{flag}".rstrip()
-        )
+    show_rows(as_json, rows, _person_line)
+
+
+def _person_line(p: dict[str, Any]) -> str:
+    flag = "" if p["active"] else "  (inactive)"
+    return (
+        f"{p['email']:<32} {p['name']:<24} {p['department']:<16} {p['role']:<16} "
+        f"{p['location']}{flag}"
+    ).rstrip()
 
 
 @click.group()
@@ -132,31 +120,28 @@ def trainer() -> None:
 @trainer.command("add")
 @click.option("--email", required=True)
 @click.option("--name", default=None)
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def trainer_add(ctx: Context, email: str, name: str | None, as_json: bool) -> None:
     """Register a trainer (the person is created if new)."""
     from store.people import add_trainer
 
-    ctx.open()
     created = add_trainer(email, name)
-    if as_json:
-        emit_json({"id": created.id, "email": created.person.email, "name": created.person.name})
-    else:
-        say(f"trainer {created.person.email} registered")
+    show(
+        as_json,
+        {"id": created.id, "email": created.person.email, "name": created.person.name},
+        f"trainer {created.person.email} registered",
+    )
 
 
 @trainer.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def trainer_list(ctx: Context, as_json: bool) -> None:
     """List trainers (streamed)."""
     from store.models import Person, Trainer
     from store.paging import keyset_pages
 
-    ctx.open()
     query = Trainer.select(Trainer, Person).join(Person)
     rows = (
         {"id": t.id, "email": t.person.email, "name": t.person.name, "active": t.active}
@@ -165,8 +150,8 @@ def trainer_list(ctx: Context, as_json: bool) -> None:
         )
         for t in page
     )
-    if as_json:
-        emit_json_rows(rows)
-        return
-    for t in rows:
-        say(f"{t['email']:<32} {t['name']}{'' if t['active'] else '  (inactive)'}")
+    show_rows(
+        as_json,
+        rows,
+        lambda t: f"{t['email']:<32} {t['name']}{'' if t['active'] else '  (inactive)'}",
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx, say
+from cli.context import Context, emit_json, json_flag, say, store_command
 from cli.tables import parse_day, parse_days, text_table
 
 
@@ -16,9 +16,8 @@ from cli.tables import parse_day, parse_days, text_table
 @click.option("--since", metavar="YYYY-MM-DD", help="Sessions starting on or after.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Sessions starting on or before.")
 @click.option("--csv", "csv_file", metavar="FILE", help="Write the rows as CSV to FILE.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def report(
     ctx: Context,
     name: str,
@@ -34,7 +33,6 @@ def report(
     from store.private_files import write_private_text
     from store.reports import run_report, to_csv
 
-    ctx.open()
     rows = run_report(
         name,
         days=parse_days(days),

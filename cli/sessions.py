@@ -6,7 +6,18 @@ from typing import Any
 
 import click
 
-from cli.context import Context, emit_json, emit_json_rows, fail, handle_errors, pass_ctx, say
+from cli.context import (
+    Context,
+    emit_json,
+    emit_json_rows,
+    fail,
+    handle_errors,
+    json_flag,
+    pass_ctx,
+    say,
+    show,
+    store_command,
+)
 
 
 def _session_input_kwargs(
@@ -157,10 +168,11 @@ def session_add(
         lambda: create_sessions(SessionInput(**values), rule), approval, offer_hours
     )
     ids = [s.id for s in created]
-    if as_json:
-        emit_json({"ids": ids})
-    else:
-        say(f"added session{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
+    show(
+        as_json,
+        {"ids": ids},
+        f"added session{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}",
+    )
 
 
 @session.command("list")
@@ -171,9 +183,8 @@ def session_add(
 @click.option("--to", "last_day", metavar="YYYY-MM-DD", help="To this day, included.")
 @click.option("--limit", metavar="N", help="At most N sessions.")
 @click.option("--offset", metavar="N", help="Skip the first N sessions.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def session_list(
     ctx: Context,
     status: str | None,
@@ -190,7 +201,7 @@ def session_list(
     from store.serialize import iter_session_dicts
     from store.session_queries import sessions_query
 
-    settings = ctx.open()
+    settings = ctx.settings
     count = parse_count(limit, "limit", minimum=1)
     skip = parse_count(offset, "offset")
     lower, upper = day_bounds(first_day, last_day, settings.zone)
@@ -218,15 +229,14 @@ def session_list(
 
 @session.command("show")
 @click.argument("session_id")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
     """Show a session with its enrolments."""
     from store.serialize import session_detail_dict
     from store.sessions import get_session
 
-    settings = ctx.open()
+    settings = ctx.settings
     data = session_detail_dict(get_session(session_id))
     if as_json:
         emit_json(data)
@@ -255,8 +265,7 @@ def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
 @session_options
 @workflow_options
 @click.option("--unlimited", is_flag=True, help="Remove the capacity limit.")
-@pass_ctx
-@handle_errors
+@store_command
 def session_edit(
     ctx: Context,
     /,
@@ -271,7 +280,6 @@ def session_edit(
     from store.interest import edit_with_policy
     from store.serialize import session_dict
 
-    ctx.open()
     values = _session_input_kwargs(unlimited=unlimited, **options)
     if not values and approval is None and offer_hours is None:
         fail("session: give at least one option to change")
@@ -288,38 +296,32 @@ def session_edit(
 @session.command("cancel")
 @click.argument("session_id")
 @click.option("--reason", required=True)
-@pass_ctx
-@handle_errors
+@store_command
 def session_cancel(ctx: Context, session_id: str, reason: str) -> None:
     """Cancel a session; everyone on it is told, with the reason."""
     from store.sessions import cancel_session
 
-    ctx.open()
     cancelled = cancel_session(session_id, reason)
     say(f"session {cancelled.id} cancelled")
 
 
 @session.command("delete")
 @click.argument("session_id")
-@pass_ctx
-@handle_errors
+@store_command
 def session_delete(ctx: Context, session_id: str) -> None:
     """Delete a session that has no enrolments."""
     from store.sessions import delete_session
 
-    ctx.open()
     delete_session(session_id)
     say(f"session {session_id} deleted")
 
 
 @session.command("finalise")
 @click.argument("session_id")
-@pass_ctx
-@handle_errors
+@store_command
 def session_finalise(ctx: Context, session_id: str) -> None:
     """Close the attendance register of a session."""
     from store.attendance import finalise
 
-    ctx.open()
     finalise(session_id)
     say(f"session {session_id} finalised")

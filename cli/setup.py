@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import click
 
-from cli.context import Context, handle_errors, pass_ctx
+from cli.context import Context, store_command
 
 
 @click.command()
-@pass_ctx
-@handle_errors
+@store_command
 def init(ctx: Context) -> None:
     """Create or upgrade the database schema."""
     from store.migrations import SCHEMA_VERSION
 
-    ctx.open()
     click.echo(f"database ready (schema version {SCHEMA_VERSION})")
 
 
@@ -22,14 +20,12 @@ def init(ctx: Context) -> None:
 @click.option("--force", is_flag=True, help="Add demo data even if the database has data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) if the database has data.")
 @click.option("--seed", type=int, default=7, show_default=True)
-@pass_ctx
-@handle_errors
+@store_command
 def demo(ctx: Context, force: bool, if_empty: bool, seed: int) -> None:
     """Fill the database with realistic sample data."""
     from store.demo import fill_demo
     from store.models import Person
 
-    ctx.open()
     if if_empty and Person.select().exists():
         click.echo("the database already has data; demo data not added")
         return

@@ -6,16 +6,14 @@ import sys
 
 import click
 
-from cli.context import Context, emit_json, handle_errors, pass_ctx
+from cli.context import Context, emit_json, json_flag, store_command
 
 
 @click.command("tick")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@pass_ctx
-@handle_errors
+@json_flag
+@store_command
 def tick_command(ctx: Context, as_json: bool) -> None:
     """Run the status clock once and queue due reminders."""
-    ctx.open()
     from mail.tick import tick
 
     report = tick()
@@ -27,14 +25,13 @@ def tick_command(ctx: Context, as_json: bool) -> None:
 
 
 @click.command("worker")
-@pass_ctx
-@handle_errors
+@store_command
 def worker_command(ctx: Context) -> None:
     """Send mail, queue reminders and poll replies on intervals until SIGTERM or SIGINT."""
     import asyncio
     import logging
 
-    settings = ctx.open()
+    settings = ctx.settings
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
