@@ -13,6 +13,7 @@ from store.access import audited, require_read
 from store.clock import utcnow
 from store.db import write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
+from store.lookup import by_id
 from store.models import (
     Completion,
     Course,
@@ -38,14 +39,7 @@ def today() -> date:
 
 def get_pathway(pathway_id: int | str, field: str = "pathway") -> Pathway:
     """The pathway with this id; `NotFound` (or `ValidationError`) naming `field` otherwise."""
-    try:
-        key = int(pathway_id)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{field} {pathway_id!r} is not a pathway id", field) from None
-    pathway = Pathway.get_or_none(Pathway.id == key)
-    if pathway is None:
-        raise NotFound(f"no pathway with id {key}", field=field)
-    return pathway
+    return by_id(Pathway, pathway_id, field, "pathway")
 
 
 def _clean_name(name: str | None) -> str:
@@ -200,16 +194,7 @@ def add_requirement(
 
 def get_requirement(requirement_id: int | str) -> PathwayRequirement:
     """The requirement with this id; `NotFound` naming "requirement" otherwise."""
-    try:
-        key = int(requirement_id)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            f"requirement {requirement_id!r} is not a requirement id", "requirement"
-        ) from None
-    requirement = PathwayRequirement.get_or_none(PathwayRequirement.id == key)
-    if requirement is None:
-        raise NotFound(f"no requirement with id {key}", field="requirement")
-    return requirement
+    return by_id(PathwayRequirement, requirement_id, "requirement", "requirement")
 
 
 def _renumber(pathway_id: int, order: list[int]) -> None:

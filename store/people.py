@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import peewee
 
@@ -13,8 +14,11 @@ from store.clock import utcnow
 from store.csvfile import data_rows, open_csv, read_csv_bytes
 from store.db import in_batches, write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
+from store.lookup import by_id
 from store.models import Person, Trainer
 from store.textkey import fold
+
+A = TypeVar("A", Person, Trainer)
 
 IMPORT_HEADER = ("email", "name", "department", "role", "location")
 
@@ -92,9 +96,7 @@ def update_person(person_id: int, data: PersonInput) -> Person:
     clean = data.cleaned()
     with write_transaction():
         require("people")
-        person = Person.get_or_none(Person.id == person_id)
-        if person is None:
-            raise NotFound(f"no person with id {person_id}", field="id")
+        person = by_id(Person, person_id, "id", "person")
         before = _person_state(person)
         other = find_person(clean.email)
         if other is not None and other.id != person.id:
@@ -115,21 +117,26 @@ def update_person(person_id: int, data: PersonInput) -> Person:
 
 def set_person_active(person_id: int, active: bool) -> Person:
     """Deactivate (or reactivate) a person; inactive people cannot book."""
+    return _set_active(Person, person_id, active)
+
+
+def _set_active(model: type[A], row_id: int, active: bool) -> A:
+    """Switch a person's or trainer's `active` flag, audited."""
+    noun = "person" if model is Person else "trainer"
     with write_transaction():
         require("people")
-        person = Person.get_or_none(Person.id == person_id)
-        if person is None:
-            raise NotFound(f"no person with id {person_id}", field="id")
+        row = by_id(model, row_id, "id", noun)
         record(
-            "person.active",
-            person=person,
-            before={"active": person.active},
+            f"{noun}.active",
+            person=row if isinstance(row, Person) else row.person,
+            before={"active": row.active},
             after={"active": active},
         )
-        person.active = active
-        person.updated_at = utcnow()
-        person.save()
-        return person
+        row.active = active
+        if isinstance(row, Person):
+            row.updated_at = utcnow()
+        row.save()
+        return row
 
 
 @dataclass
@@ -282,20 +289,7 @@ def get_trainer(email: str, field: str = "trainer") -> Trainer:
 
 def set_trainer_active(trainer_id: int, active: bool) -> Trainer:
     """Deactivate (or reactivate) a trainer; inactive trainers cannot be assigned."""
-    with write_transaction():
-        require("people")
-        trainer = Trainer.get_or_none(Trainer.id == trainer_id)
-        if trainer is None:
-            raise NotFound(f"no trainer with id {trainer_id}", field="id")
-        record(
-            "trainer.active",
-            person=trainer.person,
-            before={"active": trainer.active},
-            after={"active": active},
-        )
-        trainer.active = active
-        trainer.save()
-        return trainer
+    return _set_active(Trainer, trainer_id, active)
 
 
 def people_query(search: str = "", *, active_only: bool = False) -> peewee.ModelSelect:

@@ -419,6 +419,20 @@ class PersonRow:
     active: bool
     trainer: bool
 
+    @classmethod
+    def of(cls, p: Person, *, trainer: bool = False) -> PersonRow:
+        """The row of person `p`; `trainer` says whether they train (an active trainer)."""
+        return cls(
+            id=p.id,
+            email=p.email,
+            name=p.name,
+            department=p.department,
+            role=p.job_role,
+            location=p.location,
+            active=p.active,
+            trainer=trainer,
+        )
+
 
 def people_page(
     search: str = "", *, offset: int = 0, limit: int = 200, active_only: bool = False
@@ -436,16 +450,7 @@ def people_page(
         .objects()
     )
     rows = [
-        PersonRow(
-            id=p.id,
-            email=p.email,
-            name=p.name,
-            department=p.department,
-            role=p.job_role,
-            location=p.location,
-            active=p.active,
-            trainer=bool(getattr(p, "trainer_id", None)) and bool(p.trainer_active),
-        )
+        PersonRow.of(p, trainer=bool(getattr(p, "trainer_id", None)) and bool(p.trainer_active))
         for p in query
     ]
     return rows, total
@@ -459,19 +464,7 @@ def people_to_add(session_id: int, search: str, limit: int = 50) -> list[PersonR
         (Enrolment.session == session_id) & (Enrolment.status != "cancelled")
     )
     query = people_query(search, active_only=True).where(Person.id.not_in(already)).limit(limit)
-    return [
-        PersonRow(
-            id=p.id,
-            email=p.email,
-            name=p.name,
-            department=p.department,
-            role=p.job_role,
-            location=p.location,
-            active=p.active,
-            trainer=False,
-        )
-        for p in query
-    ]
+    return [PersonRow.of(p) for p in query]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from store import mail_queue, validate
 from store.access import record, require
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
-from store.errors import NotFound, RuleViolation, ValidationError
+from store.errors import RuleViolation, ValidationError
+from store.lookup import by_id
 from store.models import Course, Enrolment, Material, Series, Session, Trainer
 from store.recurrence import Repeat, occurrences
 from store.session_input import (
@@ -32,14 +33,7 @@ from store.visibility import replace_rules, rules_of
 
 def get_session(session_id: int | str, field: str = "session") -> Session:
     """The session with this id; `NotFound` naming `field` otherwise."""
-    try:
-        key = int(session_id)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{field} {session_id!r} is not a session id", field) from None
-    session = Session.get_or_none(Session.id == key)
-    if session is None:
-        raise NotFound(f"no session with id {key}", field=field)
-    return session
+    return by_id(Session, session_id, field, "session")
 
 
 def _locked_session(session_id: int | str) -> Session:
