@@ -57,6 +57,7 @@ for command in (
     approvals.approve,
     approvals.decline_request,
     approvals.requests,
+    approvals.team,
     approvals.interest,
     approvals.offer,
     backup.backup_command,

@@ -17,7 +17,7 @@ GLOBAL_OPTIONS = ("--db", "--config", "--as")
 _SELF = frozenset({"available", "book", "unbook", "progress"})
 ROLE_COMMANDS: dict[str, frozenset[str]] = {
     "learner": _SELF,
-    "manager": _SELF | {"session list", "session show"},
+    "manager": _SELF | {"session list", "session show", "requests", "team"},
     "trainer": _SELF
     | {"session list", "session show", "session finalise", "mark", "promote", "invite"},
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli.context import Context, emit_json, json_flag, show, show_rows, store_command
@@ -75,6 +77,39 @@ def requests(ctx: Context, manager: str | None, as_json: bool) -> None:
             f"{row['email']:<28} manager {row['manager'] or '-'}"
         ),
     )
+
+
+@click.command()
+@click.option("--manager", metavar="EMAIL", help="Whose team (an admin's choice; default: yours).")
+@json_flag
+@store_command
+def team(ctx: Context, manager: str | None, as_json: bool) -> None:
+    """A manager's team: bookings to come, the last year's attendance, renewals due."""
+    from store.team import team as team_of
+    from store.team import team_manager
+
+    data = team_of(team_manager(manager))
+    show(as_json, data.as_dict(), _team_text(data))
+
+
+def _team_text(data: Any) -> str:
+    size = len(data.members)
+    lines = [f"team of {data.manager}: {size} {'person' if size == 1 else 'people'}"]
+    for m in data.members:
+        lines.append(
+            f"  {m.name[:28]:<28} {m.email:<32} booked {m.booked}, attended {m.attended}, "
+            f"no-shows {m.no_shows}, due {m.due}"
+        )
+    if data.bookings:
+        lines.append("bookings to come:")
+        lines += [
+            f"  {b.start:%Y-%m-%d %H:%M}  {b.title[:30]:<30} {b.name[:24]:<24} {b.status}"
+            for b in data.bookings
+        ]
+    if data.due:
+        lines.append("due for renewal:")
+        lines += [f"  {d.expires_on}  {d.item[:30]:<30} {d.name}" for d in data.due]
+    return "\n".join(lines)
 
 
 @click.group()

@@ -14,8 +14,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from screens.base import RollcallScreen, db_thread
-from screens.messages import DataChanged, RuleRefused
+from screens.base import LiveScreen, db_thread
+from screens.messages import RuleRefused
 from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
 
@@ -50,7 +50,7 @@ def _plain(value: object) -> Text:
     return Text(printable("" if value is None else value).replace("\n", " ")[:200])
 
 
-class AuditScreen(RollcallScreen):
+class AuditScreen(LiveScreen):
     """Every change to the store, with its actor, and the values before and after."""
 
     BINDING_GROUP_TITLE = "Audit"
@@ -69,6 +69,8 @@ class AuditScreen(RollcallScreen):
         ),
         Binding("ctrl+r", "reload", "Reload", id="audit-reload", show=False),
     ]
+    RELOAD_ON = None
+    """Every change shows in the log: read again on any."""
 
     @dataclass
     class Loaded(Message):
@@ -106,14 +108,6 @@ class AuditScreen(RollcallScreen):
         table.add_column("Person", key="person", width=24)
         table.add_column("Before → after", key="change")
         table.focus()
-        self.load()
-
-    def on_screen_resume(self) -> None:
-        """Read again when the admin comes back to the area."""
-        self.load()
-
-    @on(DataChanged)
-    def _data_changed(self) -> None:
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-read")

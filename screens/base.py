@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import on
 from textual.message import Message
@@ -14,7 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState
 
-from screens.messages import RuleRefused, StatusUpdate
+from screens.messages import DataChanged, RuleRefused, StatusUpdate
 from store.db import as_storage_error, database
 from store.errors import RollcallError
 
@@ -88,7 +88,38 @@ def report_worker_failure(screen: Screen[Any], event: Worker.StateChanged) -> No
     )
 
 
-class RollcallScreen(Screen[None]):
+class ExplainsKeys:
+    """A screen or modal whose switched-off keys say why.
+
+    `why_not` is the one place a screen decides that an action cannot run now;
+    its key is then greyed out in the footer and the help, and pressing it shows
+    the reason (the app asks `why_not` when a key's action is switched off)
+    instead of doing nothing. `ROLE_ACTIONS` names the store permission each
+    action needs, so a role without it sees the key greyed out with the reason.
+    """
+
+    ROLE_ACTIONS: ClassVar[dict[str, str]] = {}
+    """Action name -> the permission of `store.access.require` it needs."""
+
+    def trains_current(self) -> bool:
+        """Whether the person using the app trains the session the keys concern."""
+        return False
+
+    def why_not(self, action: str) -> str | None:
+        """Why `action` cannot run now, as a sentence, or None when it can."""
+        permission = self.ROLE_ACTIONS.get(action)
+        if permission is None:
+            return None
+        from store.access import role_refusal
+
+        return role_refusal(permission, trains=self.trains_current())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out (None) what `why_not` refuses."""
+        return None if self.why_not(action) is not None else True
+
+
+class RollcallScreen(ExplainsKeys, Screen[None]):
     """A full screen of the app: worker failures and rule refusals become notifications."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -98,6 +129,26 @@ class RollcallScreen(Screen[None]):
     @on(RuleRefused)
     def _refused(self, event: RuleRefused) -> None:
         self.notify(refusal_text(event), title="Refused", severity="error", timeout=8)
+
+
+class LiveScreen(RollcallScreen):
+    """A screen that reads its data when it shows, and again when that data changes."""
+
+    RELOAD_ON: ClassVar[frozenset[str] | None] = frozenset({"sessions", "mail"})
+    """The `DataChanged` topics that make the screen read again (None: every change)."""
+
+    def on_screen_resume(self) -> None:
+        """Read when the screen shows (first time included) and on coming back to it."""
+        self.action_reload()
+
+    @on(DataChanged)
+    def _data_changed(self, event: DataChanged) -> None:
+        if self.RELOAD_ON is None or event.what in self.RELOAD_ON:
+            self.action_reload()
+
+    def action_reload(self) -> None:
+        """Read again now."""
+        raise NotImplementedError
 
 
 class RollcallModal(ModalScreen[T]):

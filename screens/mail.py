@@ -15,8 +15,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from screens.base import Refusal, RollcallScreen, db_thread, run_rule
-from screens.messages import DataChanged
+from screens.base import LiveScreen, Refusal, db_thread, run_rule
 from screens.plain import plain as literal
 from screens.widgets.status_line import StatusLine
 
@@ -112,7 +111,7 @@ def read_inbox(offset: int) -> tuple[list[InboxLine], int]:
     return lines, inbound_count()
 
 
-class MailScreen(RollcallScreen):
+class MailScreen(LiveScreen):
     """Outbox and inbox: `s` sends now, `r` retries failed mail, `f` filters by status."""
 
     BINDING_GROUP_TITLE = "Mail"
@@ -190,15 +189,6 @@ class MailScreen(RollcallScreen):
         inbox.add_column("Comment", key="comment", width=24)
         outbox.focus()
         self.action_reload()
-
-    def on_screen_resume(self) -> None:
-        """Read again when the admin comes back to the area."""
-        self.action_reload()
-
-    @on(DataChanged)
-    def _data_changed(self, event: DataChanged) -> None:
-        if event.what in ("mail", "sessions"):
-            self.action_reload()
 
     # Reading ------------------------------------------------------------
 

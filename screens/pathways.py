@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -193,13 +193,28 @@ class PathwaysScreen(RollcallScreen):
             return dict(rows[table.cursor_row])
         return None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out what needs a pathway or a step when there is none."""
-        if action in ("edit_pathway", "add_requirement", "delete_pathway"):
-            return True if self.detail is not None else None
-        if action in ("remove_requirement", "move"):
-            return True if self._current_step() is not None else None
-        return True
+    ROLE_ACTIONS: ClassVar[dict[str, str]] = dict.fromkeys(
+        (
+            "new_pathway",
+            "edit_pathway",
+            "add_requirement",
+            "remove_requirement",
+            "move",
+            "delete_pathway",
+        ),
+        "pathways",
+    )
+
+    def why_not(self, action: str) -> str | None:
+        """Pathway changes are for admins; most need a pathway or a step highlighted."""
+        refused = super().why_not(action)
+        if refused:
+            return refused
+        if action in ("edit_pathway", "add_requirement", "delete_pathway") and not self.detail:
+            return "highlight a pathway first (n makes a new one)"
+        if action in ("remove_requirement", "move") and self._current_step() is None:
+            return "highlight a step of the pathway first (tab switches to the steps)"
+        return None
 
     # -- actions ---------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
-from screens.base import Refusal, RollcallScreen, run_rule
+from screens.base import LiveScreen, Refusal, run_rule
 from screens.dialogs import TextModal
 from screens.messages import DataChanged
 from screens.widgets.status_line import StatusLine
@@ -50,7 +50,7 @@ def read_requests(manager: str | None) -> list[RequestLine]:
     ]
 
 
-class RequestsScreen(RollcallScreen):
+class RequestsScreen(LiveScreen):
     """Requests: `a` approves, `d` declines (each with an optional note for the learner)."""
 
     BINDING_GROUP_TITLE = "Requests"
@@ -105,15 +105,6 @@ class RequestsScreen(RollcallScreen):
         table.add_column("Manager", key="manager", width=26)
         table.add_column("Asked", key="asked", width=14)
         table.focus()
-
-    def on_screen_resume(self) -> None:
-        """Read when the screen shows (first time included) and on coming back to it."""
-        self.action_reload()
-
-    @on(DataChanged)
-    def _data_changed(self, event: DataChanged) -> None:
-        if event.what in ("sessions", "mail"):
-            self.action_reload()
 
     def action_reload(self) -> None:
         """Read the pending requests again."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -44,6 +44,15 @@ from store.statuses import ACTIVE, MARKED
 
 POLL_SECONDS = 1.5
 """How often the page checks whether the session or its people changed."""
+
+
+def closed_reason(d: SessionDetail) -> str | None:
+    """Why nothing about the session's people can change any more, or None."""
+    if d.status == "cancelled":
+        return "the session is cancelled"
+    if d.finalised:
+        return "the register is finalised"
+    return None
 
 
 class SessionScreen(RollcallScreen):
@@ -274,30 +283,89 @@ class SessionScreen(RollcallScreen):
 
     # Actions ------------------------------------------------------------
 
+    ROLE_ACTIONS: ClassVar[dict[str, str]] = {
+        "mark": "register",
+        "unmark": "register",
+        "finalise": "register",
+        "promote": "promote",
+        "invite_next": "promote",
+        "email": "email",
+        "note": "note",
+        "add_people": "enrol",
+        "remove": "unbook",
+        "edit": "session.edit",
+        "replace_trainer": "session.edit",
+        "cancel_session": "session.cancel",
+    }
+
+    def trains_current(self) -> bool:
+        """Whether the person using the app trains this session."""
+        from store.access import current_actor
+
+        d = self.detail
+        person = current_actor().person_id
+        return d is not None and person is not None and d.trainer_person_id == person
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out what does not apply to the highlighted row or the session."""
+        """Hide the trainer replacement unless the trainer declined; grey out the rest."""
+        if action == "replace_trainer":
+            d = self.detail
+            # Shown only when it applies: a declined trainer is the exception.
+            declined = d is not None and d.trainer_calendar == "declined"
+            if not declined or d is None or d.status != "scheduled" or d.finalised:
+                return False
+        return super().check_action(action, parameters)
+
+    def why_not(self, action: str) -> str | None:
+        """Why an action does not apply to the session or the highlighted row now."""
         d = self.detail
         if d is None:
-            return True if action in ("back", "reload") else None
-        closed = d.status == "cancelled" or d.finalised
+            return None if action in ("back", "reload") else "the session is still loading"
+        return super().why_not(action) or self._state_refusal(action, d)
+
+    def _state_refusal(self, action: str, d: SessionDetail) -> str | None:
+        closed = closed_reason(d)
         if action in ("mark", "unmark", "finalise"):
-            return None if closed or d.status == "scheduled" else True
+            if closed:
+                return closed
+            if d.status == "scheduled":
+                start = d.start.astimezone(self.app.settings.zone)  # type: ignore[attr-defined]
+                return f"attendance opens at the start ({start:%a %d %b %Y %H:%M})"
+            if action == "finalise":
+                unmarked = [a.name for a in d.attendees if a.status == "enrolled"]
+                if unmarked:
+                    return (
+                        f"{len(unmarked)} not marked yet ({', '.join(unmarked[:3])}"
+                        f"{', …' if len(unmarked) > 3 else ''}): mark each attended (a) or "
+                        "no-show (n) first"
+                    )
+            return self._row_refusal(action)
         if action in ("promote", "invite_next"):
-            return True if d.waitlist and not closed else None
-        if action == "email":
-            return None if d.status == "cancelled" else True
+            return closed or (None if d.waitlist else "nobody is on the waitlist")
+        if action in ("email", "sheet"):
+            return "the session is cancelled" if d.status == "cancelled" else None
         if action == "add_people":
             # A session held may still be added to, to record training that happened.
-            return None if closed else True
+            return closed
         if action in ("cancel_session", "edit"):
-            return None if closed or d.status == "completed" else True
-        if action == "replace_trainer":
-            declined = d.trainer_calendar == "declined" and d.status == "scheduled"
-            # Shown only when it applies: a declined trainer is the exception.
-            return declined and not closed
-        if action == "sheet":
-            return None if d.status == "cancelled" else True
-        return True
+            if closed:
+                return closed
+            return "the session has taken place" if d.status == "completed" else None
+        if action in ("remove", "note"):
+            return self._row_refusal(action)
+        return None
+
+    def _row_refusal(self, action: str) -> str | None:
+        row = self._current()
+        if row is None:
+            return "highlight a person first"
+        if action == "mark" and row.status == "waitlisted":
+            return f"{row.name} is on the waitlist: promote them first (p)"
+        if action == "unmark" and row.status not in MARKED:
+            return f"{row.name} is not marked"
+        if action == "remove" and row.status not in ACTIVE:
+            return f"{row.name} has no booking to cancel"
+        return None
 
     def action_back(self) -> None:
         """Back to the list."""

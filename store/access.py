@@ -226,8 +226,35 @@ def local_actor(settings: Settings) -> Actor:
 
 
 def _refuse(actor: Actor) -> NotAllowed:
+    return NotAllowed(refusal(actor))
+
+
+def refusal(actor: Actor) -> str:
+    """What a refused change says: ``not allowed for a trainer``."""
     article = "an" if actor.role[:1] in "aeiou" else "a"
-    return NotAllowed(f"not allowed for {article} {actor.role}")
+    return f"not allowed for {article} {actor.role}"
+
+
+def role_refusal(permission: str, *, trains: bool = False) -> str | None:
+    """Why the current actor's role may not do `permission`, or None when it may.
+
+    The same answer as `require` without reading the database, for keys to grey
+    out before they are pressed: `trains` says whether the actor trains the
+    session concerned (the caller read that with the session). Self-service
+    (booking oneself) is left to `require`.
+    """
+    actor = current_actor()
+    if actor.role == "admin":
+        return None
+    if actor.role == "kiosk" and permission in ("register", "book"):
+        return None
+    if actor.role == "trainer" and permission in TRAINER_OWN:
+        if trains:
+            return None
+        return "only this session's trainer or an admin may do this"
+    if actor.role == "manager" and permission == "approve":
+        return None
+    return f"{refusal(actor)}: ask an admin"
 
 
 def _trains(actor: Actor, session: Session | int | str | None) -> bool:

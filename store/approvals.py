@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store import mail_queue, validate
+from store.access import current_actor
 from store.clock import utcnow
 from store.db import lock_for_update, write_transaction
 from store.errors import NotFound, RuleViolation, ValidationError
@@ -391,11 +392,15 @@ def apply_answer(
 
 
 def pending_requests(manager_email: str | None = None) -> list[ApprovalRequest]:
-    """Pending requests, oldest first; only one manager's team when `manager_email` is given."""
+    """Pending requests, oldest first; only one manager's team when `manager_email` is given.
+
+    Anyone but an admin sees the requests addressed to them only.
+    """
+    from store.team import team_manager
+
     query = ApprovalRequest.select().where(ApprovalRequest.status == "pending")
-    if manager_email:
-        manager = get_person(manager_email, field="manager")
-        query = query.where(ApprovalRequest.manager == manager)
+    if manager_email or current_actor().role != "admin":
+        query = query.where(ApprovalRequest.manager == team_manager(manager_email))
     return list(query.order_by(ApprovalRequest.requested_at, ApprovalRequest.id))
 
 

@@ -201,11 +201,13 @@ def due_for_renewal(
     include_expired: bool = True,
     on: date | None = None,
     limit: int | None = None,
+    manager: int | None = None,
 ) -> list[DueRow]:
     """Who must renew: the latest completion per person and course/item expired or expiring.
 
     Grouped in SQL: a person counts once per course, by their newest expiry,
     and not at all while any completion of that course never expires.
+    `manager` keeps the people who report to that person.
     """
     if days < 0:
         raise ValidationError(f"days must be zero or more, got {days}", field="days")
@@ -237,6 +239,9 @@ def due_for_renewal(
                 & ((latest >= on) if not include_expired else peewee.SQL("1=1"))
             )
         )
+        if manager is not None:
+            team = Person.select(Person.id).where(Person.manager == manager)
+            query = query.where(Completion.person.in_(team))
         if person_filter is not None:
             query = query.where(Completion.person == person_filter)
         elif not include_expired:

@@ -227,6 +227,8 @@ class SessionDetail:
     attendees: list[AttendeeRow]
     waitlist: list[AttendeeRow]
     stamp: tuple[str, int]
+    trainer_person_id: int | None = None
+    """The trainer's person (who may take this register), if any."""
 
     @property
     def taken(self) -> int:
@@ -318,6 +320,7 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
         attendees=attendees,
         waitlist=waiting,
         stamp=session_stamp(session_id),
+        trainer_person_id=session.trainer.person_id if session.trainer_id else None,
     )
 
 

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual import on
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
-from screens.base import report_worker_failure
+from screens.base import ExplainsKeys, report_worker_failure
 from screens.messages import DataChanged, StatusUpdate
 from screens.plain import clean
 from store.read_models import TrainerDecline
@@ -98,6 +100,12 @@ def _requests() -> type[Screen[None]]:
     return RequestsScreen
 
 
+def _team() -> type[Screen[None]]:
+    from screens.team import TeamScreen
+
+    return TeamScreen
+
+
 AREAS: list[Area] = [
     Area("sessions", "Sessions", _sessions, "1"),
     Area("people", "People", _people, "2", STAFF),
@@ -107,6 +115,7 @@ AREAS: list[Area] = [
     Area("mail", "Mail", _mail, "6", ("admin",)),
     Area("audit", "Audit", _audit, "7", ("admin",)),
     Area("requests", "Requests", _requests, "8", ("admin", "manager")),
+    Area("team", "Team", _team, "9", ("manager",)),
 ]
 """Every area the admin can switch to, in key order."""
 
@@ -272,6 +281,23 @@ class RollcallApp(App[None]):
             self.post_message(DataChanged(what))
             # The app forwards DataChanged to the screens not shown; tell this one too.
             self.screen.post_message(DataChanged(what))
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Run an action; a switched-off one says why instead of doing nothing."""
+        target, name, params = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if not target.check_action(name, params) and isinstance(target, ExplainsKeys):
+            reason = target.why_not(name)
+            if reason is not None:
+                self.notify(reason, title="Not available", severity="warning", timeout=6)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_switch_area(self, name: str) -> None:
         """Go to a top-level area."""

@@ -121,3 +121,31 @@ def test_interest_add_list_and_refusals(rollcall: Runner) -> None:
         ("b@example.org", "enrolled")
     ]
     assert [r["email"] for r in rollcall("interest", "list", "--json").json()] == ["a@example.org"]
+
+
+def test_team_shows_a_managers_people_as_json_and_text(rollcall: Runner) -> None:
+    _team(rollcall)
+    sid = add_session(rollcall, "--location", "Room 1", "--max", "2")
+    assert rollcall("book", str(sid), "ann@example.org").code == 0
+    shown = rollcall("team", "--manager", "boss@example.org", "--json")
+    assert shown.code == 0, shown.stderr
+    data = shown.json()
+    assert set(data) == {"manager", "members", "bookings", "attendance", "due"}
+    assert data["members"] == [
+        {
+            "email": "ann@example.org",
+            "name": "Ann",
+            "department": "",
+            "booked": 1,
+            "attended": 0,
+            "no_shows": 0,
+            "due": 0,
+        }
+    ]
+    assert [(b["session_id"], b["status"]) for b in data["bookings"]] == [(sid, "enrolled")]
+    text = rollcall("team", "--manager", "boss@example.org")
+    assert "team of boss@example.org: 1 person" in text.stdout
+    assert "booked 1" in text.stdout
+    # An admin with no person of their own must say whose team.
+    refused(rollcall("team"), "manager")
+    refused(rollcall("team", "--manager", "ghost@example.org"), "manager")

@@ -55,7 +55,7 @@ async def test_light_theme_and_missing_areas_left_out(app: RollcallApp, data: Da
         assert "Fire Safety" in screen_text(app)
         names = [a.name for a in app.areas]
         assert names[:3] == ["sessions", "people", "trainers"]
-        assert app.areas == AREAS
+        assert app.areas == [a for a in AREAS if "admin" in a.roles]
 
 
 async def test_plugged_in_areas_open_from_their_keys(

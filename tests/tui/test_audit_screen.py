@@ -67,7 +67,7 @@ async def test_areas_and_commands_follow_the_role(
         "sessions", "people", "trainers", "pathways", "reports"
     ]  # fmt: skip
     with acting_as(Actor(person.email, "manager", person.id)):
-        assert [a.name for a in make_app(settings).areas] == ["sessions", "requests"]
+        assert [a.name for a in make_app(settings).areas] == ["sessions", "requests", "team"]
     async with admin.run_test() as pilot:
         titles = {c.title for c in admin.get_system_commands(admin.screen)}
         assert "Screenshot" in titles

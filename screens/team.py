@@ -1,0 +1,175 @@
+"""The Team area: a manager's people, their bookings, attendance and renewals (read only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from screens.base import LiveScreen, Refusal, run_rule
+from screens.widgets.status_line import StatusLine
+from store.team import ATTENDANCE_DAYS, DUE_DAYS, Team, TeamBooking
+
+STATUS_WORDS = {
+    "enrolled": "booked",
+    "waitlisted": "waitlist",
+    "requested": "waiting for you",
+    "offered": "place offered",
+    "attended": "attended",
+    "no_show": "no-show",
+}
+"""How a booking's status reads to a manager."""
+
+TABLES: dict[str, tuple[tuple[str, int | None], ...]] = {
+    "members": (
+        ("Name", 26),
+        ("Email", 30),
+        ("Department", 16),
+        ("Booked", 6),
+        ("Attended", 8),
+        ("No-shows", 8),
+        ("Due", 4),
+    ),
+    "bookings": (("Date", 16), ("Session", 30), ("Person", 24), ("Status", 18), ("Reply", None)),
+    "attendance": (("Date", 16), ("Session", 30), ("Person", 24), ("Marked", None)),
+    "due": (("Expires", 11), ("Course or item", 30), ("Person", 24), ("Booked on", None)),
+}
+"""Each tab's table: column titles and widths (None: the rest of the line)."""
+
+
+class TeamScreen(LiveScreen):
+    """The people who report to the manager and their training; nothing here changes data."""
+
+    BINDING_GROUP_TITLE = "Team"
+    DEFAULT_CSS = """
+    TeamScreen DataTable { height: 1fr; }
+    TeamScreen #team-summary { height: auto; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("m", "tab('members')", "People", id="team-members"),
+        Binding("b", "tab('bookings')", "Bookings", id="team-bookings"),
+        Binding("a", "tab('attendance')", "Attendance", id="team-attendance"),
+        Binding("u", "tab('due')", "Due", id="team-due"),
+        Binding("r", "reload", "Reload", id="team-reload", show=False),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """The team as read now."""
+
+        team: Team
+
+    def __init__(self, manager: str | None = None) -> None:
+        super().__init__()
+        self.manager = manager
+        """The manager whose team is shown; None for the person using the app."""
+
+    def compose(self) -> ComposeResult:
+        """Summary, one tab per list, status line, footer."""
+        yield Header()
+        yield Static("loading…", id="team-summary")
+        with TabbedContent(id="team-tabs"):
+            for name, title in (
+                ("members", "People"),
+                ("bookings", "Bookings to come"),
+                ("attendance", "Attendance"),
+                ("due", "Due for renewal"),
+            ):
+                with TabPane(title, id=f"tab-{name}"):
+                    yield DataTable(id=f"team-{name}", cursor_type="row", zebra_stripes=True)
+        with Horizontal(classes="info-bar"):
+            yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns of every table."""
+        for name, columns in TABLES.items():
+            table = self.query_one(f"#team-{name}", DataTable)
+            for title, width in columns:
+                table.add_column(title, width=width)
+        self.query_one("#team-members", DataTable).focus()
+
+    def action_reload(self) -> None:
+        """Read the team again."""
+        self.load()
+
+    def action_tab(self, name: str) -> None:
+        """Show one tab and put the cursor in its table."""
+        self.query_one(TabbedContent).active = f"tab-{name}"
+        self.query_one(f"#team-{name}", DataTable).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="team-load")
+    def load(self) -> None:
+        """Read in a thread."""
+        from store.team import team, team_manager
+
+        result = run_rule(self, lambda: team(team_manager(self.manager)))
+        if result is not Refusal.REFUSED:
+            self.post_message(self.Loaded(result))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        data = event.team
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+
+        def when(b: TeamBooking) -> str:
+            return f"{b.start.astimezone(zone):%a %d %b %Y %H:%M}"
+
+        def status(b: TeamBooking) -> str:
+            word = STATUS_WORDS.get(b.status, b.status)
+            return f"{word} #{b.waitlist_position}" if b.waitlist_position else word
+
+        self._fill(
+            "members",
+            [
+                (Text(m.name), Text(m.email), Text(m.department))
+                + tuple(str(n) for n in (m.booked, m.attended, m.no_shows, m.due))
+                for m in data.members
+            ],
+        )
+        self._fill(
+            "bookings",
+            [
+                (when(b), Text(b.title), Text(b.name), status(b), b.calendar.replace("_", " "))
+                for b in data.bookings
+            ],
+        )
+        self._fill(
+            "attendance",
+            [(when(a), Text(a.title), Text(a.name), status(a)) for a in data.attendance],
+        )
+        self._fill(
+            "due",
+            [
+                (
+                    f"{d.expires_on:%d %b %Y}",
+                    Text(d.item),
+                    Text(d.name),
+                    f"session {d.booked_session}" if d.booked_session else "not booked",
+                )
+                for d in data.due
+            ],
+        )
+        self.query_one("#team-summary", Static).update(
+            Text(
+                f"Team of {data.manager}: {len(data.members)} people, "
+                f"{len(data.bookings)} bookings to come, attendance of the last "
+                f"{ATTENDANCE_DAYS} days, {len(data.due)} renewals due within {DUE_DAYS} days "
+                "(read only)"
+            )
+        )
+
+    def _fill(self, name: str, rows: list[tuple[str | Text, ...]]) -> None:
+        table = self.query_one(f"#team-{name}", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in rows:
+            table.add_row(*row)
+        if table.row_count:
+            table.move_cursor(row=min(max(cursor, 0), table.row_count - 1), animate=False)
