@@ -176,7 +176,7 @@ class MailScreen(LiveScreen):
         outbox.add_column("Recipient", key="recipient", width=26)
         outbox.add_column("Subject", key="subject", width=32)
         outbox.add_column("Tries", key="attempts", width=5)
-        outbox.add_column("Last error", key="error", width=22)
+        outbox.add_column("Why it waits", key="error", width=30)
         outbox.add_column("Sent", key="sent", width=12)
         inbox = self.query_one("#inbox-table", DataTable)
         inbox.add_column("Received", key="received", width=12)
@@ -208,7 +208,10 @@ class MailScreen(LiveScreen):
 
     @on(OutboxLoaded)
     def _outbox_loaded(self, event: OutboxLoaded) -> None:
+        from mail.health import MailHealth, why_waiting
+
         zone = self.app.settings.zone  # type: ignore[attr-defined]
+        health = getattr(self.app, "mail_health", None) or MailHealth()
         table = self.query_one("#outbox-table", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -218,7 +221,7 @@ class MailScreen(LiveScreen):
                 plain(line.recipient),
                 plain(line.subject),
                 str(line.attempts),
-                plain(line.last_error or ""),
+                plain(why_waiting(line.status, line.last_error, health)),
                 _when(line.sent_at, zone),
                 key=str(line.id),
             )

@@ -21,6 +21,7 @@ from screens.messages import DataChanged
 from screens.plain import clean, plain
 from screens.widgets.register import (
     CALENDAR_ICONS,
+    QUEUED_ICON,
     STATUS_TEXT,
     AttendeeTable,
     answers_text,
@@ -248,6 +249,10 @@ class SessionScreen(RollcallScreen):
         icon = CALENDAR_ICONS.get(row.calendar, "?")
         if row.calendar == "not_invited":
             parts.append(f"{icon} not invited")
+        elif row.calendar == "invited" and row.mail_waiting:
+            health = getattr(self.app, "mail_health", None)
+            why = f": {health.sending}" if health is not None and health.sending else ""
+            parts.append(f"{QUEUED_ICON} invitation queued, not sent yet{why}")
         elif row.calendar == "invited":
             when = when_text(row.invited_at, zone)
             parts.append(f"{icon} invited {when}, no answer yet" if when else f"{icon} invited")
@@ -257,6 +262,8 @@ class SessionScreen(RollcallScreen):
             parts.append(f"“{row.comment}”")
         if row.waitlist_position:
             parts.append(f"waitlist #{row.waitlist_position}")
+        if row.mail_waiting and row.calendar != "invited":
+            parts.append("mail to them waits to be sent")
         if row.notes:
             parts.append(f"{row.notes} note(s)")
         return " · ".join(parts)
@@ -445,7 +452,11 @@ class SessionScreen(RollcallScreen):
                 return
             parts = [f"{result.queued} message(s) queued"]
             if result.invited:
-                parts.append(f"{len(result.invited)} invited")
+                parts.append(f"{len(result.invited)} to be invited")
+            health = getattr(self.app, "mail_health", None)
+            if health is not None and health.sending:
+                # Queued is not sent: say so, and what to change.
+                parts.append(f"nothing leaves until then: {health.sending}")
             self.post_message(self.Done(", ".join(parts), mailed=True))
 
         enrolled = [r for r in d.attendees if r.status == "enrolled"]

@@ -279,6 +279,36 @@ def counts() -> dict[str, int]:
     return result
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """Mail not sent yet: how much, since when, and the newest error the sender met."""
+
+    waiting: int
+    oldest: datetime | None
+    failed: int
+    last_error: str | None
+
+
+def backlog() -> Backlog:
+    """What waits in the outbox (pending or being sent), what failed, and the latest error."""
+    unsent = Outbox.status.in_(("pending", "sending"))
+    waiting = Outbox.select().where(unsent).count()
+    first = Outbox.select(Outbox.created_at).where(unsent).order_by(Outbox.id).first()
+    failed = Outbox.select().where(Outbox.status == "failed").count()
+    errored = (
+        Outbox.select(Outbox.last_error)
+        .where((Outbox.status != "sent") & Outbox.last_error.is_null(False))
+        .order_by(Outbox.id.desc())
+        .first()
+    )
+    return Backlog(
+        waiting,
+        first.created_at if first else None,
+        failed,
+        errored.last_error if errored else None,
+    )
+
+
 def outbox_query(
     status: str | None = None, limit: int | None = None, since: datetime | None = None
 ) -> peewee.ModelSelect:

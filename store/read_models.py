@@ -13,6 +13,7 @@ from store.models import (
     Enrolment,
     EnrolmentNote,
     Material,
+    Outbox,
     Person,
     Session,
     Trainer,
@@ -198,6 +199,8 @@ class AttendeeRow:
     notes: int
     offer_expires_at: datetime | None = None
     """While offered: when the held place passes to the next in line."""
+    mail_waiting: bool = False
+    """Mail to this person about the session waits in the outbox: no server accepted it yet."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,17 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
         .order_by(Person.name, Enrolment.id)
         .objects()
     )
+    unsent = {
+        enrolment_id
+        for (enrolment_id,) in Outbox.select(Outbox.enrolment)
+        .where(
+            (Outbox.session == session_id)
+            & Outbox.enrolment.is_null(False)
+            & (Outbox.status != "sent")
+        )
+        .distinct()
+        .tuples()
+    }
     attendees: list[AttendeeRow] = []
     waiting: list[AttendeeRow] = []
     for e in rows:
@@ -289,6 +303,7 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
             waitlist_position=e.waitlist_position,
             notes=e.note_count,
             offer_expires_at=e.offer_expires_at,
+            mail_waiting=e.id in unsent,
         )
         (waiting if e.status == "waitlisted" else attendees).append(row)
     waiting.sort(key=lambda r: (r.waitlist_position or 0, r.enrolment_id))

@@ -6,7 +6,7 @@ import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.actions import ActionParseResult
@@ -26,6 +26,9 @@ from store.read_models import TrainerDecline
 from store.settings import Settings, use_settings
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
 from tui.palette import RollcallCommands
+
+if TYPE_CHECKING:
+    from store.outbox import Backlog
 
 STYLES = Path(__file__).parent / "styles"
 
@@ -125,6 +128,13 @@ DECLINE_CHECK_SECONDS = 20.0
 
 
 @dataclass
+class OutboxBacklog(Message):
+    """The outbox as read now: what no server accepted yet."""
+
+    backlog: Backlog
+
+
+@dataclass
 class TrainerDeclines(Message):
     """Upcoming sessions whose trainer declined, as read now."""
 
@@ -177,6 +187,8 @@ class RollcallApp(App[None]):
     """Last news from background work, shown by every screen's status line."""
     status_error: reactive[bool] = reactive(False)
     """True when `status_text` reports a failure."""
+    mail_notice: reactive[str] = reactive("")
+    """Why mail is not going out or replies not read, shown until it no longer holds."""
 
     def __init__(
         self, settings: Settings, as_email: str | None = None, *, restricted: bool = False
@@ -208,6 +220,12 @@ class RollcallApp(App[None]):
         """The background mail jobs (started on mount when the settings say so)."""
         self.declines_seen: set[int] = set()
         """Sessions whose trainer's decline the status line already announced."""
+        from mail.health import configured
+
+        self.mail_health = configured(settings)
+        """What stops mail now (settings, the last send and poll); see `mail_notice`."""
+        self.backlog: Backlog | None = None
+        """The outbox as last read: mail not accepted by a server yet."""
 
     def on_mount(self) -> None:
         """Open the learner view or the sessions list; start the mail jobs for admins."""
@@ -217,6 +235,7 @@ class RollcallApp(App[None]):
         # objects made since.
         self.call_after_refresh(gc.freeze)
         if self.as_email is None:
+            self._show_mail_notice()
             self.switch_mode("sessions")
             # Only an admin's app sends and polls (others may not touch the outbox).
             if self.role == "admin" and self.mail.start():
@@ -240,9 +259,11 @@ class RollcallApp(App[None]):
         self.mail.run_now(name)
 
     def mail_send_now(self) -> None:
-        """Mail was queued: send it now when the app sends mail."""
+        """Mail was queued: send it now when the app sends mail (and count what waits)."""
         if self.mail.running:
             self.mail.run_now("send")
+        else:
+            self.check_trainer_declines()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's own commands, without the screenshot (a file) where the app is restricted."""
@@ -273,6 +294,7 @@ class RollcallApp(App[None]):
 
     @on(MailJobResult)
     def _mail_result(self, event: MailJobResult) -> None:
+        self._follow_health(event)
         shown = self.mail.handle(event)
         if shown is not None:
             self.status_text, self.status_error = shown
@@ -298,6 +320,31 @@ class RollcallApp(App[None]):
                 self.notify(reason, title="Not available", severity="warning", timeout=6)
                 return True
         return await super().run_action(action, default_namespace, namespaces)
+
+    def _follow_health(self, event: MailJobResult) -> None:
+        from mail.health import after_poll, after_send
+        from store.errors import ServiceUnavailable
+
+        error = event.error
+        problem = error.detail if isinstance(error, ServiceUnavailable) else None
+        if event.name == "send" and (problem or event.result is not None):
+            unreachable = problem or getattr(event.result, "unreachable", None)
+            self.mail_health = after_send(self.mail_health, self.settings, unreachable)
+        elif event.name == "poll" and (problem or event.result is not None):
+            self.mail_health = after_poll(self.mail_health, self.settings, problem)
+        self._show_mail_notice()
+        if event.name == "send":
+            self.check_trainer_declines()
+
+    def _show_mail_notice(self) -> None:
+        from mail.health import backlog_text
+
+        health = self.mail_health
+        waiting = backlog_text(self.backlog, self.settings.zone) if self.backlog else ""
+        sending = health.sending
+        if waiting and (sending or (self.backlog and self.backlog.last_error)):
+            sending = f"{sending}; {waiting}" if sending else waiting
+        self.mail_notice = " · ".join(p for p in (sending, health.reading) if p)
 
     def action_switch_area(self, name: str) -> None:
         """Go to a top-level area."""
@@ -328,7 +375,7 @@ class RollcallApp(App[None]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def check_trainer_declines(self) -> None:
-        """Look for upcoming sessions whose trainer declined (in a worker thread)."""
+        """Look for upcoming sessions whose trainer declined, and at the outbox (in a worker)."""
         self.run_worker(
             self._read_trainer_declines,
             thread=True,
@@ -340,11 +387,19 @@ class RollcallApp(App[None]):
 
     def _read_trainer_declines(self) -> None:
         from screens.base import db_thread
+        from store.outbox import backlog
         from store.read_models import trainer_declines
 
         with db_thread():
             found = trainer_declines()
+            waiting = backlog()
         self.post_message(TrainerDeclines(found))
+        self.post_message(OutboxBacklog(waiting))
+
+    @on(OutboxBacklog)
+    def _outbox_backlog(self, event: OutboxBacklog) -> None:
+        self.backlog = event.backlog
+        self._show_mail_notice()
 
     @on(TrainerDeclines)
     def _trainer_declines(self, event: TrainerDeclines) -> None:

@@ -21,6 +21,8 @@ CALENDAR_ICONS = {
     "tentative": "?",
     "declined": "✗",
 }
+QUEUED_ICON = "…"
+"""An invitation no mail server accepted yet: it waits in the outbox."""
 STATUS_TEXT = {
     "enrolled": "enrolled",
     "attended": "attended",
@@ -85,13 +87,20 @@ def offer_text(offers: list[AttendeeRow], zone: Any) -> Text:
     return text
 
 
+def calendar_icon(r: AttendeeRow) -> str:
+    """The Calendar column: the answer's icon, or … while the invitation is still queued."""
+    if r.calendar == "invited" and r.mail_waiting:
+        return QUEUED_ICON
+    return CALENDAR_ICONS.get(r.calendar, "?")
+
+
 def attendee_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
     style = {"attended": "bold", "no_show": "dim"}.get(r.status, "")
     return [
         plain(r.name, style),
         plain(r.department),
         Text(STATUS_TEXT.get(r.status, r.status), style=style),
-        CALENDAR_ICONS.get(r.calendar, "?"),
+        calendar_icon(r),
         when_text(r.responded_at, zone),
         str(r.notes) if r.notes else "",
     ]
@@ -102,7 +111,7 @@ def waiting_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
         str(r.waitlist_position or ""),
         plain(r.name),
         plain(r.department),
-        CALENDAR_ICONS.get(r.calendar, "?"),
+        calendar_icon(r),
         when_text(r.responded_at, zone),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,12 @@ from tests.tui.conftest import Data, no_blink, settle
 from tui.app import RollcallApp
 
 SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture(autouse=True)
+def home(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's home directory is the home, so paths on screen read the same every run."""
+    monkeypatch.setenv("HOME", str(isolated_env))
 
 
 async def _ready(pilot: Pilot[None]) -> None:
@@ -25,8 +32,11 @@ def test_home(snap_compare: Callable[..., bool], app: RollcallApp, size: Any) ->
     """The sessions list: header, search box and the trainer/status filters, then three
     sessions in date order. Yesterday's Fire Safety is dimmed (completed), First Aid at
     Work shows 2/2 marked full with 2 waiting and holds the cursor (the first session not
-    over yet), Data Protection shows 0/∞. Below: "row 2 of 3", the status line "ready"
-    and the footer keys (/ Search, n New, e Edit, c Cancel, d Delete, q Quit, ? Help)."""
+    over yet), Data Protection shows 0/∞. Below: "row 2 of 3" and, with no SMTP server
+    configured, the standing notice in bold warning colour "⚠ Mail not sent: set smtp_host in
+    ~/config/rollcall/config.toml; 8 messages waiting…" (cut with … at 80 columns), the
+    news line "ready" under it, and the footer keys (/ Search, n New, e Edit, c Cancel,
+    d Delete, q Quit, ? Help)."""
     assert snap_compare(app, terminal_size=size, run_before=_ready)
 
 
