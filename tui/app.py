@@ -16,7 +16,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from screens.base import ExplainsKeys, report_worker_failure
@@ -25,7 +25,7 @@ from screens.plain import clean
 from store.read_models import TrainerDecline
 from store.settings import Settings, use_settings
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
-from tui.palette import RollcallCommands
+from tui.palette import RollcallCommands, own_binding
 
 if TYPE_CHECKING:
     from store.outbox import Backlog
@@ -346,29 +346,43 @@ class RollcallApp(App[None]):
             sending = f"{sending}; {waiting}" if sending else waiting
         self.mail_notice = " · ".join(p for p in (sending, health.reading) if p)
 
-    def action_switch_area(self, name: str) -> None:
-        """Go to a top-level area."""
-        if name in {a.name for a in self.areas}:
-            self.switch_mode(name)
+    async def action_switch_area(self, name: str) -> None:
+        """Go to a top-level area, on its main list (a page opened from it is closed)."""
+        if name not in {a.name for a in self.areas}:
+            return
+        await self.switch_mode(name)
+        # A dialog stays (it may hold typing); pages opened from the list close.
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+            await self.pop_screen()
 
     def action_help(self) -> None:
         """Show the keys of the current screen."""
         from screens.help import HelpScreen
 
-        if isinstance(self.screen, HelpScreen):
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
             return
-        own: list[tuple[str, str]] = []
-        widget: list[tuple[str, str]] = []
-        for info in self.screen.active_bindings.values():
-            binding = info.binding
-            if not binding.description or not info.enabled:
-                continue
-            # The screen's own keys first; the focused widget's movement keys after.
-            target = own if info.node in (self.screen, self) else widget
-            target.append((self.get_key_display(binding), binding.description))
-        keys = own + [(a.key or "", f"go to {a.title}") for a in self.areas if a.key] + widget
-        title = getattr(self.screen, "BINDING_GROUP_TITLE", None) or self.screen.__class__.__name__
-        self.push_screen(HelpScreen(title, keys))
+        # The screen's own keys, each once (several keys may share an action), greyed-out
+        # ones with the reason; the app's keys after; never the widgets' built-in keys.
+        keys: dict[tuple[str, str], list[str]] = {}
+        dimmed: dict[tuple[str, str], str] = {}
+        for node in (screen, self):
+            for info in screen.active_bindings.values():
+                binding = info.binding
+                if info.node is not node or not own_binding(binding):
+                    continue
+                entry = (binding.action, binding.description)
+                shown = keys.setdefault(entry, [])
+                if self.get_key_display(binding) not in shown:
+                    shown.append(self.get_key_display(binding))
+                if not info.enabled and isinstance(node, ExplainsKeys):
+                    _, name, _ = self._parse_action(binding.action, node)
+                    dimmed[entry] = node.why_not(name) or "not available here"
+        rows = [(", ".join(shown), description) for (_, description), shown in keys.items()]
+        notes = {(", ".join(keys[entry]), entry[1]): reason for entry, reason in dimmed.items()}
+        rows += [(a.key or "", f"go to {a.title}") for a in self.areas if a.key]
+        title = getattr(screen, "BINDING_GROUP_TITLE", None) or screen.__class__.__name__
+        self.push_screen(HelpScreen(title, rows, notes))
 
     def action_toggle_dark(self) -> None:
         """Switch between a light and a dark theme."""

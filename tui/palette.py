@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
+from textual.app import App
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.screen import Screen
 
 from screens.plain import clean
 
@@ -17,39 +20,78 @@ def literal(value: str) -> Content:
     return Content(clean(value, one_line=True))
 
 
+FRAMEWORK_ACTIONS = frozenset(
+    binding.action for binding in Binding.make_bindings([*Screen.BINDINGS, *App.BINDINGS])
+)
+"""Textual's own keys (focus moves, copying, quitting): covered once in the help."""
+
+
+def own_binding(binding: Binding) -> bool:
+    """A key rollcall gave the screen (not one of Textual's, not an area switch)."""
+    if not binding.description or binding.action in FRAMEWORK_ACTIONS:
+        return False
+    return not binding.action.startswith("switch_area")
+
+
+def _wanted(binding: Binding, seen: set[str]) -> bool:
+    """A screen's own action worth a palette entry (each once, not the app's)."""
+    if binding.action in seen or not own_binding(binding):
+        return False
+    return not binding.action.startswith(("help", "app."))
+
+
 class RollcallCommands(Provider):
-    """``screen: People``, ``session: new``, ``app: help``... generated from the bindings."""
+    """``screen: People``, ``people: new``, ``reports: export csv``, ``app: help``... made from
+    the bindings of the screen it was opened on and of every area's screen."""
 
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         app: Any = self.app
         commands: list[tuple[str, Callable[[], Any], str]] = []
-        for area in getattr(app, "areas", []):
-            commands.append(
-                (f"screen: {area.title}", partial(app.action_switch_area, area.name), "go there")
-            )
         screen = self.screen
         group = (getattr(screen, "BINDING_GROUP_TITLE", None) or "screen").lower()
         seen: set[str] = set()
+        # This screen's actions first, as they stand now (the focused widget's keys are not
+        # actions of the app and stay out).
         for info in screen.active_bindings.values():
             binding = info.binding
-            if not binding.description or binding.action in seen:
-                continue
-            if binding.action.startswith(("switch_area", "help", "app.")):
+            if info.node is not screen or not _wanted(binding, seen):
                 continue
             seen.add(binding.action)
-            node = info.node
             commands.append(
                 (
                     f"{group}: {binding.description.lower()}",
-                    partial(_run, node, binding.action),
+                    partial(_run, app, screen, binding.action),
                     f"key {app.get_key_display(binding)}",
                 )
             )
+        # The app's own (send and poll now) run from anywhere, without going to Mail.
         titles = {title for title, _, _ in commands}
         extra = getattr(app, "palette_commands", None)
         for title, call, help_text in extra() if extra is not None else []:
             if title not in titles:
                 commands.append((title, call, help_text))
+                titles.add(title)
+        for area in getattr(app, "areas", []):
+            commands.append(
+                (f"screen: {area.title}", partial(app.action_switch_area, area.name), "go there")
+            )
+            kind = area.load()
+            if isinstance(screen, kind):
+                continue
+            name = (getattr(kind, "BINDING_GROUP_TITLE", None) or area.title).lower()
+            done: set[str] = set()
+            for binding in Binding.make_bindings(kind.BINDINGS):
+                title = f"{name}: {binding.description.lower()}"
+                if not _wanted(binding, done) or title in titles:
+                    continue
+                done.add(binding.action)
+                commands.append(
+                    (
+                        title,
+                        partial(_run_in_area, app, area.name, binding.action),
+                        f"{area.key} then {app.get_key_display(binding)}",
+                    )
+                )
         commands.append(("app: help", app.action_help, "key ?"))
         commands.append(("app: light/dark theme", app.action_toggle_dark, "key f2"))
         commands.append(("app: quit", app.exit, "ctrl+q"))
@@ -74,5 +116,12 @@ class RollcallCommands(Provider):
                 yield Hit(score, shown, call, text=title, help=help_text)
 
 
-async def _run(node: Any, action: str) -> None:
-    await node.run_action(action)
+async def _run(app: Any, node: Any, action: str) -> None:
+    # Through the app, so a key that cannot run now says why.
+    await app.run_action(action, node)
+
+
+async def _run_in_area(app: Any, area: str, action: str) -> None:
+    """Go to the area's main list, then run one of its actions there."""
+    await app.action_switch_area(area)
+    await app.run_action(action, app.screen)

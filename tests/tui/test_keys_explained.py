@@ -17,7 +17,7 @@ from store.approvals import set_manager
 from store.models import Enrolment
 from store.people import get_person
 from store.settings import Settings
-from tests.tui.conftest import Data, settle
+from tests.tui.conftest import Data, screen_text, settle
 from tests.tui.test_session_page import open_session, status_of
 from tui.app import RollcallApp, make_app
 
@@ -138,3 +138,55 @@ async def test_a_managers_team_area_shows_their_people_read_only(
         ]
         assert app.focused is bookings
     assert Enrolment.select().count() == 9
+
+
+async def test_help_lists_the_screens_keys_once_with_why_greyed_ones_do_nothing(
+    app: RollcallApp, data: Data
+) -> None:
+    from screens.help import HelpScreen
+
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_session(app, pilot, data.full)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = help_screen.keys
+        for entry in (("a", "Attended"), ("n", "No-show"), ("u", "Unmark"), ("f", "Finalise")):
+            assert entry in keys, entry
+        assert help_screen.notes[("a", "Attended")].startswith("attendance opens at the start")
+        assert ("p", "Promote") not in help_screen.notes
+        # Each area once, and none of the widgets' own keys (copy, cursor movement).
+        assert [k for k in keys if k[0] == "2"] == [("2", "go to People")]
+        described = " ".join(d for _, d in keys).lower()
+        assert "copy" not in described
+        assert "cursor" not in described
+        assert "Attended — not now: attendance opens at" in screen_text(app)
+        assert ("+", "Add") in keys
+
+
+async def test_palette_reaches_every_areas_actions_and_area_keys_land_on_the_list(
+    app: RollcallApp, data: Data
+) -> None:
+    from screens.sessions import SessionsScreen
+    from tui.palette import RollcallCommands
+
+    async with app.run_test(size=(140, 40)) as pilot:
+        page = await open_session(app, pilot, data.full)
+        commands = {title: call for title, call, _ in RollcallCommands(page)._commands()}
+        assert "session: attended" in commands
+        assert "reports: export csv" in commands
+        assert "people: new" in commands
+        assert "sessions: new" in commands
+        assert not [t for t in commands if "cursor" in t]
+        # From the session page, "1" goes back to the sessions list itself.
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionsScreen)
+        assert len(app.screen_stack) == 1
+        # An action of another area runs there.
+        await commands["people: new"]()
+        await settle(pilot)
+        assert type(app.screen).__name__ == "PersonForm"
