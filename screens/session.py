@@ -47,6 +47,18 @@ POLL_SECONDS = 1.5
 """How often the page checks whether the session or its people changed."""
 
 
+def removed_text(name: str, moved_up: list[tuple[str, str]]) -> str:
+    """What removing someone did: who left, and who the freed place went to, by name."""
+    text = f"{name} removed"
+    promoted = [who for who, status in moved_up if status == "enrolled"]
+    offered = [who for who, status in moved_up if status == "offered"]
+    if promoted:
+        text += f"; {', '.join(promoted)} promoted from the waitlist"
+    if offered:
+        text += f"; the place is offered to {', '.join(offered)}"
+    return text
+
+
 def closed_reason(d: SessionDetail) -> str | None:
     """Why nothing about the session's people can change any more, or None."""
     if d.status == "cancelled":
@@ -485,19 +497,19 @@ class SessionScreen(RollcallScreen):
     def action_remove(self) -> None:
         """Take the highlighted person off the session (they are told)."""
         from screens.dialogs import TextModal
-        from store.booking import unbook
+        from store.booking import cancel_booking
 
         row = self._current()
         if row is None or row.status not in ACTIVE:
             return
 
+        def remove(text: str) -> str:
+            done = cancel_booking(self.session_id, row.email, author="admin", reason=text)
+            return removed_text(row.name, [(e.person.name, e.status) for e in done.moved_up])
+
         def reason(text: str | None) -> None:
             if text is not None:
-                self._rule(
-                    "unbook",
-                    lambda: unbook(self.session_id, row.email, author="admin", reason=text),
-                    f"{row.name} removed",
-                )
+                self._rule("unbook", lambda: remove(text), f"{row.name} removed", describe=str)
 
         self.app.push_screen(
             TextModal(f"Remove {row.name} from this session? Reason (optional):", required=False),

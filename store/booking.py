@@ -256,6 +256,21 @@ def unbook(
     session_id: int | str, email: str, *, author: str = "rollcall", reason: str = ""
 ) -> Enrolment:
     """Cancel a person's booking (or waitlist place); a freed place goes to the waitlist."""
+    return cancel_booking(session_id, email, author=author, reason=reason).enrolment
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A cancelled booking and who the freed place went to (promoted or offered it)."""
+
+    enrolment: Enrolment
+    moved_up: list[Enrolment]
+
+
+def cancel_booking(
+    session_id: int | str, email: str, *, author: str = "rollcall", reason: str = ""
+) -> Cancelled:
+    """`unbook`, saying who moved up into the freed place, so it can be announced by name."""
     now = utcnow()
     with write_transaction():
         session = _lock(session_id)
@@ -273,7 +288,7 @@ def unbook(
 
 def _cancel_enrolment(
     session: Session, enrolment: Enrolment, now: datetime, *, author: str, reason: str
-) -> Enrolment:
+) -> Cancelled:
     was, position = enrolment.status, enrolment.waitlist_position
     enrolment.status = "cancelled"
     enrolment.waitlist_position = None
@@ -304,9 +319,8 @@ def _cancel_enrolment(
     if was in WAITING_ON_SOMEONE:
         offers.close_open(enrolment, "passed", now)
         approvals.withdraw(enrolment, now)
-    if was in ("enrolled", "offered"):
-        fill_free_places(session)
-    return enrolment
+    moved_up = fill_free_places(session) if was in ("enrolled", "offered") else []
+    return Cancelled(enrolment, moved_up)
 
 
 def cancel_enrolment_for_decline(enrolment_id: int, author: str = "rsvp") -> Enrolment | None:
@@ -317,7 +331,8 @@ def cancel_enrolment_for_decline(enrolment_id: int, author: str = "rsvp") -> Enr
         if enrolment is None or enrolment.status not in ACTIVE:
             return None
         session = _lock(enrolment.session_id)
-        return _cancel_enrolment(session, enrolment, now, author=author, reason="declined")
+        cancelled = _cancel_enrolment(session, enrolment, now, author=author, reason="declined")
+        return cancelled.enrolment
 
 
 def _promote(

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from store.availability import available_sessions
-from store.booking import book, enrol, promote, unbook, waitlist
+from store.booking import book, cancel_booking, enrol, promote, unbook, waitlist
 from store.errors import RuleViolation
 from store.models import Enrolment, Outbox
 from store.people import get_person, set_person_active
@@ -212,3 +212,17 @@ def test_removing_an_invited_person_raises_the_sequence() -> None:
         .get()
     )
     assert '"sequence": 2' in confirmation.payload
+
+
+def test_cancel_booking_says_who_took_the_freed_place() -> None:
+    for name in ("ann", "bob", "cat"):
+        person(f"{name}@example.org")
+    created = session(max_attendees=1)
+    book(created.id, "ann@example.org")
+    book(created.id, "bob@example.org")
+    book(created.id, "cat@example.org")
+    # Leaving the waitlist frees no place: nobody moves up.
+    assert cancel_booking(created.id, "cat@example.org").moved_up == []
+    done = cancel_booking(created.id, "ann@example.org", reason="moved team")
+    assert done.enrolment.status == "cancelled"
+    assert [(e.person.email, e.status) for e in done.moved_up] == [("bob@example.org", "enrolled")]

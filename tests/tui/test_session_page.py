@@ -80,6 +80,9 @@ async def test_remove_gives_the_place_to_the_first_in_line(app: RollcallApp, dat
         await settle(pilot)
         assert status_of(data.full, first.email) == "cancelled"
         assert page.query_one("#waitlist", DataTable).row_count == 1
+        # The toast names who took the freed place.
+        said = [str(n.message) for n in app._notifications]
+        assert f"{first.name} removed; Chloe Chen promoted from the waitlist" in said, said
     statuses = sorted(status_of(data.full, e) for e in data.people[:4])
     assert statuses == ["cancelled", "enrolled", "enrolled", "waitlisted"]
 
