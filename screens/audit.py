@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from screens.base import LiveScreen, db_thread
+from screens.base import Column, LiveScreen, add_columns, db_thread
 from screens.messages import RuleRefused
 from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
@@ -48,6 +48,16 @@ def _plain(value: object) -> Text:
     from store.printable import printable
 
     return Text(printable("" if value is None else value).replace("\n", " ")[:200])
+
+
+AUDIT_COLUMNS: list[Column] = [
+    ("When", "at", 19),
+    ("Actor", "actor", 22),
+    ("Action", "action", 16),
+    ("Session", "session", 7),
+    ("Person", "person", 24),
+    ("Before → after", "change", None),
+]
 
 
 class AuditScreen(LiveScreen):
@@ -101,12 +111,7 @@ class AuditScreen(LiveScreen):
     def on_mount(self) -> None:
         """Columns and the first page."""
         table = self.query_one(DataTable)
-        table.add_column("When", key="at", width=19)
-        table.add_column("Actor", key="actor", width=22)
-        table.add_column("Action", key="action", width=16)
-        table.add_column("Session", key="session", width=7)
-        table.add_column("Person", key="person", width=24)
-        table.add_column("Before → after", key="change")
+        add_columns(table, AUDIT_COLUMNS)
         table.focus()
         self.load()
 

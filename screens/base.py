@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
@@ -34,6 +34,16 @@ def db_thread() -> Iterator[None]:
 
 
 T = TypeVar("T")
+
+
+Column = tuple[str, str, int | None]
+"""A table column: title, key, width (None: as wide as its cells)."""
+
+
+def add_columns(table: DataTable[Any], columns: Sequence[Column]) -> None:
+    """Give `table` its columns, described as data."""
+    for title, key, width in columns:
+        table.add_column(title, key=key, width=width)
 
 
 class Refusal(Enum):

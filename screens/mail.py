@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from screens.base import LiveScreen, Refusal, db_thread, run_rule
+from screens.base import Column, LiveScreen, Refusal, add_columns, db_thread, run_rule
 from screens.plain import plain as literal
 from screens.widgets.status_line import StatusLine
 
@@ -31,6 +31,26 @@ OUTCOMES = {"applied": "applied", "ignored": "ignored", "recorded": "recorded"}
 def plain(value: object, limit: int = 200) -> Text:
     """Text as typed by a stranger, shown literally and cut to `limit` characters."""
     return literal(value, limit=limit)
+
+
+OUTBOX_COLUMNS: list[Column] = [
+    ("Status", "status", 8),
+    ("Recipient", "recipient", 26),
+    ("Subject", "subject", 32),
+    ("Tries", "attempts", 5),
+    ("Why it waits", "error", 30),
+    ("Sent", "sent", 12),
+]
+INBOX_COLUMNS: list[Column] = [
+    ("Received", "received", 12),
+    ("From", "from", 24),
+    ("Outcome", "outcome", 16),
+    ("Reason", "reason", 26),
+    ("Session", "session", 7),
+    ("Email", "email", 24),
+    ("Calendar", "calendar", 10),
+    ("Comment", "comment", 24),
+]
 
 
 @dataclass(frozen=True)
@@ -172,21 +192,8 @@ class MailScreen(LiveScreen):
     def on_mount(self) -> None:
         """Columns and the first read."""
         outbox = self.query_one("#outbox-table", DataTable)
-        outbox.add_column("Status", key="status", width=8)
-        outbox.add_column("Recipient", key="recipient", width=26)
-        outbox.add_column("Subject", key="subject", width=32)
-        outbox.add_column("Tries", key="attempts", width=5)
-        outbox.add_column("Why it waits", key="error", width=30)
-        outbox.add_column("Sent", key="sent", width=12)
-        inbox = self.query_one("#inbox-table", DataTable)
-        inbox.add_column("Received", key="received", width=12)
-        inbox.add_column("From", key="from", width=24)
-        inbox.add_column("Outcome", key="outcome", width=16)
-        inbox.add_column("Reason", key="reason", width=26)
-        inbox.add_column("Session", key="session", width=7)
-        inbox.add_column("Email", key="email", width=24)
-        inbox.add_column("Calendar", key="calendar", width=10)
-        inbox.add_column("Comment", key="comment", width=24)
+        add_columns(outbox, OUTBOX_COLUMNS)
+        add_columns(self.query_one("#inbox-table", DataTable), INBOX_COLUMNS)
         outbox.focus()
         self.action_reload()
 

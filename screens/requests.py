@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
-from screens.base import LiveScreen, Refusal, run_rule
+from screens.base import Column, LiveScreen, Refusal, add_columns, run_rule
 from screens.dialogs import TextModal
 from screens.messages import DataChanged
 from screens.widgets.status_line import StatusLine
@@ -48,6 +48,15 @@ def read_requests(manager: str | None) -> list[RequestLine]:
         )
         for r in pending_requests(manager)
     ]
+
+
+REQUEST_COLUMNS: list[Column] = [
+    ("Date", "date", 16),
+    ("Session", "title", 28),
+    ("Learner", "learner", 22),
+    ("Manager", "manager", 26),
+    ("Asked", "asked", 14),
+]
 
 
 class RequestsScreen(LiveScreen):
@@ -99,11 +108,7 @@ class RequestsScreen(LiveScreen):
     def on_mount(self) -> None:
         """Columns and the first read."""
         table = self.query_one(DataTable)
-        table.add_column("Date", key="date", width=16)
-        table.add_column("Session", key="title", width=28)
-        table.add_column("Learner", key="learner", width=22)
-        table.add_column("Manager", key="manager", width=26)
-        table.add_column("Asked", key="asked", width=14)
+        add_columns(table, REQUEST_COLUMNS)
         table.focus()
 
     def action_reload(self) -> None:

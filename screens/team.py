@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from screens.base import LiveScreen, Refusal, run_rule
+from screens.base import Column, LiveScreen, Refusal, add_columns, run_rule
 from screens.widgets.status_line import StatusLine
 from store.team import ATTENDANCE_DAYS, DUE_DAYS, Team, TeamBooking
 
@@ -26,21 +26,31 @@ STATUS_WORDS = {
 }
 """How a booking's status reads to a manager."""
 
-TABLES: dict[str, tuple[tuple[str, int | None], ...]] = {
-    "members": (
-        ("Name", 26),
-        ("Email", 30),
-        ("Department", 16),
-        ("Booked", 6),
-        ("Attended", 8),
-        ("No-shows", 8),
-        ("Due", 4),
-    ),
-    "bookings": (("Date", 16), ("Session", 30), ("Person", 24), ("Status", 18), ("Reply", None)),
-    "attendance": (("Date", 16), ("Session", 30), ("Person", 24), ("Marked", None)),
-    "due": (("Expires", 11), ("Course or item", 30), ("Person", 24), ("Booked on", None)),
+_ON_SESSIONS: list[Column] = [
+    ("Date", "date", 16),
+    ("Session", "title", 30),
+    ("Person", "name", 24),
+]
+TABLES: dict[str, list[Column]] = {
+    "members": [
+        ("Name", "name", 26),
+        ("Email", "email", 30),
+        ("Department", "department", 16),
+        ("Booked", "booked", 6),
+        ("Attended", "attended", 8),
+        ("No-shows", "no_shows", 8),
+        ("Due", "due", 4),
+    ],
+    "bookings": [*_ON_SESSIONS, ("Status", "status", 18), ("Reply", "calendar", None)],
+    "attendance": [*_ON_SESSIONS, ("Marked", "status", None)],
+    "due": [
+        ("Expires", "expires", 11),
+        ("Course or item", "item", 30),
+        ("Person", "name", 24),
+        ("Booked on", "booked", None),
+    ],
 }
-"""Each tab's table: column titles and widths (None: the rest of the line)."""
+"""Each tab's table and its columns."""
 
 
 class TeamScreen(LiveScreen):
@@ -90,9 +100,7 @@ class TeamScreen(LiveScreen):
     def on_mount(self) -> None:
         """Columns of every table."""
         for name, columns in TABLES.items():
-            table = self.query_one(f"#team-{name}", DataTable)
-            for title, width in columns:
-                table.add_column(title, width=width)
+            add_columns(self.query_one(f"#team-{name}", DataTable), columns)
         self.query_one("#team-members", DataTable).focus()
 
     def action_reload(self) -> None:

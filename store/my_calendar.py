@@ -7,7 +7,7 @@ from datetime import datetime
 
 from store.availability import available_query
 from store.clock import utcnow
-from store.models import Course, Enrolment, Material, Person, Session, Trainer
+from store.models import Course, Enrolment, Material, Person, Session
 from store.session_queries import counts_for, session_status
 from store.settings import current_settings
 from store.statuses import ACTIVE, WAITING_ON_SOMEONE
@@ -79,15 +79,9 @@ class CalendarRow:
 
 
 def _trainer_names(trainer_ids: set[int]) -> dict[int, str]:
-    if not trainer_ids:
-        return {}
-    query = (
-        Trainer.select(Trainer.id, Person.name)
-        .join(Person, on=(Trainer.person == Person.id))
-        .where(Trainer.id.in_(trainer_ids))
-        .tuples()
-    )
-    return dict(query)
+    from store.people import trainers_by_id
+
+    return trainers_by_id(trainer_ids)
 
 
 def my_calendar(

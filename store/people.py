@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -290,6 +291,22 @@ def get_trainer(email: str, field: str = "trainer") -> Trainer:
 def set_trainer_active(trainer_id: int, active: bool) -> Trainer:
     """Deactivate (or reactivate) a trainer; inactive trainers cannot be assigned."""
     return _set_active(Trainer, trainer_id, active)
+
+
+def trainers_by_id(
+    trainer_ids: Iterable[int], column: peewee.Field | None = None
+) -> dict[int, str]:
+    """One field of each trainer's person (the name by default, or `column`), in one query."""
+    ids = set(trainer_ids)
+    if not ids:
+        return {}
+    query = (
+        Trainer.select(Trainer.id, column or Person.name)
+        .join(Person, on=(Trainer.person == Person.id))
+        .where(Trainer.id.in_(ids))
+        .tuples()
+    )
+    return dict(query)
 
 
 def people_query(search: str = "", *, active_only: bool = False) -> peewee.ModelSelect:

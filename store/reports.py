@@ -21,7 +21,7 @@ from store.completions import due_for_renewal
 from store.csvfile import spreadsheet_safe
 from store.db import is_postgres
 from store.errors import ValidationError
-from store.models import Course, Enrolment, Person, Session, Trainer
+from store.models import Course, Enrolment, Person, Session
 from store.session_input import local_start
 from store.settings import current_settings
 from store.statuses import MARKED, OCCUPYING
@@ -137,16 +137,9 @@ def _names(by: str, raw: list[Row]) -> dict[Any, str]:
         ids = {r["course"] for r in raw}
         return {c.id: c.title for c in Course.select().where(Course.id.in_(ids))} if ids else {}
     if by == "trainer":
-        ids = {r["trainer"] for r in raw if r["trainer"] is not None}
-        if not ids:
-            return {}
-        query = (
-            Trainer.select(Trainer.id, Person.email)
-            .join(Person, on=(Trainer.person == Person.id))
-            .where(Trainer.id.in_(ids))
-            .tuples()
-        )
-        return dict(query)
+        from store.people import trainers_by_id
+
+        return trainers_by_id((r["trainer"] for r in raw if r["trainer"] is not None), Person.email)
     return {}
 
 
