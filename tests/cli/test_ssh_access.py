@@ -189,6 +189,10 @@ def test_a_manager_reads_their_reports_only(site: Site) -> None:
         )
     _ok(site.ssh("boss", "progress learner@example.test --json"))
     _ok(site.ssh("boss", "progress boss@example.test --json"))
+    team = json.loads(_ok(site.ssh("boss", "team --json")).stdout)
+    assert [m["email"] for m in team["members"]] == ["learner@example.test"]
+    assert "only your own team" in site.ssh("boss", "team --manager admin@example.test").stderr
+    assert json.loads(_ok(site.ssh("boss", "requests --json")).stdout) == []
     assert site.ssh("boss", "progress admin@example.test").returncode == 1
     assert site.ssh("boss", "person list").returncode == 1
     changed = site.ssh("boss", f"unbook {site.own} learner@example.test")
