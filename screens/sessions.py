@@ -21,7 +21,9 @@ from screens.plain import plain
 from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
+from store.date_search import DayRange
 from store.read_models import (
+    NO_TRAINER,
     SessionPage,
     SessionRow,
     TrainerChoice,
@@ -53,8 +55,9 @@ class SessionsScreen(RollcallScreen):
         Binding("e", "edit", "Edit", id="session-edit"),
         Binding("c", "cancel_session", "Cancel", id="session-cancel"),
         Binding("d", "delete", "Delete", id="session-delete"),
-        Binding("t", "focus_trainer", "Trainer", id="sessions-trainer-filter", show=False),
-        Binding("s", "focus_status", "Status", id="sessions-status-filter", show=False),
+        Binding("t", "focus_trainer", "Trainer", id="sessions-trainer-filter"),
+        Binding("s", "focus_status", "Status", id="sessions-status-filter"),
+        Binding("w", "pick_dates", "When", id="sessions-date-filter"),
         Binding("r", "reload", "Reload", id="sessions-reload", show=False),
         Binding(
             "i",
@@ -102,12 +105,14 @@ class SessionsScreen(RollcallScreen):
         """The read whose rows are on screen (benchmarks and tests wait for it)."""
         self.rows: dict[str, SessionRow] = {}
         self.stale = False
+        self.dates: DayRange | None = None
+        """The date filter (`w`), None for any date."""
 
     def compose(self) -> ComposeResult:
         """Header, filter bar, the list, info and status lines, footer."""
         yield Header()
         with Horizontal(id="filters"):
-            yield Input(placeholder="/ search title, place, description", id="search")
+            yield Input(placeholder="/ search title, place, date (3 Dec)", id="search")
             yield Select[int]([], prompt="All trainers", id="trainer-filter", allow_blank=True)
             yield Select[str](
                 [(label, key) for key, label in STATUS_LABELS.items()],
@@ -123,6 +128,7 @@ class SessionsScreen(RollcallScreen):
     def on_mount(self) -> None:
         """Columns, then the first window around today, then the trainers."""
         self._columns()
+        self._fit_footer()
         self.load(None, upcoming=True)
         self.load_trainers()
         self.query_one(PagedTable).focus()
@@ -143,10 +149,17 @@ class SessionsScreen(RollcallScreen):
     def _filters(self) -> dict[str, Any]:
         trainer = self.query_one("#trainer-filter", Select).value
         status = self.query_one("#status-filter", Select).value
+        start_from, start_before = (
+            self.dates.bounds(self.app.settings.zone)  # type: ignore[attr-defined]
+            if self.dates is not None
+            else (None, None)
+        )
         return {
             "search": self.query_one("#search", Input).value,
             "trainer_id": trainer if isinstance(trainer, int) else None,
             "status": status if isinstance(status, str) else None,
+            "start_from": start_from,
+            "start_before": start_before,
         }
 
     def load(
@@ -234,8 +247,9 @@ class SessionsScreen(RollcallScreen):
     def _trainers(self, event: TrainersLoaded) -> None:
         select = self.query_one("#trainer-filter", Select)
         current = select.value
-        select.set_options([(t.name, t.id) for t in event.trainers])
-        if isinstance(current, int) and any(t.id == current for t in event.trainers):
+        options = [("— no trainer", NO_TRAINER)] + [(t.name, t.id) for t in event.trainers]
+        select.set_options(options)
+        if isinstance(current, int) and any(value == current for _, value in options):
             select.value = current
 
     def reload(self) -> None:
@@ -252,8 +266,8 @@ class SessionsScreen(RollcallScreen):
         wide = self.app.size.width >= 110
         table.add_column("Date", key="date", width=15 if wide else 9)
         table.add_column("Time", key="time", width=5)
-        table.add_column("Title", key="title", width=32 if wide else 14)
-        table.add_column("Type", key="type", width=9 if wide else 6)
+        table.add_column("Title", key="title", width=26 if wide else 14)
+        table.add_column("Where", key="where", width=15 if wide else 6)
         table.add_column("Trainer", key="trainer", width=16 if wide else 8)
         table.add_column("Booked", key="booked", width=10 if wide else 8)
         table.add_column("Wait", key="wait", width=4)
@@ -271,7 +285,6 @@ class SessionsScreen(RollcallScreen):
         booked = Text(f"{row.taken}/{cap}", style=style)
         if row.full:
             booked.append(" full" if self.wide else "●", style="bold" if not past else "")
-        kind = TYPE_LABELS.get(row.type, row.type)
         trainer = row.trainer if self.wide else (row.trainer.split(" ")[0] if row.trainer else "")
         answer = TRAINER_ANSWERS.get(row.trainer_calendar, "")
         if trainer and answer:
@@ -280,7 +293,7 @@ class SessionsScreen(RollcallScreen):
             Text(f"{start:%a %d %b %Y}" if self.wide else f"{start:%d %b %y}", style=style),
             Text(f"{start:%H:%M}", style=style),
             plain(row.title, style),
-            Text(kind if self.wide else kind.replace("in person", "room"), style=style),
+            plain(row.place or TYPE_LABELS.get(row.type, row.type), style),
             plain(
                 trainer or "—",
                 "bold red" if row.trainer_calendar == "declined" and not past else style,
@@ -290,8 +303,17 @@ class SessionsScreen(RollcallScreen):
             Text(STATUS_LABELS.get(row.status, row.status), style=style),
         ]
 
+    def _fit_footer(self) -> None:
+        # Below 110 columns the footer is compact and leaves ^p to the help screen,
+        # so every key of the list, the filter keys t, s and w among them, stays in view.
+        footer = self.query_one(Footer)
+        narrow = self.app.size.width < 110
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
+
     def on_resize(self) -> None:
         """Switch between the narrow and the wide columns."""
+        self._fit_footer()
         if getattr(self, "wide", None) is None:
             return
         if (self.app.size.width >= 110) != self.wide:
@@ -312,6 +334,8 @@ class SessionsScreen(RollcallScreen):
         table = self.query_one(PagedTable)
         text = table.position_text()
         filters = self._filters()
+        if self.dates is not None:
+            text += f" · {self.dates.label}"
         if any(filters.values()):
             text += " (filtered)"
         self.query_one("#position", Label).update(text)
@@ -357,6 +381,21 @@ class SessionsScreen(RollcallScreen):
         """Focus the status filter."""
         self.query_one("#status-filter", Select).focus()
 
+    def action_pick_dates(self) -> None:
+        """Filter by start date: this week, next week, this month, or from–to."""
+        from screens.date_filter import DateFilterModal
+
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        today = utcnow().astimezone(zone).date()
+
+        def picked(chosen: DayRange | None) -> None:
+            if chosen is None:
+                return
+            self.dates = chosen if chosen.first or chosen.last else None
+            self.load(0, upcoming=True)
+
+        self.app.push_screen(DateFilterModal(today, self.dates), picked)
+
     def action_import_attendance(self) -> None:
         """Import attendance marks from a CSV file, after a preview by line."""
         from screens.attendance_import import AttendanceImportModal
@@ -381,6 +420,7 @@ class SessionsScreen(RollcallScreen):
             return
         if any(self._filters().values()):
             search.value = ""
+            self.dates = None
             self.query_one("#trainer-filter", Select).clear()
             self.query_one("#status-filter", Select).clear()
             self.load(None, upcoming=True)
