@@ -236,27 +236,26 @@ def preset_ranges(today: date) -> dict[str, DayRange]:
     }
 
 
+def _range_end(text: str, today: date, field: str, example: str) -> DateSpan | None:
+    """One end of a range as typed: None when empty, `ValidationError` naming `field`."""
+    if not text.strip():
+        return None
+    span = read_span(text, today)
+    if span is None:
+        raise ValidationError(f"{field} {text.strip()!r} is not a date (e.g. {example})", field)
+    return span
+
+
 def parse_range(first_text: str, last_text: str, today: date) -> DayRange:
     """A from–to range from what was typed; `ValidationError` naming the wrong end.
 
     Each end takes what the search box takes ("2026-12-03", "3 Dec", "Dec"): a
     month as `from` starts on its first day, as `to` ends on its last.
     """
-    first = last = None
-    if first_text.strip():
-        span = read_span(first_text, today)
-        if span is None:
-            raise ValidationError(
-                f"from {first_text.strip()!r} is not a date (e.g. 2026-12-03 or 3 Dec)", "from"
-            )
-        first = span.first
-    if last_text.strip():
-        span = read_span(last_text, today)
-        if span is None:
-            raise ValidationError(
-                f"to {last_text.strip()!r} is not a date (e.g. 2026-12-18 or 18 Dec)", "to"
-            )
-        last = span.last
+    first_span = _range_end(first_text, today, "from", "2026-12-03 or 3 Dec")
+    last_span = _range_end(last_text, today, "to", "2026-12-18 or 18 Dec")
+    first = first_span.first if first_span else None
+    last = last_span.last if last_span else None
     if first is None and last is None:
         raise ValidationError("give a from day, a to day, or both", "from")
     if first is not None and last is not None:
