@@ -35,10 +35,10 @@ MONTHS = (
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-_ISO = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{0,2}))?")
-_NUMERIC = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?")
-_DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?")
-_YEAR = re.compile(r"\d{4}")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{0,2}))?", re.ASCII)
+_NUMERIC = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?", re.ASCII)
+_DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?", re.ASCII)
+_YEAR = re.compile(r"\d{4}", re.ASCII)
 
 
 @dataclass(frozen=True)
