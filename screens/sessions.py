@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
 from screens.plain import plain
+from screens.widgets.fitted_footer import fit_footer
 from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
@@ -304,12 +305,8 @@ class SessionsScreen(RollcallScreen):
         ]
 
     def _fit_footer(self) -> None:
-        # Below 110 columns the footer is compact and leaves ^p to the help screen,
-        # so every key of the list, the filter keys t, s and w among them, stays in view.
-        footer = self.query_one(Footer)
-        narrow = self.app.size.width < 110
-        footer.compact = narrow
-        footer.show_command_palette = not narrow
+        # Every key of the list, the filter keys t, s and w among them, stays in view.
+        fit_footer(self.query_one(Footer), self.app.size.width)
 
     def on_resize(self) -> None:
         """Switch between the narrow and the wide columns."""
