@@ -298,9 +298,9 @@ class LearnerScreen(RollcallScreen):
         self.app.push_screen(ConfirmModal(question, button), answered)
 
     def _when(self, row: CalendarRow) -> str:
-        from store.settings import current_settings
+        from store.session_input import when_text
 
-        return f"{row.start.astimezone(current_settings().zone):%a %d %b %Y %H:%M}"
+        return when_text(row.start)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-write")
     def book(self, session_id: int) -> None:

@@ -475,7 +475,7 @@ class SessionsScreen(RollcallScreen):
 
         def reason_given(reason: str | None) -> None:
             if reason:
-                self._cancel(row.id, reason)
+                self._cancel(row.id, reason, _name(row))
 
         self.app.push_screen(
             TextModal(
@@ -486,12 +486,12 @@ class SessionsScreen(RollcallScreen):
         )
 
     @work(thread=True, exit_on_error=False, group="sessions-write")
-    def _cancel(self, session_id: int, reason: str) -> None:
+    def _cancel(self, session_id: int, reason: str, name: str) -> None:
         from store.sessions import cancel_session
 
         if run_rule(self, lambda: cancel_session(session_id, reason)) is Refusal.REFUSED:
             return
-        self.post_message(self.Done(f"Session {session_id} cancelled"))
+        self.post_message(self.Done(f"Cancelled: {name}"))
 
     def action_delete(self) -> None:
         """Delete the highlighted session (the rule refuses one with enrolments)."""
@@ -503,21 +503,28 @@ class SessionsScreen(RollcallScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._delete(row.id)
+                self._delete(row.id, _name(row))
 
         self.app.push_screen(
             ConfirmModal(f"Delete “{row.title}” for good?", "Delete", danger=True), answered
         )
 
     @work(thread=True, exit_on_error=False, group="sessions-write")
-    def _delete(self, session_id: int) -> None:
+    def _delete(self, session_id: int, name: str) -> None:
         from store.sessions import delete_session
 
         if run_rule(self, lambda: delete_session(session_id)) is Refusal.REFUSED:
             return
-        self.post_message(self.Done(f"Session {session_id} deleted"))
+        self.post_message(self.Done(f"Deleted: {name}"))
 
     @on(Done)
     def _done(self, event: Done) -> None:
         self.notify(event.text)
         self.reload()
+
+
+def _name(row: SessionRow) -> str:
+    """The session as a toast names it: "Fire Safety, Thu 3 Dec 2026 09:30", never its id."""
+    from store.session_input import session_name
+
+    return session_name(row.title, row.start)

@@ -119,3 +119,19 @@ async def test_the_trainer_filter_offers_no_trainer(app: RollcallApp, data: Data
         await pilot.press("r")
         await settle(pilot)
         assert shown(screen) == ["Data Protection Essentials", "Coaching Basics"]
+
+
+async def test_cancel_toast_names_the_session_by_title_and_date(
+    app: RollcallApp, data: Data
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await the_list(app, pilot)
+        screen.query_one("#search", Input).value = "2 Dec"
+        await settle(pilot)
+        assert shown(screen) == ["Data Protection Essentials"]
+        await pilot.press("c")  # the list has the focus: c cancels the highlighted session
+        await settle(pilot)
+        await pilot.press(*"room closed", "enter")
+        await settle(pilot)
+        toast = [n.message for n in app._notifications][-1]
+        assert toast == "Cancelled: Data Protection Essentials, Wed 2 Dec 2026 10:00"
