@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from store.db import database, open_database
 from store.errors import PlaceClash
+from store.migrations import SCHEMA_VERSION, SchemaVersion, current_version
 from store.models import Session
 from store.recurrence import Repeat
 from store.sessions import cancel_session, create_sessions, edit_session, place_clash
@@ -83,3 +85,20 @@ def test_a_series_stops_at_the_occurrence_that_clashes() -> None:
             Repeat("weekly", count=4),
         )
     assert Session.select().where(Session.title == "Weekly").count() == 0
+
+
+def test_an_older_database_gets_place_keys_on_upgrade(store: str) -> None:
+    """A version-9 database (no place key) is back-filled, so its rooms are checked too."""
+    booked = session(title="Fire Safety", location="Room 1")
+    db = database.obj
+    db.execute_sql('DROP INDEX IF EXISTS "session_place_key_start"')
+    db.execute_sql('ALTER TABLE "session" DROP COLUMN "place_key"')
+    with SchemaVersion.bind_ctx(db):
+        SchemaVersion.update(version=9).execute()
+
+    open_database(store)
+
+    assert current_version(database.obj) == SCHEMA_VERSION
+    assert Session.get_by_id(booked.id).place_key == "room 1"
+    with pytest.raises(PlaceClash, match="Fire Safety"):
+        create_sessions(session_input(title="Other", location="ROOM 1"))
