@@ -421,6 +421,7 @@ class SessionForm(RollcallModal[int | None]):
 
     @on(Rejected)
     def _rejected(self, event: Rejected) -> None:
+        self.allow_clash = False  # a changed form asks about its place again
         self.saving = False
         self.query_one("#save", Button).disabled = False
         self.show_error(event.message, event.field)
