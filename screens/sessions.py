@@ -267,9 +267,9 @@ class SessionsScreen(RollcallScreen):
         wide = self.app.size.width >= 110
         table.add_column("Date", key="date", width=15 if wide else 9)
         table.add_column("Time", key="time", width=5)
-        table.add_column("Title", key="title", width=26 if wide else 14)
-        table.add_column("Where", key="where", width=15 if wide else 6)
-        table.add_column("Trainer", key="trainer", width=16 if wide else 8)
+        table.add_column("Title", key="title", width=29 if wide else 14)
+        table.add_column("Where", key="where", width=14 if wide else 6)
+        table.add_column("Trainer", key="trainer", width=14 if wide else 8)
         table.add_column("Booked", key="booked", width=10 if wide else 8)
         table.add_column("Wait", key="wait", width=4)
         table.add_column("Status", key="status", width=11 if wide else 9)
