@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -86,6 +88,26 @@ def workflow_options(func: Any) -> Any:
     )(func)
 
 
+def allow_clash_option(func: Any) -> Any:
+    """`--allow-clash` of `session add` and `session edit`."""
+    return click.option(
+        "--allow-clash",
+        is_flag=True,
+        help="Book the place even if another session there overlaps.",
+    )(func)
+
+
+@contextlib.contextmanager
+def clash_hint() -> Iterator[None]:
+    """A double-booked place is refused with the flag that books it anyway."""
+    from store.errors import PlaceClash
+
+    try:
+        yield
+    except PlaceClash as exc:
+        fail(f"{exc}; --allow-clash books it anyway")
+
+
 def session_options(func: Any) -> Any:
     """The options shared by `session add` and `session edit`."""
     options = [
@@ -126,6 +148,7 @@ def session() -> None:
 @session.command("add")
 @session_options
 @workflow_options
+@allow_clash_option
 @click.option("--repeat", type=click.Choice(["daily", "weekly", "monthly"]))
 @click.option("--count", type=int)
 @click.option("--until", metavar="YYYY-MM-DD")
@@ -140,9 +163,14 @@ def session_add(
     until: str | None,
     approval: str | None,
     offer_hours: str | None,
+    allow_clash: bool,
     **options: Any,
 ) -> None:
-    """Add a session (or a recurring series with --repeat)."""
+    """Add a session (or a recurring series with --repeat).
+
+    An in-person session overlapping another in the same place is refused (exit 1,
+    naming that session) unless --allow-clash.
+    """
     from store.interest import create_with_policy
     from store.recurrence import Repeat
     from store.session_input import SessionInput
@@ -164,9 +192,12 @@ def session_add(
         rule = Repeat(repeat, count=count, until=parse_date(until, "until") if until else None)
     elif count is not None or until is not None:
         fail("repeat: --count and --until need --repeat")
-    created = create_with_policy(
-        lambda: create_sessions(SessionInput(**values), rule), approval, offer_hours
-    )
+    with clash_hint():
+        created = create_with_policy(
+            lambda: create_sessions(SessionInput(**values), rule, allow_clash=allow_clash),
+            approval,
+            offer_hours,
+        )
     ids = [s.id for s in created]
     show(
         as_json,
@@ -264,6 +295,7 @@ def session_show(ctx: Context, session_id: str, as_json: bool) -> None:
 @click.argument("session_id")
 @session_options
 @workflow_options
+@allow_clash_option
 @click.option("--unlimited", is_flag=True, help="Remove the capacity limit.")
 @store_command
 def session_edit(
@@ -274,16 +306,21 @@ def session_edit(
     unlimited: bool,
     approval: str | None,
     offer_hours: str | None,
+    allow_clash: bool,
     **options: Any,
 ) -> None:
-    """Change a session; moving it sends updated invitations."""
+    """Change a session; moving it sends updated invitations.
+
+    Moving an in-person session onto another in the same place is refused (exit 1)
+    unless --allow-clash.
+    """
     from store.interest import edit_with_policy
     from store.serialize import session_dict
 
     values = _session_input_kwargs(unlimited=unlimited, **options)
     if not values and approval is None and offer_hours is None:
         fail("session: give at least one option to change")
-    result = edit_with_policy(session_id, values, approval, offer_hours)
+    result = edit_with_policy(session_id, values, approval, offer_hours, allow_clash=allow_clash)
     if as_json:
         data = session_dict(result.session)
         data["changed"] = result.changed

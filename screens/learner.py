@@ -15,10 +15,33 @@ from textual.widgets import DataTable, Footer, Static
 from screens.base import Refusal, RollcallScreen, run_rule
 from screens.dialogs import ConfirmModal
 from screens.plain import assemble, block, plain
+from screens.widgets.fitted_footer import fit_footer
 from screens.widgets.progress import progress_text
 from store.my_calendar import CalendarRow
 
 TYPE_LABELS = {"in_person": "in person", "online": "online"}
+COLUMNS = (
+    ("Date", 15),
+    ("Time", 5),
+    ("My status", 11),
+    ("Title", 28),
+    ("Where", 14),
+    ("Trainer", 14),
+    ("Places", 14),
+)
+"""The list's columns and widths; the learner's own status stays in view at 80 columns."""
+LEAVE_WORDS = {
+    "enrolled": ("cancel your booking", "Cancel booking", "Your booking is cancelled."),
+    "waitlisted": ("leave the waitlist", "Leave waitlist", "You have left the waitlist."),
+    "requested": ("withdraw your request", "Withdraw", "Your request is withdrawn."),
+    "offered": ("turn down the place offered", "Turn down", "You turned the place down."),
+}
+"""What `c` does to each kind of booking: the hint, the button, the toast afterwards."""
+
+
+def link_line(url: str) -> Text:
+    """A link on a line of its own, so that wrapping never splits it (see `_show_detail`)."""
+    return Text(url, style=f"link {url}")
 
 
 class LearnerScreen(RollcallScreen):
@@ -29,9 +52,16 @@ class LearnerScreen(RollcallScreen):
     LearnerScreen #learner-body { height: 1fr; }
     LearnerScreen #learner-sessions { width: 3fr; }
     LearnerScreen #learner-side { width: 2fr; border-left: solid $primary; padding: 0 1; }
-    LearnerScreen #learner-detail { height: auto; margin-bottom: 1; }
+    LearnerScreen #learner-detail { height: auto; margin-bottom: 1; text-overflow: ellipsis; }
     LearnerScreen #learner-progress { height: auto; }
+    LearnerScreen #learner-body.-narrow { layout: vertical; }
+    LearnerScreen #learner-body.-narrow #learner-sessions { width: 100%; height: 1fr; }
+    LearnerScreen #learner-body.-narrow #learner-side {
+        width: 100%; height: 45%; border-left: none; border-top: solid $primary;
+    }
     """
+    NARROW = 140
+    """Below this width the detail panel goes under the list, which keeps every column."""
     BINDING_GROUP_TITLE = "My calendar"
     BINDINGS = [
         Binding("b", "book", "Book", id="learner-book"),
@@ -39,6 +69,7 @@ class LearnerScreen(RollcallScreen):
         Binding("r", "reload", "Reload", id="learner-reload"),
         Binding("a", "accept_offer", "Accept offer", id="learner-accept-offer"),
         Binding("i", "register_interest", "Interested", id="learner-interest"),
+        Binding("q", "app.quit", "Quit", id="learner-quit"),
     ]
 
     @dataclass
@@ -75,9 +106,17 @@ class LearnerScreen(RollcallScreen):
     def on_mount(self) -> None:
         """Set up the columns and load."""
         table = self.query_one(DataTable)
-        table.add_columns("Date", "Time", "Title", "Type", "Where", "Trainer", "Places", "Mine")
+        # Fixed widths: the list is drawn at its final widths from the first row on.
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         table.focus()
+        self.on_resize()
         self.load()
+
+    def on_resize(self) -> None:
+        """Put the detail panel beside the list when wide, under it when narrow."""
+        self.query_one("#learner-body").set_class(self.app.size.width < self.NARROW, "-narrow")
+        fit_footer(self.query_one(Footer), self.app.size.width)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-load")
     def load(self) -> None:
@@ -120,14 +159,13 @@ class LearnerScreen(RollcallScreen):
             )
             title = plain(r.title, "strike dim" if r.status == "cancelled" else "")
             table.add_row(
-                f"{start:%a %d %b}",
+                f"{start:%a %d %b %Y}",
                 f"{start:%H:%M}",
+                mine,
                 title,
-                TYPE_LABELS.get(r.type, r.type),
                 plain(where),
                 plain(r.trainer or ""),
                 places,
-                mine,
                 key=str(r.session_id),
             )
             if r.session_id == keep:
@@ -172,10 +210,13 @@ class LearnerScreen(RollcallScreen):
         lines = [
             plain(r.title, "bold"),
             plain(f"{start:%A %d %B %Y}, {start:%H:%M}–{end:%H:%M}"),
-            assemble(
-                f"{TYPE_LABELS.get(r.type, r.type).capitalize()}: ",
-                (r.location or r.online_url or "—", ""),
-            ),
+        ]
+        if r.online_url and not r.location:
+            lines += [Text("Online, meeting link:"), link_line(r.online_url)]
+        else:
+            kind = TYPE_LABELS.get(r.type, r.type).capitalize()
+            lines.append(assemble(f"{kind}: ", (r.location or "—", "")))
+        lines += [
             assemble("Trainer: ", (r.trainer or "—", "")),
             plain(
                 f"Places: {r.places_text}" + (f" ({r.waitlisted} waiting)" if r.waitlisted else "")
@@ -185,14 +226,17 @@ class LearnerScreen(RollcallScreen):
             lines += [Text(), block(r.description)]
         if r.materials:
             lines += [Text(), Text("Pre-read", style="bold")]
-            lines += [assemble("  • ", (name, ""), ": ", (url, "")) for name, url in r.materials]
+            for name, url in r.materials:
+                lines += [assemble("  • ", (name, "")), link_line(url)]
         lines += [Text(), plain(r.reason, "green" if r.can_book else "yellow")]
         if r.can_book:
             lines.append(
                 Text("Press b to book" + (" (joins the waitlist)" if "full" in r.reason else ""))
             )
         if r.can_cancel:
-            lines.append(Text("Press c to cancel your booking"))
+            lines.append(Text(f"Press c to {LEAVE_WORDS[r.my_status or 'enrolled'][0]}"))
+        # Lines wrap between words only (text-overflow: ellipsis): a link wider than the
+        # panel is cut with an ellipsis (still whole as the terminal's link), never folded.
         detail.update(Text("\n").join(lines))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -218,7 +262,23 @@ class LearnerScreen(RollcallScreen):
         if not r.can_book:
             self.notify(r.reason, title="Cannot book", severity="warning")
             return
-        self.book(r.session_id)
+        from store.my_calendar import same_course_booking
+
+        other = same_course_booking(self.rows, r)
+        if other is None:
+            self.book(r.session_id)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.book(r.session_id)
+
+        held = other.booking_text.lower() or "booked"
+        question = (
+            f"You already hold {other.title} on {self._when(other)} ({held}). "
+            f"Book {r.title} on {self._when(r)} as well?"
+        )
+        self.app.push_screen(ConfirmModal(question, "Book both"), answered)
 
     def action_cancel_booking(self) -> None:
         """Cancel the learner's booking after a confirmation."""
@@ -228,14 +288,19 @@ class LearnerScreen(RollcallScreen):
         if not r.can_cancel:
             self.notify("You have no booking here to cancel.", severity="warning")
             return
-        what = "waitlist place" if r.my_status == "waitlisted" else "booking"
-        question = f"Cancel your {what} on {r.title}?"
+        what, button, done = LEAVE_WORDS[r.my_status or "enrolled"]
+        question = f"{what[0].upper()}{what[1:]} for {r.title}, {self._when(r)}?"
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.unbook(r.session_id)
+                self.unbook(r.session_id, done)
 
-        self.app.push_screen(ConfirmModal(question, "Cancel booking"), answered)
+        self.app.push_screen(ConfirmModal(question, button), answered)
+
+    def _when(self, row: CalendarRow) -> str:
+        from store.session_input import when_text
+
+        return when_text(row.start)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-write")
     def book(self, session_id: int) -> None:
@@ -254,19 +319,19 @@ class LearnerScreen(RollcallScreen):
                 f"The session is full: you are number {result.waitlist_position} on the waitlist."
             )
         else:
-            text = "Booked. A confirmation is on its way."
+            text = "Booked. A confirmation will be emailed to you."
         self.post_message(self.Done(text))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-write")
-    def unbook(self, session_id: int) -> None:
-        """Cancel the booking in a thread."""
+    def unbook(self, session_id: int, done: str = "Your booking is cancelled.") -> None:
+        """Cancel the booking (or leave the waitlist) in a thread."""
         from store.booking import unbook
 
         email = self.person_email
         if run_rule(self, lambda: unbook(session_id, email, author=email)) is Refusal.REFUSED:
             self.post_message(self.Done(""))
             return
-        self.post_message(self.Done("Your booking is cancelled."))
+        self.post_message(self.Done(done))
 
     def action_accept_offer(self) -> None:
         """Take the place offered on the highlighted session."""

@@ -30,6 +30,14 @@ class PeoplePicker(RollcallModal[str | None]):
 
         people: list[PersonRow]
 
+    @dataclass
+    class Checked(Message):
+        """Whether the chosen person is in the session's audience (`reasons` empty) or not."""
+
+        email: str
+        name: str
+        reasons: list[str]
+
     def __init__(self, session_id: int) -> None:
         super().__init__()
         self.session_id = session_id
@@ -83,11 +91,44 @@ class PeoplePicker(RollcallModal[str | None]):
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
-        self.dismiss(event.row_key.value)
+        if event.row_key.value:
+            self.check(event.row_key.value)
 
     def _choose(self, table: DataTable[str]) -> None:
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        self.dismiss(key)
+        if key:
+            self.check(key)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="picker-check")
+    def check(self, email: str) -> None:
+        """Read whether the person is in the session's audience before adding them."""
+        from store.models import Session
+        from store.people import get_person
+        from store.visibility import outside_audience
+
+        with db_thread():
+            person = get_person(email)
+            reasons = outside_audience(person, Session.get_by_id(self.session_id))
+        self.post_message(self.Checked(email, person.name, reasons))
+
+    @on(Checked)
+    def _checked(self, event: Checked) -> None:
+        from screens.dialogs import ConfirmModal
+
+        if not event.reasons:
+            self.dismiss(event.email)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(event.email)
+
+        # An admin may enrol anyone (visibility does not apply), but should know first.
+        question = (
+            f"{event.name} is outside this session's audience: {'; '.join(event.reasons)}. "
+            "They would not see it in their own calendar. Add them anyway?"
+        )
+        self.app.push_screen(ConfirmModal(question, "Add anyway"), answered)
 
     def action_abandon(self) -> None:
         """Back without choosing."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +22,7 @@ from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.dialogs import ConfirmModal, FormModal
 from screens.messages import RuleRefused
 from screens.plain import clean, plain
+from screens.widgets.bars import bar_chart
 from store.errors import RollcallError
 from store.pathways import today
 from store.reports import DAY_REPORTS
@@ -51,6 +53,11 @@ WINDOWS: tuple[tuple[str, int | None], ...] = (
 
 CHART_TITLES = {"rate": "%", "response_rate": "% answered", "responses": "answers"}
 
+FIRST_COLUMNS = dict.fromkeys(
+    DAY_REPORTS, ("name", "item", "expires_on", "days_left", "status", "booked_session")
+)
+"""Columns a report shows first: who, what and when it expires, before the email and kind."""
+
 
 class ReportsScreen(RollcallScreen):
     """Pick a report on the left; its chart and rows show on the right. `x` exports CSV."""
@@ -62,6 +69,8 @@ class ReportsScreen(RollcallScreen):
     ReportsScreen #report-title { height: auto; }
     ReportsScreen #report-chart { height: 14; }
     ReportsScreen #report-chart.hidden { display: none; }
+    ReportsScreen #report-bars { height: auto; max-height: 16; margin-bottom: 1; }
+    ReportsScreen #report-bars.hidden { display: none; }
     ReportsScreen #report-rows { height: 1fr; }
     """
     BINDING_GROUP_TITLE = "Reports"
@@ -117,6 +126,7 @@ class ReportsScreen(RollcallScreen):
             with Vertical(id="report-main"):
                 yield Static("", id="report-title")
                 yield PlotextPlot(id="report-chart")
+                yield Static("", id="report-bars", classes="hidden")
                 yield DataTable(id="report-rows", zebra_stripes=True, cursor_type="row")
         yield Footer()
 
@@ -193,9 +203,11 @@ class ReportsScreen(RollcallScreen):
         table.clear(columns=True)
         shown = event.rows[:SHOWN_ROWS]
         if shown:
-            table.add_columns(*[key.replace("_", " ") for key in shown[0]])
+            first = [k for k in FIRST_COLUMNS.get(event.name, ()) if k in shown[0]]
+            keys = first + [k for k in shown[0] if k not in first]
+            table.add_columns(*[key.replace("_", " ") for key in keys])
             for row in shown:
-                table.add_row(*[plain("" if v is None else v) for v in row.values()])
+                table.add_row(*[plain("" if row[k] is None else row[k]) for k in keys])
         note = ""
         if len(event.rows) > SHOWN_ROWS:
             note = f"\n[dim]showing {SHOWN_ROWS} of {len(event.rows)} rows; x exports all[/dim]"
@@ -206,38 +218,50 @@ class ReportsScreen(RollcallScreen):
 
     def _chart(self, name: str, rows: list[dict[str, Any]]) -> None:
         chart = self.query_one(PlotextPlot)
+        bars = self.query_one("#report-bars", Static)
         spec = CHARTS.get(name)
-        chart.set_class(spec is None or not rows, "hidden")
+        kind = spec[0] if spec is not None and rows else None
+        chart.set_class(kind != "line", "hidden")
+        bars.set_class(kind != "bar", "hidden")
         if spec is None or not rows:
             return
-        kind, label_key, value_key = spec
+        _, label_key, value_key = spec
         # Labels are stored text (departments, titles): no control codes reach the plot.
         points = [
-            (clean(r[label_key], one_line=True), r[value_key])
+            (clean(r[label_key], one_line=True), float(r[value_key]))
             for r in rows
             if r[value_key] is not None
         ]
         if kind == "bar":
-            # The worst (highest) first, at most 15 bars so labels stay readable.
+            # Horizontal bars, each with its label and value; the worst (highest) first, at
+            # most 15 so the rows stay in view (the table has them all).
             if name != "response-times":
-                points = sorted(points, key=lambda p: -float(p[1]))[:15]
-        else:
-            points = points[-36:]
+                points = sorted(points, key=lambda p: -p[1])[:15]
+            width = self.query_one("#report-main").content_size.width or 60
+            percent = value_key in ("rate", "response_rate")
+            title = CHART_TITLES.get(value_key, value_key)
+            bars.update(
+                Text.assemble((f"{title}\n", "dim"), bar_chart(points, width, percent=percent))
+            )
+            return
+        points = points[-36:]
         plt = chart.plt
         plt.clear_data()
         plt.clear_figure()
         labels = [p[0] for p in points]
-        values = [float(p[1]) for p in points]
-        if kind == "bar":
-            plt.bar(labels, values)
-        else:
-            plt.plot(list(range(len(values))), values, marker="braille")
-            step = max(1, len(labels) // 8)
-            plt.xticks(list(range(0, len(labels), step)), labels[::step])
+        values = [p[1] for p in points]
+        plt.plot(list(range(len(values))), values, marker="braille")
+        step = max(1, len(labels) // 8)
+        plt.xticks(list(range(0, len(labels), step)), labels[::step])
         if value_key in ("rate", "response_rate"):
             plt.ylim(0, 100)
         plt.title(CHART_TITLES.get(value_key, value_key))
         chart.refresh()
+
+    def on_resize(self) -> None:
+        """Draw the bars again at the new width."""
+        if self.loaded is not None and CHARTS.get(self.loaded, ("",))[0] == "bar":
+            self._chart(self.loaded, self.rows)
 
     def _due_row(self) -> dict[str, Any] | None:
         """The highlighted row when it is a course someone must renew."""
@@ -259,35 +283,68 @@ class ReportsScreen(RollcallScreen):
     def _row_moved(self) -> None:
         self.refresh_bindings()
 
-    def action_book_next(self) -> None:
-        """Book the highlighted person onto the next session of their course, after asking."""
-        row = self._due_row()
-        if row is None:
-            return
-        email, course = str(row["email"]), str(row["item"])
+    @dataclass
+    class NextFound(Message):
+        """The session a person due for renewal would be booked onto, to ask about."""
 
+        email: str
+        name: str
+        session_id: int
+        session: str
+        """Its title and start in words: "Fire Safety, Thu 3 Dec 2026 09:30"."""
+        full: bool
+
+    def action_book_next(self) -> None:
+        """Find the next session of the highlighted person's course, then ask, naming it."""
+        row = self._due_row()
+        if row is not None:
+            self.find_next(str(row["email"]), str(row["name"]), str(row["item"]))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-book")
+    def find_next(self, email: str, name: str, course: str) -> None:
+        """Read the next session of the course in a thread; `NextFound` asks about it."""
+        from store.completions import next_session
+        from store.errors import RuleViolation
+        from store.session_input import session_name
+        from store.sessions import count_occupying
+
+        def find() -> ReportsScreen.NextFound:
+            session = next_session(course, email)
+            if session is None:
+                raise RuleViolation(
+                    f"no scheduled session of {course} to book {email} onto", field="course"
+                )
+            most = session.max_attendees
+            full = most is not None and count_occupying(session) >= most
+            label = session_name(session.title, session.start)
+            return self.NextFound(email, name, session.id, label, full)
+
+        found = run_rule(self, find)
+        if found is not Refusal.REFUSED:
+            self.post_message(found)
+
+    @on(NextFound)
+    def _next_found(self, event: NextFound) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.book_next(email, course)
+                self.book_next(event.email, event.session_id, event.session)
 
-        question = f"Book {row['name']} ({email}) onto the next session of {course}?"
+        full = " It is full: they would join the waitlist." if event.full else ""
+        question = f"Book {event.name} ({event.email}) onto {event.session}?{full}"
         self.app.push_screen(ConfirmModal(question, "Book"), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report-book")
-    def book_next(self, email: str, course: str) -> None:
-        """Enrol in a thread; the report reloads to show the booking."""
-        from store.completions import book_next_session
+    def book_next(self, email: str, session_id: int, session: str) -> None:
+        """Enrol on the session named in the question; the report reloads to show it."""
+        from store.booking import enrol
 
-        booked = run_rule(self, lambda: book_next_session(email, course))
-        if booked is Refusal.REFUSED:
+        result = run_rule(self, lambda: enrol(session_id, email))
+        if result is Refusal.REFUSED:
             return
-        session, result = booked
         if result.status == "waitlisted":
-            text = (
-                f"{email}: session {session.id} is full; waitlisted at {result.waitlist_position}"
-            )
+            text = f"{email}: {session} is full; waitlisted at {result.waitlist_position}"
         else:
-            text = f"{email} enrolled on session {session.id}"
+            text = f"{email} enrolled on {session}"
         self.post_message(self.Booked(text))
 
     def action_register_interest(self) -> None:

@@ -29,7 +29,7 @@ from screens.plain import plain
 from screens.widgets.pickers import FieldInput, MaterialsEditor, VisibilityPicker
 from store import validate
 from store.clock import utcnow
-from store.errors import RollcallError, ValidationError
+from store.errors import PlaceClash, RollcallError, ValidationError
 from store.read_models import TrainerChoice, known_values, trainer_choices
 from store.recurrence import Repeat
 from store.session_input import MaterialInput, SessionInput
@@ -89,12 +89,20 @@ class SessionForm(RollcallModal[int | None]):
         message: str
         field: str | None
 
+    @dataclass
+    class PlaceTaken(Message):
+        """Another session overlaps in the same place: save only if the admin says so."""
+
+        message: str
+
     def __init__(self, session_id: int | None = None, *, focus_field: str | None = None) -> None:
         super().__init__()
         self.session_id = session_id
         self.saving = False
         self.focus_field = focus_field
         """The field to put the cursor in once the form is filled (``trainer`` to replace one)."""
+        self.allow_clash = False
+        """Set once the admin chose to share the place with an overlapping session."""
 
     # Layout -------------------------------------------------------------
 
@@ -354,7 +362,11 @@ class SessionForm(RollcallModal[int | None]):
 
                     rule = _repeat_of(repeat)
                     # As from the command line: people waiting for the course are booked.
-                    created = create_with_policy(lambda: create_sessions(data, rule), None, None)
+                    created = create_with_policy(
+                        lambda: create_sessions(data, rule, allow_clash=self.allow_clash),
+                        None,
+                        None,
+                    )
                     text = (
                         f"{len(created)} sessions created"
                         if len(created) > 1
@@ -367,7 +379,7 @@ class SessionForm(RollcallModal[int | None]):
                     }
                     if not data.generate_link:
                         changes.pop("generate_link")
-                    result = edit_session(self.session_id, changes)
+                    result = edit_session(self.session_id, changes, allow_clash=self.allow_clash)
                     text = (
                         f"Saved: {', '.join(result.changed)} changed"
                         if result.changed
@@ -376,8 +388,28 @@ class SessionForm(RollcallModal[int | None]):
                     if result.calendar_changed:
                         text += "; attendees will get an update"
                     self.post_message(self.Saved(self.session_id, text))
+        except PlaceClash as exc:
+            self.post_message(self.PlaceTaken(exc.message))
         except RollcallError as exc:
             self.post_message(self.Rejected(exc.message, exc.field))
+
+    @on(PlaceTaken)
+    def _place_taken(self, event: PlaceTaken) -> None:
+        from screens.dialogs import ConfirmModal
+
+        self.saving = False
+        self.query_one("#save", Button).disabled = False
+
+        def answered(share: bool | None) -> None:
+            if share:
+                self.allow_clash = True
+                self.action_save()
+            else:
+                self.show_error(event.message, "location")
+
+        self.app.push_screen(
+            ConfirmModal(f"{event.message}.\n\nBook the place anyway?", "Book anyway"), answered
+        )
 
     @on(Saved)
     def _saved(self, event: Saved) -> None:
@@ -389,6 +421,7 @@ class SessionForm(RollcallModal[int | None]):
 
     @on(Rejected)
     def _rejected(self, event: Rejected) -> None:
+        self.allow_clash = False  # a changed form asks about its place again
         self.saving = False
         self.query_one("#save", Button).disabled = False
         self.show_error(event.message, event.field)

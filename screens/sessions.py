@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -18,10 +18,13 @@ from textual.worker import get_current_worker
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
 from screens.plain import plain
+from screens.widgets.fitted_footer import fit_footer
 from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
+from store.date_search import DayRange
 from store.read_models import (
+    NO_TRAINER,
     SessionPage,
     SessionRow,
     TrainerChoice,
@@ -53,8 +56,9 @@ class SessionsScreen(RollcallScreen):
         Binding("e", "edit", "Edit", id="session-edit"),
         Binding("c", "cancel_session", "Cancel", id="session-cancel"),
         Binding("d", "delete", "Delete", id="session-delete"),
-        Binding("t", "focus_trainer", "Trainer", id="sessions-trainer-filter", show=False),
-        Binding("s", "focus_status", "Status", id="sessions-status-filter", show=False),
+        Binding("t", "focus_trainer", "Trainer", id="sessions-trainer-filter"),
+        Binding("s", "focus_status", "Status", id="sessions-status-filter"),
+        Binding("w", "pick_dates", "When", id="sessions-date-filter"),
         Binding("r", "reload", "Reload", id="sessions-reload", show=False),
         Binding(
             "i",
@@ -102,12 +106,14 @@ class SessionsScreen(RollcallScreen):
         """The read whose rows are on screen (benchmarks and tests wait for it)."""
         self.rows: dict[str, SessionRow] = {}
         self.stale = False
+        self.dates: DayRange | None = None
+        """The date filter (`w`), None for any date."""
 
     def compose(self) -> ComposeResult:
         """Header, filter bar, the list, info and status lines, footer."""
         yield Header()
         with Horizontal(id="filters"):
-            yield Input(placeholder="/ search title, place, description", id="search")
+            yield Input(placeholder="/ search title, place, date (3 Dec)", id="search")
             yield Select[int]([], prompt="All trainers", id="trainer-filter", allow_blank=True)
             yield Select[str](
                 [(label, key) for key, label in STATUS_LABELS.items()],
@@ -123,6 +129,7 @@ class SessionsScreen(RollcallScreen):
     def on_mount(self) -> None:
         """Columns, then the first window around today, then the trainers."""
         self._columns()
+        self._fit_footer()
         self.load(None, upcoming=True)
         self.load_trainers()
         self.query_one(PagedTable).focus()
@@ -143,10 +150,17 @@ class SessionsScreen(RollcallScreen):
     def _filters(self) -> dict[str, Any]:
         trainer = self.query_one("#trainer-filter", Select).value
         status = self.query_one("#status-filter", Select).value
+        start_from, start_before = (
+            self.dates.bounds(self.app.settings.zone)  # type: ignore[attr-defined]
+            if self.dates is not None
+            else (None, None)
+        )
         return {
             "search": self.query_one("#search", Input).value,
             "trainer_id": trainer if isinstance(trainer, int) else None,
             "status": status if isinstance(status, str) else None,
+            "start_from": start_from,
+            "start_before": start_before,
         }
 
     def load(
@@ -234,8 +248,9 @@ class SessionsScreen(RollcallScreen):
     def _trainers(self, event: TrainersLoaded) -> None:
         select = self.query_one("#trainer-filter", Select)
         current = select.value
-        select.set_options([(t.name, t.id) for t in event.trainers])
-        if isinstance(current, int) and any(t.id == current for t in event.trainers):
+        options = [("— no trainer", NO_TRAINER)] + [(t.name, t.id) for t in event.trainers]
+        select.set_options(options)
+        if isinstance(current, int) and any(value == current for _, value in options):
             select.value = current
 
     def reload(self) -> None:
@@ -252,9 +267,9 @@ class SessionsScreen(RollcallScreen):
         wide = self.app.size.width >= 110
         table.add_column("Date", key="date", width=15 if wide else 9)
         table.add_column("Time", key="time", width=5)
-        table.add_column("Title", key="title", width=32 if wide else 14)
-        table.add_column("Type", key="type", width=9 if wide else 6)
-        table.add_column("Trainer", key="trainer", width=16 if wide else 8)
+        table.add_column("Title", key="title", width=29 if wide else 14)
+        table.add_column("Where", key="where", width=14 if wide else 6)
+        table.add_column("Trainer", key="trainer", width=14 if wide else 8)
         table.add_column("Booked", key="booked", width=10 if wide else 8)
         table.add_column("Wait", key="wait", width=4)
         table.add_column("Status", key="status", width=11 if wide else 9)
@@ -271,7 +286,6 @@ class SessionsScreen(RollcallScreen):
         booked = Text(f"{row.taken}/{cap}", style=style)
         if row.full:
             booked.append(" full" if self.wide else "●", style="bold" if not past else "")
-        kind = TYPE_LABELS.get(row.type, row.type)
         trainer = row.trainer if self.wide else (row.trainer.split(" ")[0] if row.trainer else "")
         answer = TRAINER_ANSWERS.get(row.trainer_calendar, "")
         if trainer and answer:
@@ -280,7 +294,7 @@ class SessionsScreen(RollcallScreen):
             Text(f"{start:%a %d %b %Y}" if self.wide else f"{start:%d %b %y}", style=style),
             Text(f"{start:%H:%M}", style=style),
             plain(row.title, style),
-            Text(kind if self.wide else kind.replace("in person", "room"), style=style),
+            plain(row.place or TYPE_LABELS.get(row.type, row.type), style),
             plain(
                 trainer or "—",
                 "bold red" if row.trainer_calendar == "declined" and not past else style,
@@ -290,8 +304,13 @@ class SessionsScreen(RollcallScreen):
             Text(STATUS_LABELS.get(row.status, row.status), style=style),
         ]
 
+    def _fit_footer(self) -> None:
+        # Every key of the list, the filter keys t, s and w among them, stays in view.
+        fit_footer(self.query_one(Footer), self.app.size.width)
+
     def on_resize(self) -> None:
         """Switch between the narrow and the wide columns."""
+        self._fit_footer()
         if getattr(self, "wide", None) is None:
             return
         if (self.app.size.width >= 110) != self.wide:
@@ -312,6 +331,8 @@ class SessionsScreen(RollcallScreen):
         table = self.query_one(PagedTable)
         text = table.position_text()
         filters = self._filters()
+        if self.dates is not None:
+            text += f" · {self.dates.label}"
         if any(filters.values()):
             text += " (filtered)"
         self.query_one("#position", Label).update(text)
@@ -335,15 +356,30 @@ class SessionsScreen(RollcallScreen):
         sid = self.current_id()
         return self.rows.get(str(sid)) if sid is not None else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out session keys when no session is highlighted."""
-        if action in ("edit", "cancel_session", "delete"):
-            row = self.current_row() if self.is_mounted else None
-            if row is None:
-                return None
-            if action in ("edit", "cancel_session") and row.status == "cancelled":
-                return None
-        return True
+    ROLE_ACTIONS: ClassVar[dict[str, str]] = {
+        "new": "session.create",
+        "edit": "session.edit",
+        "cancel_session": "session.cancel",
+        "delete": "session.delete",
+    }
+
+    def why_not(self, action: str) -> str | None:
+        """Session keys need a session highlighted, one still open, and (delete) no one on it."""
+        refused = super().why_not(action)
+        if refused or action not in ("edit", "cancel_session", "delete"):
+            return refused
+        row = self.current_row() if self.is_mounted else None
+        if row is None:
+            return "highlight a session first"
+        if action in ("edit", "cancel_session") and row.status == "cancelled":
+            return "the session is cancelled"
+        if action == "delete" and (row.taken or row.waitlisted):
+            people = row.taken + row.waitlisted
+            return (
+                f"{people} {'person is' if people == 1 else 'people are'} on it: "
+                "cancel it instead (c), everyone is told"
+            )
+        return None
 
     def action_search(self) -> None:
         """Focus the search box."""
@@ -356,6 +392,21 @@ class SessionsScreen(RollcallScreen):
     def action_focus_status(self) -> None:
         """Focus the status filter."""
         self.query_one("#status-filter", Select).focus()
+
+    def action_pick_dates(self) -> None:
+        """Filter by start date: this week, next week, this month, or from–to."""
+        from screens.date_filter import DateFilterModal
+
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        today = utcnow().astimezone(zone).date()
+
+        def picked(chosen: DayRange | None) -> None:
+            if chosen is None:
+                return
+            self.dates = chosen if chosen.first or chosen.last else None
+            self.load(0, upcoming=True)
+
+        self.app.push_screen(DateFilterModal(today, self.dates), picked)
 
     def action_import_attendance(self) -> None:
         """Import attendance marks from a CSV file, after a preview by line."""
@@ -381,6 +432,7 @@ class SessionsScreen(RollcallScreen):
             return
         if any(self._filters().values()):
             search.value = ""
+            self.dates = None
             self.query_one("#trainer-filter", Select).clear()
             self.query_one("#status-filter", Select).clear()
             self.load(None, upcoming=True)
@@ -438,7 +490,7 @@ class SessionsScreen(RollcallScreen):
 
         def reason_given(reason: str | None) -> None:
             if reason:
-                self._cancel(row.id, reason)
+                self._cancel(row.id, reason, _name(row))
 
         self.app.push_screen(
             TextModal(
@@ -449,12 +501,12 @@ class SessionsScreen(RollcallScreen):
         )
 
     @work(thread=True, exit_on_error=False, group="sessions-write")
-    def _cancel(self, session_id: int, reason: str) -> None:
+    def _cancel(self, session_id: int, reason: str, name: str) -> None:
         from store.sessions import cancel_session
 
         if run_rule(self, lambda: cancel_session(session_id, reason)) is Refusal.REFUSED:
             return
-        self.post_message(self.Done(f"Session {session_id} cancelled"))
+        self.post_message(self.Done(f"Cancelled: {name}"))
 
     def action_delete(self) -> None:
         """Delete the highlighted session (the rule refuses one with enrolments)."""
@@ -466,21 +518,28 @@ class SessionsScreen(RollcallScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._delete(row.id)
+                self._delete(row.id, _name(row))
 
         self.app.push_screen(
             ConfirmModal(f"Delete “{row.title}” for good?", "Delete", danger=True), answered
         )
 
     @work(thread=True, exit_on_error=False, group="sessions-write")
-    def _delete(self, session_id: int) -> None:
+    def _delete(self, session_id: int, name: str) -> None:
         from store.sessions import delete_session
 
         if run_rule(self, lambda: delete_session(session_id)) is Refusal.REFUSED:
             return
-        self.post_message(self.Done(f"Session {session_id} deleted"))
+        self.post_message(self.Done(f"Deleted: {name}"))
 
     @on(Done)
     def _done(self, event: Done) -> None:
         self.notify(event.text)
         self.reload()
+
+
+def _name(row: SessionRow) -> str:
+    """The session as a toast names it: "Fire Safety, Thu 3 Dec 2026 09:30", never its id."""
+    from store.session_input import session_name
+
+    return session_name(row.title, row.start)

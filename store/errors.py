@@ -52,3 +52,16 @@ class StorageError(ServiceUnavailable):
     def __init__(self, where: str, detail: str) -> None:
         super().__init__(f"the database {where}", detail)
         self.where = where
+
+
+class PlaceClash(RuleViolation):
+    """An in-person session would overlap another one in the same place.
+
+    A rule, like a trainer's clash, but one an admin may knowingly override
+    (two small groups sharing a hall): callers pass ``allow_clash=True``.
+    """
+
+    def __init__(self, message: str, session_id: int) -> None:
+        super().__init__(message, field="location")
+        self.session_id = session_id
+        """The session already booked into the place."""

@@ -163,9 +163,17 @@ def create_with_policy(
 
 
 def edit_with_policy(
-    session_id: int | str, values: dict[str, Any], approval: str | None, offer_hours: str | None
+    session_id: int | str,
+    values: dict[str, Any],
+    approval: str | None,
+    offer_hours: str | None,
+    *,
+    allow_clash: bool = False,
 ) -> EditResult:
-    """Edit a session and its approval and offer policy in one transaction."""
+    """Edit a session and its approval and offer policy in one transaction.
+
+    `allow_clash` lets it share its place with an overlapping session.
+    """
     from store.approvals import set_session_policy
     from store.sessions import EditResult, edit_session, get_session
 
@@ -173,5 +181,5 @@ def edit_with_policy(
         if approval is not None or offer_hours is not None:
             set_session_policy(session_id, approval=approval, offer_hours=offer_hours)
         if values:
-            return edit_session(session_id, values)
+            return edit_session(session_id, values, allow_clash=allow_clash)
         return EditResult(get_session(session_id))

@@ -240,6 +240,17 @@ def _m009_listing_indexes(db: peewee.Database) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS session_start_id ON session (start, id)")
 
 
+def _m010_session_place_key(db: peewee.Database) -> None:
+    # Rooms are checked for clashes like trainers: the place is compared by its
+    # folded key (store/textkey.py), read through an index with the start.
+    from store.textkey import place_key
+
+    _add_folded_key(db, Session, "place_key", ("location",), place_key)
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "session_place_key_start" ON "session" ("place_key", "start")'
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial,
     _m002_inbound_log,
@@ -250,6 +261,7 @@ MIGRATIONS: list[Migration] = [
     _m007_booking_workflow,
     _m008_inbound_log_unique,
     _m009_listing_indexes,
+    _m010_session_place_key,
 ]
 """Position + 1 is the version a migration produces; append, never reorder."""
 

@@ -221,13 +221,17 @@ class Session(BaseModel):
     """Hours a freed place is held for the first in line; None follows the setting, 0 is off."""
     # Title, location and description folded, for searching (store/textkey.py).
     search_key = TextField(default="")
+    # The place folded, so "Room 1" and "room 1 " are one room when checking clashes.
+    place_key = CharField(max_length=300, default="")
     folded_keys: ClassVar[FoldedKeys] = {
-        "search_key": (("title", "location", "description"), textkey.search_key)
+        "search_key": (("title", "location", "description"), textkey.search_key),
+        "place_key": (("location",), textkey.place_key),
     }
 
     class Meta:
         indexes = (
             (("start",), False),
+            (("place_key", "start"), False),
             (("trainer", "start"), False),
             (("course", "start"), False),
             (("title",), False),

@@ -78,6 +78,23 @@ class CalendarRow:
         }.get(self.my_status or "", "")
 
 
+def same_course_booking(rows: list[CalendarRow], row: CalendarRow) -> CalendarRow | None:
+    """Another session of `row`'s course the learner already holds or waits for, if any.
+
+    Booking a second date of one course is usually a slip (two clicks, or a date
+    moved): the learner view asks before it, naming the other session.
+    """
+    for other in rows:
+        if (
+            other.session_id != row.session_id
+            and other.course == row.course
+            and other.status == "scheduled"
+            and other.my_status in (*ACTIVE, *WAITING_ON_SOMEONE)
+        ):
+            return other
+    return None
+
+
 def _trainer_names(trainer_ids: set[int]) -> dict[int, str]:
     from store.people import trainers_by_id
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from store import validate
+from store.date_search import local_midnight
 from store.errors import ValidationError
 
 PAGE_SIZE = 1000
@@ -38,19 +39,13 @@ def day_bounds(
     first_day: date | None = None
     if first:
         first_day = validate.parse_date(first, first_field)
-        lower = _local_midnight(first_day, zone)
+        lower = local_midnight(first_day, zone)
     if last:
         last_day = validate.parse_date(last, "to")
         if first_day is not None and last_day < first_day:
             raise ValidationError(f"to ({last_day}) is before from ({first_day})", field="to")
-        upper = _local_midnight(date.fromordinal(last_day.toordinal() + 1), zone)
+        upper = local_midnight(date.fromordinal(last_day.toordinal() + 1), zone)
     return lower, upper
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    from datetime import UTC
-
-    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
 def keyset_pages(

@@ -18,7 +18,7 @@ from store.models import (
     Session,
     Trainer,
 )
-from store.session_queries import counts_for, session_status, status_condition
+from store.session_queries import counts_for, search_condition, session_status, status_condition
 from store.visibility import rules_of
 
 
@@ -38,6 +38,13 @@ class SessionRow:
     status: str
     trainer_calendar: str = "not_invited"
     """The trainer's answer to their invitation (an enrolment's calendar states)."""
+    location: str | None = None
+    """The place of an in-person session (None for an online one)."""
+
+    @property
+    def place(self) -> str:
+        """Where it happens: the place, or "online"."""
+        return "online" if self.type == "online" else (self.location or "")
 
     @property
     def full(self) -> bool:
@@ -56,17 +63,32 @@ class SessionPage:
     """False when `total` is only a lower bound: the page was read without counting."""
 
 
+NO_TRAINER = -1
+"""The trainer filter's value for sessions nobody delivers yet."""
+
+
 def _filtered_sessions(
-    status: str | None, trainer_id: int | None, search: str | None, now: datetime
+    status: str | None,
+    trainer_id: int | None,
+    search: str | None,
+    now: datetime,
+    start_from: datetime | None = None,
+    start_before: datetime | None = None,
 ) -> peewee.ModelSelect:
     query = Session.select(Session.id)
+    if start_from is not None:
+        query = query.where(Session.start >= start_from)
+    if start_before is not None:
+        query = query.where(Session.start < start_before)
     if status:
         query = query.where(status_condition(status, now))
-    if trainer_id:
+    if trainer_id == NO_TRAINER:
+        query = query.where(Session.trainer.is_null())
+    elif trainer_id:
         query = query.where(Session.trainer == trainer_id)
-    text = validate.clean_text(search)
-    if text:
-        query = query.where(textkey.contains(Session.search_key, text))
+    condition = search_condition(search, now)
+    if condition is not None:
+        query = query.where(condition)
     return query
 
 
@@ -79,6 +101,8 @@ def session_page(
     search: str | None = None,
     now: datetime | None = None,
     count: bool = True,
+    start_from: datetime | None = None,
+    start_before: datetime | None = None,
 ) -> SessionPage:
     """Sessions in start order from `offset`, with counts, trainer name and status.
 
@@ -89,7 +113,7 @@ def session_page(
     counts afterwards with `count_sessions`.
     """
     now = now or utcnow()
-    base = _filtered_sessions(status, trainer_id, search, now)
+    base = _filtered_sessions(status, trainer_id, search, now, start_from, start_before)
     if count:
         total = base.count()
         offset = max(0, min(offset, max(0, total - 1)))
@@ -101,6 +125,7 @@ def session_page(
             Session.start,
             Session.end,
             Session.type,
+            Session.location,
             Session.max_attendees,
             Session.cancelled_at,
             Session.finalised_at,
@@ -137,6 +162,7 @@ def session_page(
                 waitlisted=c.get("waitlisted", 0),
                 status=session_status(s, now),
                 trainer_calendar=s.trainer_calendar,
+                location=s.location,
             )
         )
     return SessionPage(offset=offset, rows=rows, total=total, exact=exact)
@@ -148,9 +174,12 @@ def count_sessions(
     trainer_id: int | None = None,
     search: str | None = None,
     now: datetime | None = None,
+    start_from: datetime | None = None,
+    start_before: datetime | None = None,
 ) -> int:
     """How many sessions match the filters of `session_page`."""
-    return int(_filtered_sessions(status, trainer_id, search, now or utcnow()).count())
+    base = _filtered_sessions(status, trainer_id, search, now or utcnow(), start_from, start_before)
+    return int(base.count())
 
 
 def index_of_session(
@@ -160,13 +189,15 @@ def index_of_session(
     trainer_id: int | None = None,
     search: str | None = None,
     now: datetime | None = None,
+    start_from: datetime | None = None,
+    start_before: datetime | None = None,
 ) -> int | None:
     """The row number of a session in the filtered list (None when filtered out)."""
     now = now or utcnow()
     target = Session.get_or_none(Session.id == session_id)
     if target is None:
         return None
-    base = _filtered_sessions(status, trainer_id, search, now)
+    base = _filtered_sessions(status, trainer_id, search, now, start_from, start_before)
     if not base.where(Session.id == session_id).exists():
         return None
     before = base.where(

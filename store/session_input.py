@@ -187,6 +187,18 @@ def describe_when(start: datetime, end: datetime, zone: ZoneInfo | None = None) 
     return f"{a:%a} {a.day} {a:%b %Y} {span_text(start, end, zone)}"
 
 
+def when_text(start: datetime, zone: ZoneInfo | None = None) -> str:
+    """A session's start as questions and toasts name it: ``Thu 3 Dec 2026 09:30``."""
+    zone = zone or current_settings().zone
+    a = start.astimezone(zone)
+    return f"{a:%a} {a.day} {a:%b %Y} {start_text(start, zone)}"
+
+
+def session_name(title: str, start: datetime, zone: ZoneInfo | None = None) -> str:
+    """A session named for a person, never by its id: ``Fire Safety, Thu 3 Dec 2026 09:30``."""
+    return f"{title}, {when_text(start, zone)}"
+
+
 def session_input_of(session: Session, zone: ZoneInfo | None = None) -> SessionInput:
     """The current values of a session as a `SessionInput` (the starting point of an edit)."""
     zone = zone or current_settings().zone

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import peewee
 
 from store import textkey, validate
 from store.clock import utcnow
+from store.date_search import split_date
 from store.errors import ValidationError
 from store.models import Enrolment, Session
 from store.paging import in_ids
 from store.people import get_trainer
+from store.settings import current_settings
 from store.statuses import SESSION_STATUSES
 from store.visibility import DIMENSIONS
 
@@ -66,10 +69,36 @@ def sessions_query(
         query = query.where(status_condition(status, now))
     if trainer:
         query = query.where(Session.trainer == get_trainer(trainer, field="trainer"))
-    text = validate.clean_text(search)
-    if text:
-        query = query.where(textkey.contains(Session.search_key, text))
+    condition = search_condition(search, now)
+    if condition is not None:
+        query = query.where(condition)
     return query
+
+
+def search_condition(
+    search: str | None, now: datetime, zone: ZoneInfo | None = None
+) -> peewee.Expression | None:
+    """The WHERE condition of a sessions search: its text, and any date it names.
+
+    A date ("3 Dec", "2026-12-03", "Dec") becomes a range on the indexed start
+    column, in the site's zone, rather than a text match on formatted dates; the
+    words around it are matched as text. A month named by its name alone may
+    also be a word of a title ("Mar" in "Market"), so it matches either way.
+    """
+    text = validate.clean_text(search)
+    if not text:
+        return None
+    zone = zone or current_settings().zone
+    found = split_date(text, now.astimezone(zone).date())
+    if found.span is None:
+        return textkey.contains(Session.search_key, text)
+    lower, upper = found.span.bounds(zone)
+    condition = (Session.start >= lower) & (Session.start < upper)
+    if found.text:
+        condition &= textkey.contains(Session.search_key, found.text)
+    if found.span.words_only:
+        condition |= textkey.contains(Session.search_key, text)
+    return condition
 
 
 def counts_for(session_ids: Sequence[int]) -> dict[int, dict[str, int]]:

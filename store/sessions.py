@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from store import mail_queue, validate
 from store.access import record, require
 from store.clock import utcnow
-from store.db import lock_for_update, write_transaction
-from store.errors import RuleViolation, ValidationError
+from store.db import database, is_postgres, lock_for_update, write_transaction
+from store.errors import PlaceClash, RuleViolation, ValidationError
 from store.lookup import by_id
 from store.models import Course, Enrolment, Material, Series, Session, Trainer
 from store.recurrence import Repeat, occurrences
@@ -27,7 +27,7 @@ from store.session_input import (
 from store.session_queries import session_status
 from store.settings import current_settings
 from store.statuses import ACTIVE, HOLDING, WAITING_ON_SOMEONE
-from store.textkey import fold
+from store.textkey import fold, place_key
 from store.visibility import replace_rules, rules_of
 
 
@@ -80,6 +80,50 @@ def check_trainer_free(
         )
 
 
+def place_clash(
+    location: str | None, start: datetime, end: datetime, exclude: Sequence[int] = ()
+) -> Session | None:
+    """The first uncancelled in-person session in the same place that overlaps, if any.
+
+    Places are compared by their folded key, so "Room 1" and "room 1" are one room.
+    """
+    key = place_key(location)
+    if not key:
+        return None
+    return (
+        Session.select()
+        .where(
+            (Session.place_key == key)
+            & (Session.type == "in_person")
+            & Session.cancelled_at.is_null()
+            & (Session.start < end)
+            & (Session.end > start)
+            & Session.id.not_in(list(exclude) or [0])
+        )
+        .order_by(Session.start, Session.id)
+        .first()
+    )
+
+
+def check_place_free(
+    location: str | None, start: datetime, end: datetime, exclude: Sequence[int] = ()
+) -> None:
+    """Refuse (`PlaceClash`) when another session overlaps in the same place."""
+    if is_postgres() and place_key(location):
+        # Two admins booking one room at once: the second waits for the first's commit
+        # (there is no row to lock for a place; SQLite's write lock covers it).
+        database.obj.execute_sql(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", (place_key(location),)
+        )
+    clash = place_clash(location, start, end, exclude)
+    if clash is not None:
+        raise PlaceClash(
+            f'{clash.location} is already booked for "{clash.title}" (session {clash.id}) '
+            f"on {describe_when(clash.start, clash.end)}, which overlaps",
+            clash.id,
+        )
+
+
 def _lock_trainer(trainer: Trainer) -> None:
     # Serialises clash checks for one trainer on PostgreSQL (SQLite's lock covers it).
     lock_for_update(Trainer.select().where(Trainer.id == trainer.id)).get()
@@ -93,9 +137,17 @@ def _write_details(session: Session, clean: CleanSession) -> None:
 
 
 def create_sessions(
-    data: SessionInput, repeat: Repeat | None = None, *, zone: ZoneInfo | None = None
+    data: SessionInput,
+    repeat: Repeat | None = None,
+    *,
+    zone: ZoneInfo | None = None,
+    allow_clash: bool = False,
 ) -> list[Session]:
-    """Create a session, or one per occurrence of `repeat` in one new series."""
+    """Create a session, or one per occurrence of `repeat` in one new series.
+
+    An in-person session overlapping another in the same place is refused
+    (`PlaceClash`) unless `allow_clash`.
+    """
     zone = zone or current_settings().zone
     clean = clean_session(data, zone)
     starts = occurrences(clean.day, clean.start_time, zone, repeat) if repeat else [clean.start]
@@ -111,6 +163,8 @@ def create_sessions(
         duration = timedelta(minutes=clean.duration_minutes)
         for index, start in enumerate(starts):
             end = start + duration
+            if clean.type == "in_person" and not allow_clash:
+                check_place_free(clean.location, start, end)
             if clean.trainer is not None:
                 check_trainer_free(clean.trainer, start, end)
                 for earlier in created:
@@ -199,7 +253,11 @@ def _edit_state(session: Session) -> dict[str, Any]:
 
 
 def edit_session(
-    session_id: int | str, changes: dict[str, Any], *, zone: ZoneInfo | None = None
+    session_id: int | str,
+    changes: dict[str, Any],
+    *,
+    zone: ZoneInfo | None = None,
+    allow_clash: bool = False,
 ) -> EditResult:
     """Apply `changes` (field names of `SessionInput`) to a session.
 
@@ -207,6 +265,8 @@ def edit_session(
     title, description, trainer, pre-read) raises SEQUENCE and queues an
     update to everyone enrolled and the trainer; capacity may not
     go below the places taken; a raised capacity promotes from the waitlist.
+    Moving an in-person session onto another one in the same place (new time,
+    length or place) is refused (`PlaceClash`) unless `allow_clash`.
     """
     from store.booking import fill_free_places
 
@@ -239,6 +299,13 @@ def edit_session(
                 field="max",
             )
         end = clean.end
+        moved = (clean.start, end, place_key(clean.location)) != (
+            session.start,
+            session.end,
+            session.place_key,
+        )
+        if clean.type == "in_person" and moved and not allow_clash:
+            check_place_free(clean.location, clean.start, end, exclude=[session.id])
         if clean.trainer is not None:
             _lock_trainer(clean.trainer)
             check_trainer_free(clean.trainer, clean.start, end, exclude=[session.id])

@@ -30,6 +30,11 @@ def fold(text: str | None) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
+def place_key(place: str | None) -> str:
+    """The key of a place: folded, with runs of spaces as one ("Room  1 " is "room 1")."""
+    return " ".join(fold(place).split())
+
+
 def search_key(*fields: str | None) -> str:
     """The folded fields joined by a separator no search term can contain."""
     return SEPARATOR.join(fold(f) for f in fields)

@@ -43,6 +43,23 @@ def matches(person: Person, rules: dict[str, list[str]]) -> bool:
     return True
 
 
+def outside_audience(person: Person, session: Session) -> list[str]:
+    """Why `person` is outside the session's audience, one phrase per failed dimension.
+
+    Empty when they match. ``["department Sales is not Engineering or Finance"]``:
+    what an admin reads before enrolling them anyway.
+    """
+    rules = rules_of(session)
+    reasons = []
+    for dimension in DIMENSIONS:
+        allowed = rules.get(dimension, [])
+        value = _person_value(person, dimension)
+        if allowed and fold(value) not in {fold(v) for v in allowed}:
+            label = "job role" if dimension == "role" else dimension
+            reasons.append(f"{label} {value or '(none)'} is not {' or '.join(allowed)}")
+    return reasons
+
+
 def can_see(person: Person, session: Session) -> bool:
     """True when `person` may see `session` under its visibility rules."""
     return matches(person, rules_of(session))

@@ -36,8 +36,12 @@ def session_input(**overrides: Any) -> SessionInput:
 
 
 def session(**overrides: Any) -> Session:
-    """Create one in-person session ten days ahead, with `overrides` applied."""
-    return create_sessions(session_input(**overrides))[0]
+    """Create one in-person session ten days ahead, with `overrides` applied.
+
+    Many tests make several sessions at this default time in "Room 1": the room
+    rule is tested on its own (tests/store/test_place_clash.py), so it is waived here.
+    """
+    return create_sessions(session_input(**overrides), allow_clash=True)[0]
 
 
 def trainer(email: str = "trainer@example.test", name: str = "Tess Trainer") -> Any:

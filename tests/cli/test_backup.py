@@ -38,7 +38,7 @@ def add_session(rollcall: Runner, title: str, most: int, **env: str) -> int:
     out = ok(
         rollcall(
             "session", "add", "--title", title, "--date", DAY, "--start", "10:00",
-            "--duration", "60", "--location", "Room 1", "--max", str(most), "--json",
+            "--duration", "60", "--location", f"Room {title}", "--max", str(most), "--json",
             extra_env=env,
         )
     )  # fmt: skip

@@ -68,10 +68,10 @@ def cli(tmp_path: Path) -> Cli:
     for email, name in (("ann@example.org", "Ann"), ("bob@example.org", "Bob")):
         assert c.run("person", "add", "--email", email, "--name", name).returncode == 0
     past = (_today() - timedelta(days=7)).isoformat()
-    for title in ("Fire Safety", "First Aid"):
+    for room, title in enumerate(("Fire Safety", "First Aid"), start=1):
         added = c.run(
             "session", "add", "--title", title, "--date", past, "--start", "10:00",
-            "--duration", "60", "--location", "Room 1", "--expiry-months", "12",
+            "--duration", "60", "--location", f"Room {room}", "--expiry-months", "12",
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
     return c

@@ -77,7 +77,7 @@ def site(ssh_server: SshServer) -> Site:
     ):
         out = local(
             "session", "add", "--title", f"Course {len(ids)}", "--date", f"{when:%Y-%m-%d}",
-            "--start", f"{when:%H:%M}", "--duration", "120", "--location", "Room 1",
+            "--start", f"{when:%H:%M}", "--duration", "120", "--location", f"Room {len(ids) + 1}",
             "--trainer", trainer, "--json",
         )  # fmt: skip
         ids += json.loads(out.stdout)["ids"]

@@ -70,7 +70,8 @@ def test_any_title_and_name_can_be_created_edited_renamed_searched_and_booked(
         return
     created = made[0]
     # The edit that crashed on "Sécurité incendie – Übung": the course is found again.
-    edit_session(created.id, {"start": "10:00"})
+    # Every example books "Hall" that day: the room rule is not what this test is about.
+    edit_session(created.id, {"start": "10:00"}, allow_clash=True)
     for other in (title.upper(), title.lower(), title.swapcase()):
         assert _refused_field(partial(edit_session, created.id, {"title": other})) in {
             None,

@@ -76,17 +76,19 @@ async def test_status_filter(app: RollcallApp, data: Data) -> None:
         assert screen.query_one(PagedTable).total == 3
 
 
-async def test_delete_is_refused_with_the_rules_reason(app: RollcallApp, data: Data) -> None:
+async def test_delete_says_why_not_before_asking(app: RollcallApp, data: Data) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert sessions_screen(app).current_id() == data.full
         await pilot.press("d")
-        assert isinstance(app.screen, ConfirmModal)
+        await pilot.pause()
+        # Four people are on it: the key says so at once, no question first.
+        assert not isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
         await settle(pilot)
         assert Session.get_or_none(Session.id == data.full) is not None
-        messages = [n.message for n in app._notifications]
-        assert any("cannot be deleted; cancel it instead" in m for m in messages)
+        messages = [str(n.message) for n in app._notifications]
+        assert "4 people are on it: cancel it instead (c), everyone is told" in messages
 
 
 async def test_delete_an_empty_session(app: RollcallApp, data: Data) -> None:

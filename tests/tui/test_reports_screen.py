@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from textual.app import App
-from textual.widgets import DataTable, Input, OptionList
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual_plotext import PlotextPlot
 
 from screens.reports import ReportsScreen
@@ -67,13 +67,18 @@ async def test_switch_reports_chart_and_export(tmp_path: Path) -> None:
         title = str(app.screen.query_one("#report-title").render())
         assert "last 12 months" in title
         assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
-        assert not app.screen.query_one(PlotextPlot).has_class("hidden")
+        bars = app.screen.query_one("#report-bars", Static)
+        assert not bars.has_class("hidden")  # horizontal bars, each labelled
+        assert "Fire Safety" in str(bars.render())
+        assert "50.0%" in str(bars.render())
+        assert app.screen.query_one(PlotextPlot).has_class("hidden")
 
         options = app.screen.query_one(OptionList)
         options.highlighted = options.get_option_index("no-shows")
         await _settle(pilot)
         assert [row[0] for row in _cells(app)] == ["bob@example.org", "ann@example.org"]
         assert app.screen.query_one(PlotextPlot).has_class("hidden")  # a table, no chart
+        assert app.screen.query_one("#report-bars").has_class("hidden")
 
         await pilot.press("x")
         await pilot.pause()
@@ -127,6 +132,18 @@ async def test_opening_computes_only_the_chosen_report() -> None:
     assert list(loaded.values()) == ["no-shows-course"]
 
 
+def _fire_safety_due_in_five_days(person: Person) -> None:
+    """`person`'s Fire Safety completion, expiring five days from today."""
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    Completion.create(
+        person=person,
+        course=Course.get(Course.title == "Fire Safety"),
+        completed_on=today - timedelta(days=360),
+        expires_on=today + timedelta(days=5),
+        source="attendance",
+    )
+
+
 class DueApp(App[None]):
     """The reports screen opened on the renewals list."""
 
@@ -139,13 +156,7 @@ class DueApp(App[None]):
 async def test_book_someone_due_onto_the_next_session() -> None:
     today = datetime.now(ZoneInfo("Europe/London")).date()
     ann = Person.get(Person.email == "ann@example.org")
-    Completion.create(
-        person=ann,
-        course=Course.get(Course.title == "Fire Safety"),
-        completed_on=today - timedelta(days=360),
-        expires_on=today + timedelta(days=5),
-        source="attendance",
-    )
+    _fire_safety_due_in_five_days(ann)
     [coming] = create_sessions(
         SessionInput(
             title="Fire Safety",
@@ -158,31 +169,33 @@ async def test_book_someone_due_onto_the_next_session() -> None:
     app = DueApp()
     async with app.run_test(size=(160, 50)) as pilot:
         await _settle(pilot)
-        assert [row[0] for row in _cells(app)] == ["ann@example.org"]
+        # Who, what and when first; the email and kind after.
+        assert _cells(app)[0][:2] == ["ann", "Fire Safety"]
         app.screen.query_one(DataTable).focus()
         await pilot.press("b")
-        await pilot.pause()
+        await _settle(pilot)
+        day = today + timedelta(days=10)
+        when = f"{day:%a} {day.day} {day:%b %Y}"
+        question = app.screen.question  # type: ignore[attr-defined]
+        assert f"onto Fire Safety, {when}" in question
+        assert "10:00?" in question
         await pilot.press("y")
         await _settle(pilot)
         booked = Enrolment.get((Enrolment.session == coming.id) & (Enrolment.person == ann))
         assert booked.status == "enrolled"
-        assert any(f"session {coming.id}" in n.message for n in app._notifications)
-        assert _cells(app)[0][-1] == str(coming.id)  # the list shows the booking now
+        toast = [n.message for n in app._notifications][-1]
+        assert f"ann@example.org enrolled on Fire Safety, {when}" in toast
+        assert "10:00" in toast
+        assert "session " not in toast  # named by title and date, never by id
+        assert _cells(app)[0][5] == str(coming.id)  # the list shows the booking now
 
 
 @pytest.mark.usefixtures("marked")
 async def test_register_someone_due_on_the_course_interest_list() -> None:
     from store.workflow_models import Interest
 
-    today = datetime.now(ZoneInfo("Europe/London")).date()
     ann = Person.get(Person.email == "ann@example.org")
-    Completion.create(
-        person=ann,
-        course=Course.get(Course.title == "Fire Safety"),
-        completed_on=today - timedelta(days=360),
-        expires_on=today + timedelta(days=5),
-        source="attendance",
-    )
+    _fire_safety_due_in_five_days(ann)
     app = DueApp()
     async with app.run_test(size=(160, 50)) as pilot:
         await _settle(pilot)
@@ -196,3 +209,57 @@ async def test_register_someone_due_on_the_course_interest_list() -> None:
         "Fire Safety",
         "renewal",
     )
+
+
+@pytest.fixture
+def nine_courses(sqlite_store: str) -> list[str]:
+    """Nine past sessions of courses with long titles, each with someone who did not come."""
+    titles = [f"Course number {n} with a rather long descriptive title" for n in range(1, 10)]
+    day = datetime.now(ZoneInfo("Europe/London")).date() - timedelta(days=20)
+    for n, title in enumerate(titles):
+        [session] = create_sessions(
+            SessionInput(
+                title=title, date=day, start="10:00", duration_minutes=60, location=f"R{n}"
+            )
+        )
+        for k, status in enumerate(("attended",) * n + ("no_show",)):
+            person = add_person(PersonInput(email=f"p{n}-{k}@example.org", name=f"P {n} {k}"))
+            Enrolment.create(session=session, person=person, status=status)
+    return titles
+
+
+async def test_every_bar_is_labelled(nine_courses: list[str]) -> None:
+    app = ReportsApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        lines = str(app.screen.query_one("#report-bars", Static).render()).splitlines()
+        bars = [line for line in lines if "█" in line or "▌" in line]
+        assert len(bars) == 9
+        for n in range(1, 10):
+            # One line per course: its (possibly shortened) title, its bar and its value.
+            [line] = [b for b in bars if b.startswith(f"Course number {n} ")]
+            assert line.rstrip().endswith("%")
+        # The highest no-show rate first: course 1 (1 of 1 did not come).
+        assert bars[0].startswith("Course number 1 ")
+        assert bars[0].rstrip().endswith("100.0%")
+
+
+async def test_due_for_renewal_shows_the_expiry_columns_at_120_columns(marked: None) -> None:
+    from tests.tui.conftest import screen_text
+
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    long = add_person(
+        PersonInput(
+            email="anneliese.fitzgerald-montgomery@example.org",
+            name="Anneliese Fitzgerald-Montgomery",
+            department="Customer Operations and Support",
+        )
+    )
+    _fire_safety_due_in_five_days(long)
+    app = DueApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        text = screen_text(app)
+        assert "expires on" in text
+        assert "days left" in text
+        assert (today + timedelta(days=5)).isoformat() in text

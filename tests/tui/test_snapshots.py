@@ -30,13 +30,14 @@ async def _ready(pilot: Pilot[None]) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_home(snap_compare: Callable[..., bool], app: RollcallApp, size: Any) -> None:
     """The sessions list: header, search box and the trainer/status filters, then three
-    sessions in date order. Yesterday's Fire Safety is dimmed (completed), First Aid at
-    Work shows 2/2 marked full with 2 waiting and holds the cursor (the first session not
-    over yet), Data Protection shows 0/∞. Below: "row 2 of 3" and, with no SMTP server
-    configured, the standing notice in bold warning colour "⚠ Mail not sent: set smtp_host in
-    ~/config/rollcall/config.toml; 8 messages waiting…" (cut with … at 80 columns), the
-    news line "ready" under it, and the footer keys (/ Search, n New, e Edit, c Cancel,
-    d Delete, q Quit, ? Help)."""
+    sessions in date order with a Where column (Room 1, Room 2, online). Yesterday's Fire
+    Safety is dimmed (completed), First Aid at Work shows 2/2 marked full with 2 waiting and
+    holds the cursor (the first session not over yet), Data Protection shows 0/∞. Below:
+    "row 2 of 3" and, with no SMTP server configured, the standing notice in bold warning
+    colour "⚠ Mail not sent: set smtp_host in ~/config/rollcall/config.toml; 8 messages
+    waiting…" (cut with … at 80 columns), the news line "ready" under it, and the footer keys
+    (/ Search, n New, e Edit, c Cancel, d Delete, t Trainer, s Status, w When, q Quit, ? Help;
+    at 80 columns compact, without the ^p hint, so that every key fits)."""
     assert snap_compare(app, terminal_size=size, run_before=_ready)
 
 
@@ -77,3 +78,26 @@ def test_session_page(
     Dubois #2. Footer: a Attended / n No-show greyed out (not started), p Promote, + Add,
     x Remove, o Note, m Email, s Sign-in sheet."""
     assert snap_compare(app, terminal_size=size, run_before=_session_page)
+
+
+@pytest.fixture
+def learner_app(data: Data, settings: Any) -> RollcallApp:
+    """Chloe's own view: booked on Data Protection, first on First Aid's waitlist."""
+    from store.booking import book
+    from tui.app import make_app
+
+    book(data.empty, "chloe.chen@example.org")
+    return make_app(settings, as_email="chloe.chen@example.org")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_learner_status_column(
+    snap_compare: Callable[..., bool], learner_app: RollcallApp, size: Any
+) -> None:
+    """Chloe Chen's "My calendar": columns Date (with the year: "Mon 30 Nov 2026"), Time,
+    My status, Title, Where, Trainer, Places. First Aid at Work (the cursor's row) shows
+    "Waitlist #1" in yellow, Data Protection Essentials "Booked" in green; both in view at
+    80 columns. Below the list (at both sizes) the detail of First Aid at Work ends with "You
+    are number 1 on the waitlist" and "Press c to leave the waitlist". Footer: b Book,
+    c Cancel booking, r Reload, a Accept offer, i Interested, q Quit, ? Help."""
+    assert snap_compare(learner_app, terminal_size=size, run_before=_ready)
