@@ -644,12 +644,16 @@ class SessionScreen(RollcallScreen):
     def action_cancel_session(self) -> None:
         """Cancel the session (asks for the reason)."""
         from screens.dialogs import TextModal
+        from store.session_input import session_name
         from store.sessions import cancel_session
+
+        d = self.detail
+        name = session_name(d.title, d.start) if d is not None else "the session"
 
         def given(reason: str | None) -> None:
             if reason:
                 self._rule(
-                    "cancel", lambda: cancel_session(self.session_id, reason), "Session cancelled"
+                    "cancel", lambda: cancel_session(self.session_id, reason), f"Cancelled: {name}"
                 )
 
         self.app.push_screen(TextModal("Reason for cancelling (everyone is told):"), given)

@@ -148,3 +148,16 @@ async def test_refreshes_on_its_own_and_keeps_the_cursor(app: RollcallApp, data:
                 break
         assert "✗" in screen_text(app)
         assert table.cursor_row == 2
+
+
+async def test_cancelling_from_the_page_names_the_session(app: RollcallApp, data: Data) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_session(app, pilot, data.empty)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, TextModal)
+        await pilot.press(*"room closed", "enter")
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert "Cancelled: Data Protection Essentials, Wed 2 Dec 2026 10:00" in said, said
+    assert Session.get_by_id(data.empty).cancel_reason == "room closed"
