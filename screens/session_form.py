@@ -332,8 +332,11 @@ class SessionForm(RollcallModal[int | None]):
             }
         return data, repeat
 
-    def action_save(self) -> None:
-        """Hand the form to the rule in a worker."""
+    async def action_save(self) -> None:
+        """Hand the form to the rule in a worker, once every key typed before is in."""
+        if self.saving:
+            return
+        await self.keys_settled()
         if self.saving:
             return
         self._clear_errors()
@@ -419,8 +422,8 @@ class SessionForm(RollcallModal[int | None]):
         self.dismiss(None)
 
     @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
+    async def _save_pressed(self) -> None:
+        await self.action_save()
 
     @on(Button.Pressed, "#back")
     def _back_pressed(self) -> None:
