@@ -9,8 +9,8 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from textual import on
-from textual.message import Message
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input

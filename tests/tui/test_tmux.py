@@ -238,5 +238,6 @@ def test_a_form_typed_in_one_burst_keeps_every_field(terminal: tuple[Terminal, P
     assert len(row) == 1, row
     title, course, description, start, minutes, location, max_attendees = row[0]
     assert (title, course, description) == ("Burst Title", "Burst Course", "Typed in one go")
-    assert str(start).startswith("2027-03-04") and "14:15" in str(start)  # GMT in March
+    assert str(start).startswith("2027-03-04")
+    assert "14:15" in str(start)
     assert (minutes, location, max_attendees) == (75, "Room 9", 12)
