@@ -14,10 +14,12 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
 from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
+from screens.form import FieldCheck, RollcallForm
 from screens.plain import block, plain
 from screens.widgets.paged_table import PagedTable
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
+from store import validate
 from store.errors import RollcallError
 from store.people import PersonInput
 from store.read_models import PersonRow, people_page
@@ -184,14 +186,22 @@ def _cells(r: PersonRow) -> list[str | Text]:
 
 PERSON_FIELDS = ("email", "name", "department", "role", "location", "notes")
 
+PERSON_CHECKS: dict[str, FieldCheck] = {
+    "email": lambda text: validate.email_address(text, "email"),
+    "name": lambda text: validate.required_text(text, "name"),
+    "manager": lambda text: validate.email_address(text, "manager") if text.strip() else None,
+}
+"""The rules' checks of one field, run as it is typed and left."""
 
-class PersonForm(RollcallModal[bool]):
+
+class PersonForm(RollcallForm[bool]):
     """Add or edit a person; errors next to the field."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="person-save"),
         Binding("escape", "abandon", "Back", id="person-abandon"),
     ]
+    FIELD_CHECKS = PERSON_CHECKS
 
     @dataclass
     class Rejected(Message):
@@ -249,13 +259,20 @@ class PersonForm(RollcallModal[bool]):
         with db_thread():
             person = Person.get_or_none(Person.id == person_id)
             email = person.manager.email if person is not None and person.manager_id else ""
-        self.app.call_from_thread(setattr, self.query_one("#manager", Input), "value", email)
+        self.app.call_from_thread(self._manager_loaded, email)
 
-    def action_save(self) -> None:
-        """Hand the fields to the rule."""
-        for label in self.query(".field-error").results(Label):
-            label.update("")
-            label.remove_class("-shown")
+    def _manager_loaded(self, email: str) -> None:
+        self.query_one("#manager", Input).value = email
+        self.call_after_refresh(self.mark_clean)
+
+    def abandoned(self) -> bool:
+        """Nothing saved."""
+        return False
+
+    async def action_save(self) -> None:
+        """Hand the fields to the rule, once every key typed before is in."""
+        await self.keys_settled()
+        self.clear_errors()
         data = {
             name: self.query_one(f"#{name}", Input).value
             for name in PERSON_FIELDS
@@ -297,23 +314,15 @@ class PersonForm(RollcallModal[bool]):
             if event.field in (*PERSON_FIELDS, "manager") and self.query(f"#{event.field}")
             else "general"
         )
-        error = self.query_one(f"#error-{name}", Label)
-        error.update(plain(f"⚠ {event.message}"))
-        error.add_class("-shown")
-        if name != "general":
-            self.query_one(f"#{name}", Input).focus()
+        self.show_field_error(name, event.message)
 
     @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
+    async def _save_pressed(self) -> None:
+        await self.action_save()
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
-        self.dismiss(False)
-
-    def action_abandon(self) -> None:
-        """Back without saving."""
-        self.dismiss(False)
+        self.action_abandon()
 
 
 def _with_notes(data: PersonInput, notes: str) -> PersonInput:

@@ -12,10 +12,12 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label
 
-from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
+from screens.base import Refusal, SearchListScreen, db_thread, run_rule
+from screens.form import RollcallForm
 from screens.plain import plain
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
+from store import validate
 from store.read_models import PersonRow, TrainerChoice, trainer_choices
 
 
@@ -171,13 +173,14 @@ class TrainersScreen(SearchListScreen):
         self.load()
 
 
-class TrainerForm(RollcallModal[bool]):
+class TrainerForm(RollcallForm[bool]):
     """Register a trainer by email; a name creates the person when they are new."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="trainer-save"),
         Binding("escape", "abandon", "Back", id="trainer-abandon"),
     ]
+    FIELD_CHECKS = {"email": lambda text: validate.email_address(text, "email")}
 
     @dataclass
     class Rejected(Message):
@@ -208,16 +211,19 @@ class TrainerForm(RollcallModal[bool]):
         """Start with the email."""
         self.query_one("#email", Input).focus()
 
-    def action_save(self) -> None:
-        """Register through the rule."""
-        for label in self.query(".field-error").results(Label):
-            label.update("")
-            label.remove_class("-shown")
+    def abandoned(self) -> bool:
+        """Nothing saved."""
+        return False
+
+    async def action_save(self) -> None:
+        """Register through the rule, once every key typed before is in."""
+        await self.keys_settled()
+        self.clear_errors()
         self.save(self.query_one("#email", Input).value, self.query_one("#name", Input).value)
 
     @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
+    async def _submitted(self) -> None:
+        await self.action_save()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="trainer-save")
     def save(self, email: str, name: str) -> None:
@@ -239,18 +245,12 @@ class TrainerForm(RollcallModal[bool]):
     @on(Rejected)
     def _rejected(self, event: Rejected) -> None:
         name = event.field if event.field in ("email", "name") else "general"
-        error = self.query_one(f"#error-{name}", Label)
-        error.update(plain(f"⚠ {event.message}"))
-        error.add_class("-shown")
+        self.show_field_error(name, event.message)
 
     @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
+    async def _save_pressed(self) -> None:
+        await self.action_save()
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
-        self.dismiss(False)
-
-    def action_abandon(self) -> None:
-        """Back without saving."""
-        self.dismiss(False)
+        self.action_abandon()
