@@ -30,13 +30,18 @@ def test_home(snap_compare: Callable[..., bool], app: RollcallApp, size: Any) ->
     assert snap_compare(app, terminal_size=size, run_before=_ready)
 
 
-async def _form_with_errors(pilot: Pilot[None]) -> None:
+async def _new_form_after(pilot: Pilot[None], *keys: str) -> None:
+    """Open the new session form, press `keys` there, and let it settle."""
     await settle(pilot)
     await pilot.press("n")
     await settle(pilot)
-    await pilot.press("ctrl+s")
+    await pilot.press(*keys)
     await settle(pilot)
     await _ready(pilot)
+
+
+async def _form_with_errors(pilot: Pilot[None]) -> None:
+    await _new_form_after(pilot, "ctrl+s")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -51,12 +56,7 @@ def test_session_form_with_errors(
 
 
 async def _form_with_long_error(pilot: Pilot[None]) -> None:
-    await settle(pilot)
-    await pilot.press("n")
-    await settle(pilot)
-    await pilot.press(*"Induction", "tab", "tab", "tab", "tab", "tab", "0", "ctrl+s")
-    await settle(pilot)
-    await _ready(pilot)
+    await _new_form_after(pilot, *"Induction", "tab", "tab", "tab", "tab", "tab", "0", "ctrl+s")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
