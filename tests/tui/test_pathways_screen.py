@@ -9,8 +9,8 @@ from textual.app import App
 from textual.widgets import DataTable, Input, Label, Static
 
 from screens.dialogs import FormModal
-from screens.people_picker import PeoplePicker
 from screens.pathways import PathwaysScreen, ProgressDialog
+from screens.people_picker import PeoplePicker
 from store.models import Course, Pathway, PathwayRequirement
 from store.pathways import pathway_dict
 from store.people import PersonInput, add_person
