@@ -1,4 +1,4 @@
-"""People: list, search, add, edit, deactivate, and import from CSV with a preview."""
+"""People: list, search, open, add, edit, deactivate, and import from CSV with a preview."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
-from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
+from screens.base import RollcallModal, db_thread
 from screens.form import FieldCheck, RollcallForm
+from screens.person_lists import PersonListScreen
 from screens.plain import block, plain
 from screens.widgets.paged_table import PagedTable
 from screens.widgets.pickers import FieldInput
@@ -25,14 +26,15 @@ from store.people import PersonInput
 from store.read_models import PersonRow, people_page
 
 
-class PeopleScreen(SearchListScreen):
+class PeopleScreen(PersonListScreen):
     """Everyone who can book training."""
 
     BINDING_GROUP_TITLE = "People"
     BINDINGS = [
         Binding("slash", "search", "Search", id="people-search"),
         Binding("n", "new", "New", id="person-new"),
-        Binding("e,enter", "edit", "Edit", id="person-edit"),
+        Binding("enter", "open", "Open", id="person-open"),
+        Binding("e", "edit", "Edit", id="person-edit"),
         Binding("d", "toggle_active", "(De)activate", id="person-deactivate"),
         Binding("i", "import_csv", "Import CSV", id="people-import"),
         Binding("escape", "clear", "Clear", show=False, id="people-clear"),
@@ -46,16 +48,6 @@ class PeopleScreen(SearchListScreen):
         offset: int
         total: int
         cursor: int
-
-    @dataclass
-    class Done(Message):
-        """A rule ran."""
-
-        text: str
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, PersonRow] = {}
 
     def compose(self) -> ComposeResult:
         """Search, list, info, footer."""
@@ -79,10 +71,19 @@ class PeopleScreen(SearchListScreen):
         table.focus()
         self.load(0)
 
-    def on_screen_resume(self) -> None:
-        """Pick up changes made elsewhere."""
-        if self.is_mounted and self.rows:
-            self.load(self.query_one(PagedTable).absolute_row)
+    def reload(self) -> None:
+        """Read the window around the cursor again."""
+        self.load(self.query_one(PagedTable).absolute_row)
+
+    def search_changed(self) -> None:
+        """A new search starts at the top."""
+        self.load(0)
+
+    def set_active(self, row_id: int, active: bool) -> None:
+        """Deactivate or reactivate a person."""
+        from store.people import set_person_active
+
+        set_person_active(row_id, active)
 
     def load(self, cursor: int) -> None:
         """Read the window around `cursor`."""
@@ -113,58 +114,19 @@ class PeopleScreen(SearchListScreen):
     def _position(self) -> None:
         self.query_one("#people-position", Label).update(self.query_one(PagedTable).position_text())
 
-    def current(self) -> PersonRow | None:
-        """The highlighted person."""
-        table = self.query_one(PagedTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(key or "")
-
-    @on(Input.Changed)
-    def _typed(self) -> None:
-        self.load(0)
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.query_one(PagedTable).focus()
-
     def action_new(self) -> None:
         """Add a person."""
-        self.app.push_screen(PersonForm(None), self._saved)
+        self.app.push_screen(PersonForm(None), self.saved)
 
     def action_edit(self) -> None:
         """Edit the highlighted person."""
         row = self.current()
         if row is not None:
-            self.app.push_screen(PersonForm(row), self._saved)
-
-    def _saved(self, saved: bool | None) -> None:
-        if saved:
-            self.load(self.query_one(PagedTable).absolute_row)
-
-    def action_toggle_active(self) -> None:
-        """Deactivate (or reactivate) the highlighted person."""
-        row = self.current()
-        if row is not None:
-            self._toggle(row.id, not row.active, row.name)
-
-    @work(thread=True, exit_on_error=False, group="people-write")
-    def _toggle(self, person_id: int, active: bool, name: str) -> None:
-        from store.people import set_person_active
-
-        if run_rule(self, lambda: set_person_active(person_id, active)) is Refusal.REFUSED:
-            return
-        self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
-
-    @on(Done)
-    def _done(self, event: Done) -> None:
-        self.notify(event.text)
-        self.load(self.query_one(PagedTable).absolute_row)
+            self.app.push_screen(PersonForm(row), self.saved)
 
     def action_import_csv(self) -> None:
         """Import people from a CSV file, after a preview."""
-        self.app.push_screen(ImportModal(), self._saved)
+        self.app.push_screen(ImportModal(), self.saved)
 
 
 def _cells(r: PersonRow) -> list[str | Text]:
@@ -338,9 +300,12 @@ class ImportModal(RollcallModal[bool]):
     `HEADING`, `check`, `run`, `headline`, `rows` and `done_text`.
     """
 
-    BINDINGS = [Binding("escape", "abandon", "Back", id="import-abandon")]
+    BINDINGS = [
+        Binding("escape", "abandon", "Back", id="import-abandon"),
+        Binding("ctrl+s", "import_now", "Import", priority=True, id="import-run"),
+    ]
     HEADING = "Import people from CSV (email,name,department,role,location)"
-    PLACEHOLDER = "path/to/people.csv, enter to preview"
+    PLACEHOLDER = "path/to/people.csv (~ is your home), enter to preview"
 
     @dataclass
     class Previewed(Message):
@@ -368,12 +333,19 @@ class ImportModal(RollcallModal[bool]):
             with VerticalScroll(id="preview-box"):
                 yield Static("", id="preview")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Import", id="import", variant="primary", disabled=True)
+                yield Button("Import (ctrl+s)", id="import", variant="primary", disabled=True)
                 yield Button("Back (esc)", id="back")
+        yield Footer()
 
     def on_mount(self) -> None:
         """Start with the path."""
         self.query_one(Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Import is greyed out until a preview without errors."""
+        if action == "import_now":
+            return None if self.csv_text is None else True
+        return True
 
     def check(self, text: str) -> Any:
         """The store's preview of `text` (runs in a worker thread)."""
@@ -392,10 +364,17 @@ class ImportModal(RollcallModal[bool]):
         return f"{len(summary.new)} new, {len(summary.updates)} updated"
 
     def rows(self, summary: Any) -> list[str]:
-        """One line per row the import would write (the first ones)."""
-        return [f"+ {p.name} <{p.email}> {p.department}" for p in summary.new[:50]] + [
-            f"~ {p.name} <{p.email}> {p.department}" for p in summary.updates[:50]
-        ]
+        """One line per new person, and per field each existing person would change."""
+        from store.textkey import fold
+
+        lines = [f"+ {p.name} <{p.email}> {p.department}" for p in summary.new[:50]]
+        for p in summary.updates[:50]:
+            changes = summary.changes.get(fold(p.email), [])
+            lines.append(f"~ {p.name} <{p.email}>" + ("" if changes else ": no change"))
+            lines += [
+                f"    {name}: {old or '(blank)'} → {new or '(blank)'}" for name, old, new in changes
+            ]
+        return lines
 
     def done_text(self, result: Any) -> str:
         """What the notification says after the import."""
@@ -440,9 +419,11 @@ class ImportModal(RollcallModal[bool]):
                 out.append("Fix the errors and preview again; nothing is imported.", style="bold")
             button.disabled = self.csv_text is None
         self.query_one("#preview", Static).update(out)
+        self.refresh_bindings()
 
     @on(Button.Pressed, "#import")
-    def _import_pressed(self) -> None:
+    def action_import_now(self) -> None:
+        """Import the previewed file (only after a preview without errors)."""
         if self.csv_text:
             self.run_import(self.csv_text)
 

@@ -1,4 +1,4 @@
-"""Trainers: who may deliver sessions; register, edit, deactivate."""
+"""Trainers: who may deliver sessions; open, register, edit, deactivate."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label
 
-from screens.base import Refusal, SearchListScreen, db_thread, run_rule
+from screens.base import Refusal, db_thread, run_rule
 from screens.form import RollcallForm
+from screens.person_lists import PersonListScreen
 from screens.plain import plain
 from screens.widgets.pickers import FieldInput
 from screens.widgets.status_line import StatusLine
@@ -21,14 +22,16 @@ from store import validate
 from store.read_models import PersonRow, TrainerChoice, trainer_choices
 
 
-class TrainersScreen(SearchListScreen):
+class TrainersScreen(PersonListScreen):
     """Registered trainers with their coming sessions."""
 
     BINDING_GROUP_TITLE = "Trainers"
+    WHAT = "trainer"
     BINDINGS = [
         Binding("slash", "search", "Search", id="trainers-search"),
         Binding("n", "new", "New", id="trainer-new"),
-        Binding("e,enter", "edit", "Edit", id="trainer-edit"),
+        Binding("enter", "open", "Open", id="trainer-open"),
+        Binding("e", "edit", "Edit", id="trainer-edit"),
         Binding("d", "toggle_active", "(De)activate", id="trainer-deactivate"),
         Binding("escape", "clear", "Clear", show=False, id="trainers-clear"),
     ]
@@ -38,16 +41,6 @@ class TrainersScreen(SearchListScreen):
         """Trainers matching the search."""
 
         trainers: list[TrainerChoice]
-
-    @dataclass
-    class Done(Message):
-        """A rule ran."""
-
-        text: str
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, TrainerChoice] = {}
 
     def compose(self) -> ComposeResult:
         """Search, list, footer."""
@@ -69,10 +62,15 @@ class TrainersScreen(SearchListScreen):
         table.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
-        """Pick up changes made elsewhere."""
-        if self.is_mounted:
-            self.load()
+    def reload(self) -> None:
+        """Read the trainers again (the cursor stays on its trainer)."""
+        self.load()
+
+    def set_active(self, row_id: int, active: bool) -> None:
+        """Deactivate or reactivate a trainer."""
+        from store.people import set_trainer_active
+
+        set_trainer_active(row_id, active)
 
     def load(self) -> None:
         """Read the trainers."""
@@ -105,25 +103,9 @@ class TrainersScreen(SearchListScreen):
             table.move_cursor(row=list(self.rows).index(key), animate=False)
         self.query_one("#trainers-count", Label).update(f"{len(event.trainers)} trainer(s)")
 
-    def current(self) -> TrainerChoice | None:
-        """The highlighted trainer."""
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(key or "")
-
-    @on(Input.Changed)
-    def _typed(self) -> None:
-        self.load()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.query_one(DataTable).focus()
-
     def action_new(self) -> None:
         """Register a trainer (a known person, or a new one)."""
-        self.app.push_screen(TrainerForm(), lambda saved: self.load() if saved else None)
+        self.app.push_screen(TrainerForm(), self.saved)
 
     def action_edit(self) -> None:
         """Edit the trainer's person details."""
@@ -151,26 +133,7 @@ class TrainersScreen(SearchListScreen):
     def _edit_person(self, event: PersonFound) -> None:
         from screens.people import PersonForm
 
-        self.app.push_screen(PersonForm(event.row), lambda saved: self.load() if saved else None)
-
-    def action_toggle_active(self) -> None:
-        """Deactivate (or reactivate) the highlighted trainer."""
-        row = self.current()
-        if row is not None:
-            self._toggle(row.id, not row.active, row.name)
-
-    @work(thread=True, exit_on_error=False, group="trainers-write")
-    def _toggle(self, trainer_id: int, active: bool, name: str) -> None:
-        from store.people import set_trainer_active
-
-        if run_rule(self, lambda: set_trainer_active(trainer_id, active)) is Refusal.REFUSED:
-            return
-        self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
-
-    @on(Done)
-    def _done(self, event: Done) -> None:
-        self.notify(event.text)
-        self.load()
+        self.app.push_screen(PersonForm(event.row), self.saved)
 
 
 class TrainerForm(RollcallForm[bool]):
