@@ -10,12 +10,14 @@ it is left, and asks before escape throws away what was typed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from textual import on
 from textual.containers import ScrollableContainer
+from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, SelectionList, TextArea
+from textual.widgets import Button, Input, Label, Select, SelectionList, TextArea
 from textual.widgets._toggle_button import ToggleButton
 
 from screens.base import RollcallModal
@@ -181,3 +183,50 @@ class RollcallForm(RollcallModal[T]):
     def _field_left(self, event: Input.Blurred) -> None:
         if event.input.id:
             self._recheck(event.input.id, event.input.value, on_leave=True)
+
+
+class SavingForm(RollcallForm[bool]):
+    """A form whose rule runs in a worker: True once saved, False when left.
+
+    The worker posts `Saved` or `Rejected`; a refusal shows under the field it
+    names when that is one of `ERROR_FIELDS`, else on the general line.
+    """
+
+    SAVED_TEXT = "Saved"
+    ERROR_FIELDS: tuple[str, ...] = ()
+
+    @dataclass
+    class Rejected(Message):
+        """The rule refused."""
+
+        message: str
+        field: str | None
+
+    class Saved(Message):
+        """The rule accepted."""
+
+    def abandoned(self) -> bool:
+        """Nothing saved."""
+        return False
+
+    async def action_save(self) -> None:
+        """Hand the fields to the rule (in a worker)."""
+        raise NotImplementedError
+
+    @on(Saved)
+    def _saved(self) -> None:
+        self.app.notify(self.SAVED_TEXT)
+        self.dismiss(True)
+
+    @on(Rejected)
+    def _rejected(self, event: Rejected) -> None:
+        known = event.field in self.ERROR_FIELDS and self.query(f"#{event.field}")
+        self.show_field_error(event.field if known and event.field else "general", event.message)
+
+    @on(Button.Pressed, "#save")
+    async def _save_pressed(self) -> None:
+        await self.action_save()
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.action_abandon()

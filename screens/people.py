@@ -11,15 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from screens.base import RollcallModal, db_thread
-from screens.form import FieldCheck, RollcallForm
-from screens.person_lists import PersonListScreen
+from screens.form import FieldCheck, SavingForm
+from screens.person_lists import PersonListScreen, list_bindings
 from screens.plain import block, plain
 from screens.widgets.paged_table import PagedTable
 from screens.widgets.pickers import FieldInput
-from screens.widgets.status_line import StatusLine
 from store import validate
 from store.errors import RollcallError
 from store.people import PersonInput
@@ -31,13 +30,17 @@ class PeopleScreen(PersonListScreen):
 
     BINDING_GROUP_TITLE = "People"
     BINDINGS = [
-        Binding("slash", "search", "Search", id="people-search"),
-        Binding("n", "new", "New", id="person-new"),
-        Binding("enter", "open", "Open", id="person-open"),
-        Binding("e", "edit", "Edit", id="person-edit"),
-        Binding("d", "toggle_active", "(De)activate", id="person-deactivate"),
+        *list_bindings("people", "person"),
         Binding("i", "import_csv", "Import CSV", id="people-import"),
-        Binding("escape", "clear", "Clear", show=False, id="people-clear"),
+    ]
+    SEARCH_HINT = "/ search name, email, department"
+    COLUMNS = [
+        ("Name", "name", 22),
+        ("Email", "email", 30),
+        ("Department", "department", 12),
+        ("Role", "role", 11),
+        ("Location", "location", 11),
+        ("", "flags", 9),
     ]
 
     @dataclass
@@ -49,27 +52,9 @@ class PeopleScreen(PersonListScreen):
         total: int
         cursor: int
 
-    def compose(self) -> ComposeResult:
-        """Search, list, info, footer."""
-        yield Header()
-        yield Input(placeholder="/ search name, email, department", id="people-search-box")
-        yield PagedTable(id="people", page_size=200)
-        with Horizontal(classes="info-bar"):
-            yield Label("", id="people-position")
-            yield StatusLine()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        """Columns and the first window."""
-        table = self.query_one(PagedTable)
-        table.add_column("Name", key="name", width=22)
-        table.add_column("Email", key="email", width=30)
-        table.add_column("Department", key="department", width=12)
-        table.add_column("Role", key="role", width=11)
-        table.add_column("Location", key="location", width=11)
-        table.add_column("", key="flags", width=9)
-        table.focus()
-        self.load(0)
+    def make_table(self) -> PagedTable:
+        """A window of at most 200 people at a time."""
+        return PagedTable(id="people", page_size=200)
 
     def reload(self) -> None:
         """Read the window around the cursor again."""
@@ -156,7 +141,7 @@ PERSON_CHECKS: dict[str, FieldCheck] = {
 """The rules' checks of one field, run as it is typed and left."""
 
 
-class PersonForm(RollcallForm[bool]):
+class PersonForm(SavingForm):
     """Add or edit a person; errors next to the field."""
 
     BINDINGS = [
@@ -164,16 +149,8 @@ class PersonForm(RollcallForm[bool]):
         Binding("escape", "abandon", "Back", id="person-abandon"),
     ]
     FIELD_CHECKS = PERSON_CHECKS
-
-    @dataclass
-    class Rejected(Message):
-        """The rule refused."""
-
-        message: str
-        field: str | None
-
-    class Saved(Message):
-        """The rule accepted."""
+    SAVED_TEXT = "Person saved"
+    ERROR_FIELDS = (*PERSON_FIELDS, "manager")
 
     def __init__(self, person: PersonRow | None) -> None:
         super().__init__()
@@ -227,10 +204,6 @@ class PersonForm(RollcallForm[bool]):
         self.query_one("#manager", Input).value = email
         self.call_after_refresh(self.mark_clean)
 
-    def abandoned(self) -> bool:
-        """Nothing saved."""
-        return False
-
     async def action_save(self) -> None:
         """Hand the fields to the rule, once every key typed before is in."""
         await self.keys_settled()
@@ -263,28 +236,6 @@ class PersonForm(RollcallForm[bool]):
             self.post_message(self.Rejected(exc.message, exc.field))
             return
         self.post_message(self.Saved())
-
-    @on(Saved)
-    def _saved(self) -> None:
-        self.app.notify("Person saved")
-        self.dismiss(True)
-
-    @on(Rejected)
-    def _rejected(self, event: Rejected) -> None:
-        name = (
-            event.field
-            if event.field in (*PERSON_FIELDS, "manager") and self.query(f"#{event.field}")
-            else "general"
-        )
-        self.show_field_error(name, event.message)
-
-    @on(Button.Pressed, "#save")
-    async def _save_pressed(self) -> None:
-        await self.action_save()
-
-    @on(Button.Pressed, "#back")
-    def _back(self) -> None:
-        self.action_abandon()
 
 
 def _with_notes(data: PersonInput, notes: str) -> PersonInput:

@@ -7,10 +7,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Footer, Header, Input, Label
 
 from screens.base import Refusal, SearchListScreen, run_rule
+from screens.widgets.status_line import StatusLine
+
+Column = tuple[str, str, int]
+"""A list column: (heading, key, width)."""
+
+
+def list_bindings(area: str, item: str) -> list[BindingType]:
+    """The keys both lists share; ids ``<area>-search``, ``<item>-new`` and so on."""
+    return [
+        Binding("slash", "search", "Search", id=f"{area}-search"),
+        Binding("n", "new", "New", id=f"{item}-new"),
+        Binding("enter", "open", "Open", id=f"{item}-open"),
+        Binding("e", "edit", "Edit", id=f"{item}-edit"),
+        Binding("d", "toggle_active", "(De)activate", id=f"{item}-deactivate"),
+        Binding("escape", "clear", "Clear", show=False, id=f"{area}-clear"),
+    ]
 
 
 class PersonListScreen(SearchListScreen):
@@ -22,6 +41,12 @@ class PersonListScreen(SearchListScreen):
 
     WHAT = "person"
     """What one row is, in questions ("Deactivate the trainer Ann Adams?")."""
+    AREA = "people"
+    """The ids' stem: ``<AREA>-search-box``."""
+    SEARCH_HINT = "/ search"
+    INFO_ID = "people-position"
+    """The info bar's label (row position or count)."""
+    COLUMNS: list[Column] = []
 
     @dataclass
     class Done(Message):
@@ -32,6 +57,28 @@ class PersonListScreen(SearchListScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, Any] = {}
+
+    def make_table(self) -> DataTable[Any]:
+        """The list widget."""
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        """Search, list, info bar, footer."""
+        yield Header()
+        yield Input(placeholder=self.SEARCH_HINT, id=f"{self.AREA}-search-box")
+        yield self.make_table()
+        with Horizontal(classes="info-bar"):
+            yield Label("", id=self.INFO_ID)
+            yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then the first rows."""
+        table = self.query_one(DataTable)
+        for heading, key, width in self.COLUMNS:
+            table.add_column(heading, key=key, width=width)
+        table.focus()
+        self.search_changed()
 
     def reload(self) -> None:
         """Read the rows again, keeping the cursor where it is."""

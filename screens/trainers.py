@@ -10,14 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label
+from textual.widgets import Button, DataTable, Input, Label
 
 from screens.base import Refusal, db_thread, run_rule
-from screens.form import RollcallForm
-from screens.person_lists import PersonListScreen
+from screens.form import SavingForm
+from screens.person_lists import PersonListScreen, list_bindings
 from screens.plain import plain
 from screens.widgets.pickers import FieldInput
-from screens.widgets.status_line import StatusLine
 from store import validate
 from store.read_models import PersonRow, TrainerChoice, trainer_choices
 
@@ -27,13 +26,15 @@ class TrainersScreen(PersonListScreen):
 
     BINDING_GROUP_TITLE = "Trainers"
     WHAT = "trainer"
-    BINDINGS = [
-        Binding("slash", "search", "Search", id="trainers-search"),
-        Binding("n", "new", "New", id="trainer-new"),
-        Binding("enter", "open", "Open", id="trainer-open"),
-        Binding("e", "edit", "Edit", id="trainer-edit"),
-        Binding("d", "toggle_active", "(De)activate", id="trainer-deactivate"),
-        Binding("escape", "clear", "Clear", show=False, id="trainers-clear"),
+    BINDINGS = list_bindings("trainers", "trainer")
+    AREA = "trainers"
+    SEARCH_HINT = "/ search name or email"
+    INFO_ID = "trainers-count"
+    COLUMNS = [
+        ("Name", "name", 22),
+        ("Email", "email", 30),
+        ("Coming", "upcoming", 6),
+        ("", "active", 9),
     ]
 
     @dataclass
@@ -42,25 +43,9 @@ class TrainersScreen(PersonListScreen):
 
         trainers: list[TrainerChoice]
 
-    def compose(self) -> ComposeResult:
-        """Search, list, footer."""
-        yield Header()
-        yield Input(placeholder="/ search name or email", id="trainers-search-box")
-        yield DataTable(id="trainers", cursor_type="row")
-        with Horizontal(classes="info-bar"):
-            yield Label("", id="trainers-count")
-            yield StatusLine()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        """Columns and the list."""
-        table = self.query_one(DataTable)
-        table.add_column("Name", key="name", width=22)
-        table.add_column("Email", key="email", width=30)
-        table.add_column("Coming", key="upcoming", width=6)
-        table.add_column("", key="active", width=9)
-        table.focus()
-        self.load()
+    def make_table(self) -> DataTable[Text]:
+        """Every matching trainer (a short list)."""
+        return DataTable(id="trainers", cursor_type="row")
 
     def reload(self) -> None:
         """Read the trainers again (the cursor stays on its trainer)."""
@@ -136,7 +121,7 @@ class TrainersScreen(PersonListScreen):
         self.app.push_screen(PersonForm(event.row), self.saved)
 
 
-class TrainerForm(RollcallForm[bool]):
+class TrainerForm(SavingForm):
     """Register a trainer by email; a name creates the person when they are new."""
 
     BINDINGS = [
@@ -144,16 +129,8 @@ class TrainerForm(RollcallForm[bool]):
         Binding("escape", "abandon", "Back", id="trainer-abandon"),
     ]
     FIELD_CHECKS = {"email": lambda text: validate.email_address(text, "email")}
-
-    @dataclass
-    class Rejected(Message):
-        """The rule refused."""
-
-        message: str
-        field: str | None
-
-    class Saved(Message):
-        """Registered."""
+    SAVED_TEXT = "Trainer registered"
+    ERROR_FIELDS = ("email", "name")
 
     def compose(self) -> ComposeResult:
         """Email and name."""
@@ -173,10 +150,6 @@ class TrainerForm(RollcallForm[bool]):
     def on_mount(self) -> None:
         """Start with the email."""
         self.query_one("#email", Input).focus()
-
-    def abandoned(self) -> bool:
-        """Nothing saved."""
-        return False
 
     async def action_save(self) -> None:
         """Register through the rule, once every key typed before is in."""
@@ -199,21 +172,3 @@ class TrainerForm(RollcallForm[bool]):
         ):
             return
         self.post_message(self.Saved())
-
-    @on(Saved)
-    def _saved(self) -> None:
-        self.app.notify("Trainer registered")
-        self.dismiss(True)
-
-    @on(Rejected)
-    def _rejected(self, event: Rejected) -> None:
-        name = event.field if event.field in ("email", "name") else "general"
-        self.show_field_error(name, event.message)
-
-    @on(Button.Pressed, "#save")
-    async def _save_pressed(self) -> None:
-        await self.action_save()
-
-    @on(Button.Pressed, "#back")
-    def _back(self) -> None:
-        self.action_abandon()
