@@ -38,6 +38,9 @@ class RollcallForm(RollcallModal[T]):
 
     DISCARD_QUESTION = "Discard what you typed in this form?"
 
+    PICK_FIELDS: ClassVar[tuple[str, ...]] = ()
+    """Email fields a person can be picked into by name (ctrl+f, the people picker)."""
+
     def __init__(self) -> None:
         super().__init__()
         self._clean: tuple[Any, ...] | None = None
@@ -90,6 +93,29 @@ class RollcallForm(RollcallModal[T]):
                 self.dismiss(self.abandoned())
 
         self.app.push_screen(ConfirmModal(self.DISCARD_QUESTION, "Discard", danger=True), answered)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The person picker only where a field takes a person's email."""
+        if action == "pick_person":
+            return bool(self.PICK_FIELDS)
+        return True
+
+    def action_pick_person(self) -> None:
+        """Pick a person by name into the focused email field (or the form's first one)."""
+        if not self.PICK_FIELDS:
+            return
+        focused = self.focused
+        name = focused.id if isinstance(focused, Input) and focused.id in self.PICK_FIELDS else None
+        target = self.query_one(f"#{name or self.PICK_FIELDS[0]}", Input)
+        from screens.people_picker import PeoplePicker
+
+        def chosen(email: str | None) -> None:
+            if email:
+                target.value = email
+                target.focus()
+
+        prompt = "Pick a person: type a name, email or department; enter to choose"
+        self.app.push_screen(PeoplePicker(prompt=prompt), chosen)
 
     # Errors -------------------------------------------------------------
 

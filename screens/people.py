@@ -147,8 +147,10 @@ class PersonForm(SavingForm):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="person-save"),
         Binding("escape", "abandon", "Back", id="person-abandon"),
+        Binding("ctrl+f", "pick_person", "Pick manager", priority=True, id="person-pick-manager"),
     ]
     FIELD_CHECKS = PERSON_CHECKS
+    PICK_FIELDS = ("manager",)
     SAVED_TEXT = "Person saved"
     ERROR_FIELDS = (*PERSON_FIELDS, "manager")
 
@@ -176,7 +178,10 @@ class PersonForm(SavingForm):
                     yield Label(name.capitalize(), classes="field-label")
                     yield FieldInput(values[name], id=name)
                     yield Label("", id=f"error-{name}", classes="field-error")
-                yield Label("Manager (email; approves their training)", classes="field-label")
+                yield Label(
+                    "Manager (email, or ctrl+f to pick by name; approves their training)",
+                    classes="field-label",
+                )
                 yield FieldInput("", id="manager")
                 yield Label("", id="error-manager", classes="field-error")
                 yield Label("", id="error-general", classes="field-error")

@@ -127,7 +127,9 @@ class TrainerForm(SavingForm):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="trainer-save"),
         Binding("escape", "abandon", "Back", id="trainer-abandon"),
+        Binding("ctrl+f", "pick_person", "Pick person", priority=True, id="trainer-pick-person"),
     ]
+    PICK_FIELDS = ("email",)
     FIELD_CHECKS = {"email": lambda text: validate.email_address(text, "email")}
     SAVED_TEXT = "Trainer registered"
     ERROR_FIELDS = ("email", "name")
@@ -136,7 +138,7 @@ class TrainerForm(SavingForm):
         """Email and name."""
         with Vertical(classes="dialog"):
             yield Label("Register a trainer", id="form-title")
-            yield Label("Email", classes="field-label")
+            yield Label("Email (or ctrl+f to pick a known person by name)", classes="field-label")
             yield FieldInput(id="email")
             yield Label("", id="error-email", classes="field-error")
             yield Label("Name (only for someone new)", classes="field-label")

@@ -64,3 +64,41 @@ async def test_enter_on_a_trainer_opens_their_page(app: RollcallApp, data: Data)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, TrainersScreen)
+
+
+async def test_email_fields_pick_a_person_by_name(app: RollcallApp, data: Data) -> None:
+    from screens.people_picker import PeoplePicker
+    from screens.trainers import TrainerForm
+    from store.models import Trainer
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("3", "n", "ctrl+f"):  # Trainers, register one, pick the person
+            await settle(pilot)
+            await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, PeoplePicker)
+        await pilot.press(*"grace")
+        await settle(pilot)
+        await pilot.press("enter")  # the one match
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, TrainerForm)
+        assert form.query_one("#email", Input).value == "grace.garcia@example.org"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TrainersScreen)
+        # The person form's manager field picks the same way.
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("home", "e", "ctrl+f")
+        await settle(pilot)
+        await pilot.press(*"Ben B", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonForm)
+        assert app.screen.query_one("#manager", Input).value == "ben.baker@example.org"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    grace = Person.get(Person.email == "grace.garcia@example.org")
+    assert Trainer.select().where(Trainer.person == grace).exists()
+    ann = Person.get(Person.email == "ann.adams@example.org")
+    assert ann.manager.email == "ben.baker@example.org"
