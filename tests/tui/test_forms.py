@@ -197,3 +197,22 @@ async def test_a_small_form_shows_required_under_the_field(app: RollcallApp, dat
         await pilot.press("enter")
         await settle(pilot)
     assert answers == [{"path": "out.csv", "note": ""}]
+
+
+async def test_escape_on_an_unchanged_edit_form_closes_at_once(
+    app: RollcallApp, data: Data
+) -> None:
+    """The filled-in values of an edit (materials, pickers) do not count as changes."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("up")  # yesterday's Fire Safety, with a material
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SessionForm)
+        assert form.query_one("#title", Input).value == "Fire Safety"
+        assert not form.is_changed()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, SessionForm | ConfirmModal)
