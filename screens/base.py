@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
 from textual import on
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
@@ -161,12 +163,55 @@ class LiveScreen(RollcallScreen):
         raise NotImplementedError
 
 
-class RollcallModal(ModalScreen[T]):
-    """A modal of the app with the same failure reporting."""
+TYPE_AHEAD_SAFE: list[BindingType] = [
+    Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="focus-next"),
+    Binding(
+        "shift+tab", "app.focus_previous", "Previous field", show=False, priority=True,
+        id="focus-previous",
+    ),
+]  # fmt: skip
+"""Tab and shift+tab as priority bindings, so a burst of keys keeps its order.
+
+The app reads keys one by one and hands each to the focused widget's own
+queue. A plain Tab binding only runs once the focused input has worked
+through its queue, after the app has already handed it the keys typed after
+Tab. So over a slow link ``abc⇥def`` all landed in the first field. A
+priority binding moves the focus while the app reads the Tab, before it reads
+the next key.
+"""
+
+
+class RollcallModal(ExplainsKeys, ModalScreen[T]):
+    """A modal of the app with the same failure reporting; Tab moves focus at once."""
+
+    BINDINGS = TYPE_AHEAD_SAFE
+
+    async def keys_settled(self) -> None:
+        """Wait until every field has handled the keys the app already gave it.
+
+        A priority binding (ctrl+s) runs as the app reads its key, while keys
+        typed just before it may still wait in a field's queue; reading the
+        fields now would save a half-typed form. A callback queued behind those
+        keys in each field's queue tells when they are through.
+        """
+        loop = asyncio.get_running_loop()
+        waits: list[asyncio.Future[None]] = []
+        for widget in self.query("*"):
+            if widget.can_focus:
+                done: asyncio.Future[None] = loop.create_future()
+                if widget.call_later(_resolve, done):
+                    waits.append(done)
+        if waits:
+            await asyncio.wait(waits, timeout=2)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Report worker failures of the modal."""
         report_worker_failure(self, event)
+
+
+def _resolve(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
 
 
 class SearchListScreen(RollcallScreen):

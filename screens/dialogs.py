@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import RollcallModal
+from screens.form import RollcallForm
 from screens.plain import block, plain
 
 
@@ -139,7 +140,7 @@ class NoticeModal(RollcallModal[None]):
         self.dismiss(None)
 
 
-class FormModal(RollcallModal[dict[str, str] | None]):
+class FormModal(RollcallForm[dict[str, str] | None]):
     """A few labelled one-line inputs; dismisses with their values, or None on escape."""
 
     BINDINGS = [Binding("escape", "abandon", "Back", id="form-back")]
@@ -168,7 +169,8 @@ class FormModal(RollcallModal[dict[str, str] | None]):
             for key, label, value in self.fields:
                 yield Label(plain(label), classes="field-label")
                 yield Input(value, id=f"field-{key}")
-            yield Label("", id="form-error", classes="field-error")
+                yield Label("", id=f"error-field-{key}", classes="field-error")
+            yield Label("", id="error-general", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK (enter)", id="ok", variant="primary")
                 yield Button("Back (esc)", id="back")
@@ -176,10 +178,6 @@ class FormModal(RollcallModal[dict[str, str] | None]):
     def on_mount(self) -> None:
         """Start typing in the first field."""
         self.query(Input).first().focus()
-
-    def action_abandon(self) -> None:
-        """Close without values."""
-        self.dismiss(None)
 
     def values(self) -> dict[str, str]:
         """The current text of every field."""
@@ -190,15 +188,13 @@ class FormModal(RollcallModal[dict[str, str] | None]):
     def _submit(self) -> None:
         values = self.values()
         missing = [
-            label
-            for key, label, _ in self.fields
-            if key in self.required and not values[key].strip()
+            key for key, _, _ in self.fields if key in self.required and not values[key].strip()
         ]
         if missing:
-            self.query_one("#form-error", Label).update(plain(f"{missing[0]}: this is required."))
+            self.show_field_error(f"field-{missing[0]}", "this is required")
             return
         self.dismiss(values)
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
-        self.dismiss(None)
+        self.action_abandon()

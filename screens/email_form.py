@@ -13,8 +13,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, TextArea
 
-from screens.base import Refusal, RollcallModal, run_rule
+from screens.base import Refusal, run_rule
+from screens.form import RollcallForm
 from screens.plain import assemble, plain
+from screens.widgets.ticks import TickBox, TickList
 from store.outbox import InviteResult
 from store.read_models import AttendeeRow
 
@@ -22,7 +24,7 @@ FIELDS = {"to": "to", "subject": "subject", "message": "message"}
 """The rule's `RollcallError.field` -> the form field whose error line shows it."""
 
 
-class EmailForm(RollcallModal[InviteResult | None]):
+class EmailForm(RollcallForm[InviteResult | None]):
     """Write to a session's people; dismisses with what `invite` queued, or None."""
 
     BINDING_GROUP_TITLE = "Email"
@@ -66,18 +68,18 @@ class EmailForm(RollcallModal[InviteResult | None]):
         with VerticalScroll(classes="dialog"):
             yield Label(assemble("Email: ", (self.session_title, "")), classes="dialog-title")
             yield Label("To (space toggles)", classes="field-label")
-            yield SelectionList[str](
+            yield TickList[str](
                 *[(_label(r), r.email, True) for r in self.enrolled], id="recipients"
             )
             yield Label("", id="error-to", classes="field-error")
-            yield Checkbox("Show waitlisted (ctrl+t)", False, id="show-waitlisted")
+            yield TickBox("Show waitlisted (ctrl+t)", False, id="show-waitlisted")
             yield Label("Subject (optional)", classes="field-label")
             yield Input(placeholder="Subject", id="subject")
             yield Label("", id="error-subject", classes="field-error")
             yield Label("Message", classes="field-label")
             yield TextArea(id="message")
             yield Label("", id="error-message", classes="field-error")
-            yield Checkbox("Confirm calendar invitation", True, id="with-calendar")
+            yield TickBox("Confirm calendar invitation", True, id="with-calendar")
             yield Label("", id="error-general", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Send (ctrl+s)", id="send", variant="primary")
@@ -86,10 +88,6 @@ class EmailForm(RollcallModal[InviteResult | None]):
     def on_mount(self) -> None:
         """Start on the recipients."""
         self.query_one("#recipients", SelectionList).focus()
-
-    def action_abandon(self) -> None:
-        """Close without sending."""
-        self.dismiss(None)
 
     def action_toggle_waitlist(self) -> None:
         """Show or hide the waitlisted people as possible recipients."""
@@ -107,15 +105,16 @@ class EmailForm(RollcallModal[InviteResult | None]):
         self.showing_waitlist = event.value
 
     @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
+    async def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "send":
-            self.action_send()
+            await self.action_send()
         else:
-            self.dismiss(None)
+            self.action_abandon()
 
-    def action_send(self) -> None:
+    async def action_send(self) -> None:
         """Queue the mail in a worker; errors come back next to their field."""
-        self._clear_errors()
+        await self.keys_settled()
+        self.clear_errors()
         recipients: SelectionList[str] = self.query_one("#recipients", SelectionList)
         emails = list(recipients.selected)
         subject = self.query_one("#subject", Input).value.strip()
@@ -151,14 +150,7 @@ class EmailForm(RollcallModal[InviteResult | None]):
     def show_error(self, message: str, field: str | None) -> None:
         """Show `message` on the line under `field` (or at the bottom)."""
         name = FIELDS.get(field or "", "general")
-        label = self.query_one(f"#error-{name}", Label)
-        label.update(plain(f"⚠ {message}"))
-        label.add_class("-shown")
-
-    def _clear_errors(self) -> None:
-        for label in self.query(".field-error").results(Label):
-            label.update("")
-            label.remove_class("-shown")
+        self.show_field_error(name, message, focus=name != "to")
 
 
 def _label(row: AttendeeRow) -> Text:

@@ -320,14 +320,15 @@ class PathwaysScreen(RollcallScreen):
         )
 
     def action_progress(self) -> None:
-        """Ask for a person's email and show their progress."""
-        form = FormModal("A person's progress", [("email", "Email", "")], required=("email",))
+        """Pick a person by name, email or department and show their progress."""
+        from screens.people_picker import PeoplePicker
 
-        def answered(values: dict[str, str] | None) -> None:
-            if values is not None:
-                self.read_progress(values["email"])
+        def chosen(email: str | None) -> None:
+            if email:
+                self.read_progress(email)
 
-        self.app.push_screen(form, answered)
+        picker = PeoplePicker(prompt="Whose progress? Type a name, email or department; enter")
+        self.app.push_screen(picker, chosen)
 
     # -- writing ---------------------------------------------------------------
 

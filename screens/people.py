@@ -1,4 +1,4 @@
-"""People: list, search, add, edit, deactivate, and import from CSV with a preview."""
+"""People: list, search, open, add, edit, deactivate, and import from CSV with a preview."""
 
 from __future__ import annotations
 
@@ -11,29 +11,36 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
-from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
+from screens.base import RollcallModal, db_thread
+from screens.form import FieldCheck, SavingForm
+from screens.person_lists import PersonListScreen, list_bindings
 from screens.plain import block, plain
 from screens.widgets.paged_table import PagedTable
 from screens.widgets.pickers import FieldInput
-from screens.widgets.status_line import StatusLine
+from store import validate
 from store.errors import RollcallError
 from store.people import PersonInput
 from store.read_models import PersonRow, people_page
 
 
-class PeopleScreen(SearchListScreen):
+class PeopleScreen(PersonListScreen):
     """Everyone who can book training."""
 
     BINDING_GROUP_TITLE = "People"
     BINDINGS = [
-        Binding("slash", "search", "Search", id="people-search"),
-        Binding("n", "new", "New", id="person-new"),
-        Binding("e,enter", "edit", "Edit", id="person-edit"),
-        Binding("d", "toggle_active", "(De)activate", id="person-deactivate"),
+        *list_bindings("people", "person"),
         Binding("i", "import_csv", "Import CSV", id="people-import"),
-        Binding("escape", "clear", "Clear", show=False, id="people-clear"),
+    ]
+    SEARCH_HINT = "/ search name, email, department"
+    COLUMNS = [
+        ("Name", "name", 22),
+        ("Email", "email", 30),
+        ("Department", "department", 12),
+        ("Role", "role", 11),
+        ("Location", "location", 11),
+        ("", "flags", 9),
     ]
 
     @dataclass
@@ -45,42 +52,23 @@ class PeopleScreen(SearchListScreen):
         total: int
         cursor: int
 
-    @dataclass
-    class Done(Message):
-        """A rule ran."""
+    def make_table(self) -> PagedTable:
+        """A window of at most 200 people at a time."""
+        return PagedTable(id="people", page_size=200)
 
-        text: str
+    def reload(self) -> None:
+        """Read the window around the cursor again."""
+        self.load(self.query_one(PagedTable).absolute_row)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, PersonRow] = {}
-
-    def compose(self) -> ComposeResult:
-        """Search, list, info, footer."""
-        yield Header()
-        yield Input(placeholder="/ search name, email, department", id="people-search-box")
-        yield PagedTable(id="people", page_size=200)
-        with Horizontal(classes="info-bar"):
-            yield Label("", id="people-position")
-            yield StatusLine()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        """Columns and the first window."""
-        table = self.query_one(PagedTable)
-        table.add_column("Name", key="name", width=22)
-        table.add_column("Email", key="email", width=30)
-        table.add_column("Department", key="department", width=12)
-        table.add_column("Role", key="role", width=11)
-        table.add_column("Location", key="location", width=11)
-        table.add_column("", key="flags", width=9)
-        table.focus()
+    def search_changed(self) -> None:
+        """A new search starts at the top."""
         self.load(0)
 
-    def on_screen_resume(self) -> None:
-        """Pick up changes made elsewhere."""
-        if self.is_mounted and self.rows:
-            self.load(self.query_one(PagedTable).absolute_row)
+    def set_active(self, row_id: int, active: bool) -> None:
+        """Deactivate or reactivate a person."""
+        from store.people import set_person_active
+
+        set_person_active(row_id, active)
 
     def load(self, cursor: int) -> None:
         """Read the window around `cursor`."""
@@ -111,58 +99,19 @@ class PeopleScreen(SearchListScreen):
     def _position(self) -> None:
         self.query_one("#people-position", Label).update(self.query_one(PagedTable).position_text())
 
-    def current(self) -> PersonRow | None:
-        """The highlighted person."""
-        table = self.query_one(PagedTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(key or "")
-
-    @on(Input.Changed)
-    def _typed(self) -> None:
-        self.load(0)
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.query_one(PagedTable).focus()
-
     def action_new(self) -> None:
         """Add a person."""
-        self.app.push_screen(PersonForm(None), self._saved)
+        self.app.push_screen(PersonForm(None), self.saved)
 
     def action_edit(self) -> None:
         """Edit the highlighted person."""
         row = self.current()
         if row is not None:
-            self.app.push_screen(PersonForm(row), self._saved)
-
-    def _saved(self, saved: bool | None) -> None:
-        if saved:
-            self.load(self.query_one(PagedTable).absolute_row)
-
-    def action_toggle_active(self) -> None:
-        """Deactivate (or reactivate) the highlighted person."""
-        row = self.current()
-        if row is not None:
-            self._toggle(row.id, not row.active, row.name)
-
-    @work(thread=True, exit_on_error=False, group="people-write")
-    def _toggle(self, person_id: int, active: bool, name: str) -> None:
-        from store.people import set_person_active
-
-        if run_rule(self, lambda: set_person_active(person_id, active)) is Refusal.REFUSED:
-            return
-        self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
-
-    @on(Done)
-    def _done(self, event: Done) -> None:
-        self.notify(event.text)
-        self.load(self.query_one(PagedTable).absolute_row)
+            self.app.push_screen(PersonForm(row), self.saved)
 
     def action_import_csv(self) -> None:
         """Import people from a CSV file, after a preview."""
-        self.app.push_screen(ImportModal(), self._saved)
+        self.app.push_screen(ImportModal(), self.saved)
 
 
 def _cells(r: PersonRow) -> list[str | Text]:
@@ -184,24 +133,26 @@ def _cells(r: PersonRow) -> list[str | Text]:
 
 PERSON_FIELDS = ("email", "name", "department", "role", "location", "notes")
 
+PERSON_CHECKS: dict[str, FieldCheck] = {
+    "email": lambda text: validate.email_address(text, "email"),
+    "name": lambda text: validate.required_text(text, "name"),
+    "manager": lambda text: validate.email_address(text, "manager") if text.strip() else None,
+}
+"""The rules' checks of one field, run as it is typed and left."""
 
-class PersonForm(RollcallModal[bool]):
+
+class PersonForm(SavingForm):
     """Add or edit a person; errors next to the field."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="person-save"),
         Binding("escape", "abandon", "Back", id="person-abandon"),
+        Binding("ctrl+f", "pick_person", "Pick manager", priority=True, id="person-pick-manager"),
     ]
-
-    @dataclass
-    class Rejected(Message):
-        """The rule refused."""
-
-        message: str
-        field: str | None
-
-    class Saved(Message):
-        """The rule accepted."""
+    FIELD_CHECKS = PERSON_CHECKS
+    PICK_FIELDS = ("manager",)
+    SAVED_TEXT = "Person saved"
+    ERROR_FIELDS = (*PERSON_FIELDS, "manager")
 
     def __init__(self, person: PersonRow | None) -> None:
         super().__init__()
@@ -227,7 +178,10 @@ class PersonForm(RollcallModal[bool]):
                     yield Label(name.capitalize(), classes="field-label")
                     yield FieldInput(values[name], id=name)
                     yield Label("", id=f"error-{name}", classes="field-error")
-                yield Label("Manager (email; approves their training)", classes="field-label")
+                yield Label(
+                    "Manager (email, or ctrl+f to pick by name; approves their training)",
+                    classes="field-label",
+                )
                 yield FieldInput("", id="manager")
                 yield Label("", id="error-manager", classes="field-error")
                 yield Label("", id="error-general", classes="field-error")
@@ -249,13 +203,16 @@ class PersonForm(RollcallModal[bool]):
         with db_thread():
             person = Person.get_or_none(Person.id == person_id)
             email = person.manager.email if person is not None and person.manager_id else ""
-        self.app.call_from_thread(setattr, self.query_one("#manager", Input), "value", email)
+        self.app.call_from_thread(self._manager_loaded, email)
 
-    def action_save(self) -> None:
-        """Hand the fields to the rule."""
-        for label in self.query(".field-error").results(Label):
-            label.update("")
-            label.remove_class("-shown")
+    def _manager_loaded(self, email: str) -> None:
+        self.query_one("#manager", Input).value = email
+        self.call_after_refresh(self.mark_clean)
+
+    async def action_save(self) -> None:
+        """Hand the fields to the rule, once every key typed before is in."""
+        await self.keys_settled()
+        self.clear_errors()
         data = {
             name: self.query_one(f"#{name}", Input).value
             for name in PERSON_FIELDS
@@ -285,36 +242,6 @@ class PersonForm(RollcallModal[bool]):
             return
         self.post_message(self.Saved())
 
-    @on(Saved)
-    def _saved(self) -> None:
-        self.app.notify("Person saved")
-        self.dismiss(True)
-
-    @on(Rejected)
-    def _rejected(self, event: Rejected) -> None:
-        name = (
-            event.field
-            if event.field in (*PERSON_FIELDS, "manager") and self.query(f"#{event.field}")
-            else "general"
-        )
-        error = self.query_one(f"#error-{name}", Label)
-        error.update(plain(f"⚠ {event.message}"))
-        error.add_class("-shown")
-        if name != "general":
-            self.query_one(f"#{name}", Input).focus()
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#back")
-    def _back(self) -> None:
-        self.dismiss(False)
-
-    def action_abandon(self) -> None:
-        """Back without saving."""
-        self.dismiss(False)
-
 
 def _with_notes(data: PersonInput, notes: str) -> PersonInput:
     from dataclasses import replace
@@ -329,9 +256,12 @@ class ImportModal(RollcallModal[bool]):
     `HEADING`, `check`, `run`, `headline`, `rows` and `done_text`.
     """
 
-    BINDINGS = [Binding("escape", "abandon", "Back", id="import-abandon")]
+    BINDINGS = [
+        Binding("escape", "abandon", "Back", id="import-abandon"),
+        Binding("ctrl+s", "import_now", "Import", priority=True, id="import-run"),
+    ]
     HEADING = "Import people from CSV (email,name,department,role,location)"
-    PLACEHOLDER = "path/to/people.csv, enter to preview"
+    PLACEHOLDER = "path/to/people.csv (~ is your home), enter to preview"
 
     @dataclass
     class Previewed(Message):
@@ -359,12 +289,19 @@ class ImportModal(RollcallModal[bool]):
             with VerticalScroll(id="preview-box"):
                 yield Static("", id="preview")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Import", id="import", variant="primary", disabled=True)
+                yield Button("Import (ctrl+s)", id="import", variant="primary", disabled=True)
                 yield Button("Back (esc)", id="back")
+        yield Footer()
 
     def on_mount(self) -> None:
         """Start with the path."""
         self.query_one(Input).focus()
+
+    def why_not(self, action: str) -> str | None:
+        """Import is greyed out until a preview without errors."""
+        if action == "import_now" and self.csv_text is None:
+            return "preview a file without errors first (enter in the path field)"
+        return super().why_not(action)
 
     def check(self, text: str) -> Any:
         """The store's preview of `text` (runs in a worker thread)."""
@@ -383,10 +320,17 @@ class ImportModal(RollcallModal[bool]):
         return f"{len(summary.new)} new, {len(summary.updates)} updated"
 
     def rows(self, summary: Any) -> list[str]:
-        """One line per row the import would write (the first ones)."""
-        return [f"+ {p.name} <{p.email}> {p.department}" for p in summary.new[:50]] + [
-            f"~ {p.name} <{p.email}> {p.department}" for p in summary.updates[:50]
-        ]
+        """One line per new person, and per field each existing person would change."""
+        from store.textkey import fold
+
+        lines = [f"+ {p.name} <{p.email}> {p.department}" for p in summary.new[:50]]
+        for p in summary.updates[:50]:
+            changes = summary.changes.get(fold(p.email), [])
+            lines.append(f"~ {p.name} <{p.email}>" + ("" if changes else ": no change"))
+            lines += [
+                f"    {name}: {old or '(blank)'} → {new or '(blank)'}" for name, old, new in changes
+            ]
+        return lines
 
     def done_text(self, result: Any) -> str:
         """What the notification says after the import."""
@@ -431,9 +375,11 @@ class ImportModal(RollcallModal[bool]):
                 out.append("Fix the errors and preview again; nothing is imported.", style="bold")
             button.disabled = self.csv_text is None
         self.query_one("#preview", Static).update(out)
+        self.refresh_bindings()
 
     @on(Button.Pressed, "#import")
-    def _import_pressed(self) -> None:
+    def action_import_now(self) -> None:
+        """Import the previewed file (only after a preview without errors)."""
         if self.csv_text:
             self.run_import(self.csv_text)
 

@@ -1,4 +1,5 @@
-"""Pick a person to add to a session: search by name, email or department."""
+"""Pick a person (to add to a session, or wherever an email is asked): search by name, email
+or department."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 
 from screens.base import RollcallModal, db_thread
 from screens.plain import plain
-from store.read_models import PersonRow, people_to_add
+from store.read_models import PersonRow, people_page, people_to_add
 
 
 class PeoplePicker(RollcallModal[str | None]):
@@ -38,14 +39,18 @@ class PeoplePicker(RollcallModal[str | None]):
         name: str
         reasons: list[str]
 
-    def __init__(self, session_id: int) -> None:
+    ADD_PROMPT = "Add a person: type a name, email or department; enter to add"
+
+    def __init__(self, session_id: int | None = None, *, prompt: str = "") -> None:
+        """`session_id`: offer only people not on that session; None: everyone."""
         super().__init__()
         self.session_id = session_id
+        self.prompt = prompt or self.ADD_PROMPT
 
     def compose(self) -> ComposeResult:
         """Search box and matches."""
         with Vertical(classes="dialog", id="picker"):
-            yield Label("Add a person: type a name, email or department; enter to add")
+            yield Label(plain(self.prompt))
             yield Input(placeholder="search", id="picker-search")
             yield DataTable(id="picker-list", cursor_type="row")
         yield Footer()
@@ -61,9 +66,12 @@ class PeoplePicker(RollcallModal[str | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="picker-search")
     def search(self, text: str) -> None:
-        """Find people not on the session yet."""
+        """Find people (not on the session yet, when picking for one)."""
         with db_thread():
-            people = people_to_add(self.session_id, text)
+            if self.session_id is None:
+                people, _ = people_page(text, limit=50)
+            else:
+                people = people_to_add(self.session_id, text)
         self.post_message(self.Found(people))
 
     @on(Found)
@@ -101,14 +109,19 @@ class PeoplePicker(RollcallModal[str | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="picker-check")
     def check(self, email: str) -> None:
-        """Read whether the person is in the session's audience before adding them."""
+        """Read whether the person is in the session's audience before adding them (any
+        person is fine when picking for no session)."""
         from store.models import Session
         from store.people import get_person
         from store.visibility import outside_audience
 
         with db_thread():
             person = get_person(email)
-            reasons = outside_audience(person, Session.get_by_id(self.session_id))
+            reasons = (
+                []
+                if self.session_id is None
+                else outside_audience(person, Session.get_by_id(self.session_id))
+            )
         self.post_message(self.Checked(email, person.name, reasons))
 
     @on(Checked)

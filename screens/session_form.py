@@ -24,9 +24,10 @@ from textual.widgets import (
     TextArea,
 )
 
-from screens.base import RollcallModal, db_thread
-from screens.plain import plain
+from screens.base import db_thread
+from screens.form import FieldCheck, RollcallForm
 from screens.widgets.pickers import FieldInput, MaterialsEditor, VisibilityPicker
+from screens.widgets.ticks import TickBox, TickRadio
 from store import validate
 from store.clock import utcnow
 from store.errors import PlaceClash, RollcallError, ValidationError
@@ -58,10 +59,39 @@ FIELD_OF_ERROR = {
 """The rules' `RollcallError.field` -> the form field whose error line shows the message."""
 
 
-class SessionForm(RollcallModal[int | None]):
+def _optional(check: FieldCheck) -> FieldCheck:
+    """`check`, except that a blank field is fine."""
+    return lambda text: check(text) if text.strip() else None
+
+
+def _duration(text: str) -> object:
+    from store.session_input import MAX_DURATION
+
+    minutes = validate.positive_int(text, "duration")
+    if minutes > MAX_DURATION:
+        raise ValidationError(f"duration must be at most {MAX_DURATION} minutes", "duration")
+    return minutes
+
+
+FIELD_CHECKS: dict[str, FieldCheck] = {
+    "title": lambda text: validate.required_text(text, "title"),
+    "date": lambda text: validate.parse_date(text, "date"),
+    "start": lambda text: validate.parse_time(text, "start"),
+    "duration": _duration,
+    "online_url": _optional(lambda text: validate.url(text, "online_url")),
+    "max": _optional(lambda text: validate.positive_int(text, "max")),
+    "expiry_months": _optional(lambda text: validate.positive_int(text, "expiry_months")),
+    "count": _optional(lambda text: validate.positive_int(text, "count")),
+    "until": _optional(lambda text: validate.parse_date(text, "until")),
+}
+"""The same checks the rules make on one field, run as it is typed and left."""
+
+
+class SessionForm(RollcallForm[int | None]):
     """Add a session (with recurrence) or edit one; dismisses with the session id."""
 
     BINDING_GROUP_TITLE = "Session form"
+    FIELD_CHECKS = FIELD_CHECKS
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form-save", priority=True),
         Binding("escape", "abandon", "Back", id="form-abandon"),
@@ -106,11 +136,15 @@ class SessionForm(RollcallModal[int | None]):
 
     # Layout -------------------------------------------------------------
 
-    def _field(self, label: str, widget: Widget, name: str) -> ComposeResult:
+    def _field(
+        self, label: str, widget: Widget, name: str, *, warning: bool = False
+    ) -> ComposeResult:
         with Vertical(classes="form-field", id=f"field-{name}"):
             yield Label(label, classes="field-label")
             yield widget
             yield Label("", id=f"error-{name}", classes="field-error")
+            if warning:
+                yield Label("", id=f"warning-{name}", classes="field-warning")
 
     def compose(self) -> ComposeResult:
         """Every field of a session in one scrolling column."""
@@ -118,7 +152,7 @@ class SessionForm(RollcallModal[int | None]):
         title = "New session" if self.session_id is None else f"Edit session {self.session_id}"
         with Vertical(id="form-box"):
             yield Label(title, id="form-title")
-            with VerticalScroll(id="form-body"):
+            with VerticalScroll(id="form-body", can_focus=False):
                 yield from self._field("Title", FieldInput(id="title"), "title")
                 yield from self._field(
                     "Course (blank: same as title)", FieldInput(id="course"), "course"
@@ -126,7 +160,10 @@ class SessionForm(RollcallModal[int | None]):
                 yield from self._field("Description", FieldInput(id="description"), "description")
                 with Horizontal(classes="form-row"):
                     yield from self._field(
-                        "Date (YYYY-MM-DD)", FieldInput(tomorrow.isoformat(), id="date"), "date"
+                        "Date (YYYY-MM-DD)",
+                        FieldInput(tomorrow.isoformat(), id="date"),
+                        "date",
+                        warning=True,
                     )
                     yield from self._field(
                         "Start (HH:MM)", FieldInput("09:30", id="start"), "start"
@@ -135,8 +172,8 @@ class SessionForm(RollcallModal[int | None]):
                         "Minutes", FieldInput("60", id="duration", type="integer"), "duration"
                     )
                 with RadioSet(id="kind"):
-                    yield RadioButton("In person", value=True, id="kind-in-person")
-                    yield RadioButton("Online", id="kind-online")
+                    yield TickRadio("In person", value=True, id="kind-in-person")
+                    yield TickRadio("Online", id="kind-online")
                 yield from self._field("Location", FieldInput(id="location"), "location")
                 with Vertical(id="online-box"):
                     yield from self._field(
@@ -144,7 +181,7 @@ class SessionForm(RollcallModal[int | None]):
                         FieldInput(placeholder="https://…", id="online_url"),
                         "online_url",
                     )
-                    yield Checkbox("Generate meeting link", id="generate_link")
+                    yield TickBox("Generate meeting link", id="generate_link")
                 yield from self._field(
                     "Trainer",
                     Select[str]([], prompt="No trainer", id="trainer", compact=True),
@@ -154,7 +191,7 @@ class SessionForm(RollcallModal[int | None]):
                     yield from self._field(
                         "Max attendees", FieldInput(id="max", type="integer"), "max"
                     )
-                    yield Checkbox("Unlimited", id="unlimited")
+                    yield TickBox("Unlimited", id="unlimited")
                 with Vertical(id="visibility"):
                     yield Label("Who can see it (All = everyone)", classes="field-label")
                     with Horizontal(classes="form-row"):
@@ -241,6 +278,7 @@ class SessionForm(RollcallModal[int | None]):
             picker.options = list(event.values[dim])
         if event.current is not None:
             self._fill(event.current, event.trainers)
+            self.call_after_refresh(self.mark_clean)
         if self.focus_field:
             self.query_one(f"#{self.focus_field}").focus()
 
@@ -284,6 +322,19 @@ class SessionForm(RollcallModal[int | None]):
     def _set_kind(self, online: bool) -> None:
         self.query_one("#field-location").display = not online
         self.query_one("#online-box").display = online
+
+    @on(Input.Changed, "#date")
+    def _date_changed(self, event: Input.Changed) -> None:
+        """Warn (without refusing) when the date is before today: maybe a typo."""
+        warning = self.query_one("#warning-date", Label)
+        try:
+            day = validate.parse_date(event.value, "date")
+        except RollcallError:
+            day = None
+        today = utcnow().astimezone(self.app.settings.zone).date()  # type: ignore[attr-defined]
+        past = day is not None and day < today
+        warning.update("date is in the past; saving is allowed" if past else "")
+        warning.set_class(past, "-shown")
 
     @on(RadioSet.Changed, "#kind")
     def _kind_changed(self, event: RadioSet.Changed) -> None:
@@ -340,11 +391,14 @@ class SessionForm(RollcallModal[int | None]):
             }
         return data, repeat
 
-    def action_save(self) -> None:
-        """Hand the form to the rule in a worker."""
+    async def action_save(self) -> None:
+        """Hand the form to the rule in a worker, once every key typed before is in."""
         if self.saving:
             return
-        self._clear_errors()
+        await self.keys_settled()
+        if self.saving:
+            return
+        self.clear_errors()
         data, repeat = self.collect()
         self.saving = True
         self.query_one("#save", Button).disabled = True
@@ -403,7 +457,7 @@ class SessionForm(RollcallModal[int | None]):
         def answered(share: bool | None) -> None:
             if share:
                 self.allow_clash = True
-                self.action_save()
+                self.call_later(self.action_save)
             else:
                 self.show_error(event.message, "location")
 
@@ -431,33 +485,15 @@ class SessionForm(RollcallModal[int | None]):
         name = FIELD_OF_ERROR.get(field or "", "general")
         if name == "location" and self.query_one("#kind-online", RadioButton).value:
             name = "online_url"
-        target = self.query_one(f"#error-{name}", Label)
-        target.update(plain(f"⚠ {message}"))
-        target.add_class("-shown")
-        try:
-            widget = self.query_one(f"#{name}")
-        except Exception:  # noqa: BLE001 - error lines without an input of their own
-            widget = target
-        if widget.focusable:
-            widget.focus()
-        self.query_one("#form-body", VerticalScroll).scroll_to_widget(target, animate=False)
-
-    def _clear_errors(self) -> None:
-        for label in self.query(".field-error").results(Label):
-            label.update("")
-            label.remove_class("-shown")
-
-    def action_abandon(self) -> None:
-        """Back without saving."""
-        self.dismiss(None)
+        self.show_field_error(name, message)
 
     @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
+    async def _save_pressed(self) -> None:
+        await self.action_save()
 
     @on(Button.Pressed, "#back")
     def _back_pressed(self) -> None:
-        self.dismiss(None)
+        self.action_abandon()
 
 
 def _repeat_of(raw: dict[str, str]) -> Repeat | None:

@@ -1,4 +1,4 @@
-"""Trainers: who may deliver sessions; register, edit, deactivate."""
+"""Trainers: who may deliver sessions; open, register, edit, deactivate."""
 
 from __future__ import annotations
 
@@ -10,25 +10,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label
+from textual.widgets import Button, DataTable, Input, Label
 
-from screens.base import Refusal, RollcallModal, SearchListScreen, db_thread, run_rule
+from screens.base import Refusal, db_thread, run_rule
+from screens.form import SavingForm
+from screens.person_lists import PersonListScreen, list_bindings
 from screens.plain import plain
 from screens.widgets.pickers import FieldInput
-from screens.widgets.status_line import StatusLine
+from store import validate
 from store.read_models import PersonRow, TrainerChoice, trainer_choices
 
 
-class TrainersScreen(SearchListScreen):
+class TrainersScreen(PersonListScreen):
     """Registered trainers with their coming sessions."""
 
     BINDING_GROUP_TITLE = "Trainers"
-    BINDINGS = [
-        Binding("slash", "search", "Search", id="trainers-search"),
-        Binding("n", "new", "New", id="trainer-new"),
-        Binding("e,enter", "edit", "Edit", id="trainer-edit"),
-        Binding("d", "toggle_active", "(De)activate", id="trainer-deactivate"),
-        Binding("escape", "clear", "Clear", show=False, id="trainers-clear"),
+    WHAT = "trainer"
+    BINDINGS = list_bindings("trainers", "trainer")
+    AREA = "trainers"
+    SEARCH_HINT = "/ search name or email"
+    INFO_ID = "trainers-count"
+    COLUMNS = [
+        ("Name", "name", 22),
+        ("Email", "email", 30),
+        ("Coming", "upcoming", 6),
+        ("", "active", 9),
     ]
 
     @dataclass
@@ -37,40 +43,19 @@ class TrainersScreen(SearchListScreen):
 
         trainers: list[TrainerChoice]
 
-    @dataclass
-    class Done(Message):
-        """A rule ran."""
+    def make_table(self) -> DataTable[Text]:
+        """Every matching trainer (a short list)."""
+        return DataTable(id="trainers", cursor_type="row")
 
-        text: str
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, TrainerChoice] = {}
-
-    def compose(self) -> ComposeResult:
-        """Search, list, footer."""
-        yield Header()
-        yield Input(placeholder="/ search name or email", id="trainers-search-box")
-        yield DataTable(id="trainers", cursor_type="row")
-        with Horizontal(classes="info-bar"):
-            yield Label("", id="trainers-count")
-            yield StatusLine()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        """Columns and the list."""
-        table = self.query_one(DataTable)
-        table.add_column("Name", key="name", width=22)
-        table.add_column("Email", key="email", width=30)
-        table.add_column("Coming", key="upcoming", width=6)
-        table.add_column("", key="active", width=9)
-        table.focus()
+    def reload(self) -> None:
+        """Read the trainers again (the cursor stays on its trainer)."""
         self.load()
 
-    def on_screen_resume(self) -> None:
-        """Pick up changes made elsewhere."""
-        if self.is_mounted:
-            self.load()
+    def set_active(self, row_id: int, active: bool) -> None:
+        """Deactivate or reactivate a trainer."""
+        from store.people import set_trainer_active
+
+        set_trainer_active(row_id, active)
 
     def load(self) -> None:
         """Read the trainers."""
@@ -103,25 +88,9 @@ class TrainersScreen(SearchListScreen):
             table.move_cursor(row=list(self.rows).index(key), animate=False)
         self.query_one("#trainers-count", Label).update(f"{len(event.trainers)} trainer(s)")
 
-    def current(self) -> TrainerChoice | None:
-        """The highlighted trainer."""
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(key or "")
-
-    @on(Input.Changed)
-    def _typed(self) -> None:
-        self.load()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.query_one(DataTable).focus()
-
     def action_new(self) -> None:
         """Register a trainer (a known person, or a new one)."""
-        self.app.push_screen(TrainerForm(), lambda saved: self.load() if saved else None)
+        self.app.push_screen(TrainerForm(), self.saved)
 
     def action_edit(self) -> None:
         """Edit the trainer's person details."""
@@ -149,51 +118,27 @@ class TrainersScreen(SearchListScreen):
     def _edit_person(self, event: PersonFound) -> None:
         from screens.people import PersonForm
 
-        self.app.push_screen(PersonForm(event.row), lambda saved: self.load() if saved else None)
-
-    def action_toggle_active(self) -> None:
-        """Deactivate (or reactivate) the highlighted trainer."""
-        row = self.current()
-        if row is not None:
-            self._toggle(row.id, not row.active, row.name)
-
-    @work(thread=True, exit_on_error=False, group="trainers-write")
-    def _toggle(self, trainer_id: int, active: bool, name: str) -> None:
-        from store.people import set_trainer_active
-
-        if run_rule(self, lambda: set_trainer_active(trainer_id, active)) is Refusal.REFUSED:
-            return
-        self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
-
-    @on(Done)
-    def _done(self, event: Done) -> None:
-        self.notify(event.text)
-        self.load()
+        self.app.push_screen(PersonForm(event.row), self.saved)
 
 
-class TrainerForm(RollcallModal[bool]):
+class TrainerForm(SavingForm):
     """Register a trainer by email; a name creates the person when they are new."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="trainer-save"),
         Binding("escape", "abandon", "Back", id="trainer-abandon"),
+        Binding("ctrl+f", "pick_person", "Pick person", priority=True, id="trainer-pick-person"),
     ]
-
-    @dataclass
-    class Rejected(Message):
-        """The rule refused."""
-
-        message: str
-        field: str | None
-
-    class Saved(Message):
-        """Registered."""
+    PICK_FIELDS = ("email",)
+    FIELD_CHECKS = {"email": lambda text: validate.email_address(text, "email")}
+    SAVED_TEXT = "Trainer registered"
+    ERROR_FIELDS = ("email", "name")
 
     def compose(self) -> ComposeResult:
         """Email and name."""
         with Vertical(classes="dialog"):
             yield Label("Register a trainer", id="form-title")
-            yield Label("Email", classes="field-label")
+            yield Label("Email (or ctrl+f to pick a known person by name)", classes="field-label")
             yield FieldInput(id="email")
             yield Label("", id="error-email", classes="field-error")
             yield Label("Name (only for someone new)", classes="field-label")
@@ -208,16 +153,15 @@ class TrainerForm(RollcallModal[bool]):
         """Start with the email."""
         self.query_one("#email", Input).focus()
 
-    def action_save(self) -> None:
-        """Register through the rule."""
-        for label in self.query(".field-error").results(Label):
-            label.update("")
-            label.remove_class("-shown")
+    async def action_save(self) -> None:
+        """Register through the rule, once every key typed before is in."""
+        await self.keys_settled()
+        self.clear_errors()
         self.save(self.query_one("#email", Input).value, self.query_one("#name", Input).value)
 
     @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
+    async def _submitted(self) -> None:
+        await self.action_save()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="trainer-save")
     def save(self, email: str, name: str) -> None:
@@ -230,27 +174,3 @@ class TrainerForm(RollcallModal[bool]):
         ):
             return
         self.post_message(self.Saved())
-
-    @on(Saved)
-    def _saved(self) -> None:
-        self.app.notify("Trainer registered")
-        self.dismiss(True)
-
-    @on(Rejected)
-    def _rejected(self, event: Rejected) -> None:
-        name = event.field if event.field in ("email", "name") else "general"
-        error = self.query_one(f"#error-{name}", Label)
-        error.update(plain(f"⚠ {event.message}"))
-        error.add_class("-shown")
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#back")
-    def _back(self) -> None:
-        self.dismiss(False)
-
-    def action_abandon(self) -> None:
-        """Back without saving."""
-        self.dismiss(False)

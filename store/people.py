@@ -149,6 +149,8 @@ class ImportPreview:
     errors: list[tuple[int, str]] = field(default_factory=list)
     managers: dict[str, str] = field(default_factory=dict)
     """Email -> manager email, from the optional ``manager`` column."""
+    changes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    """Email of an existing person -> (field, old, new) for each field the row changes."""
 
     @property
     def ok(self) -> bool:
@@ -191,7 +193,10 @@ def preview_people_csv(text: str) -> ImportPreview:
             preview.errors.append((line, f"email: {clean.email!r} is also on line {seen[key]}"))
             continue
         seen[key] = line
-        (preview.updates if find_person(clean.email) else preview.new).append(clean)
+        existing = find_person(clean.email)
+        (preview.updates if existing else preview.new).append(clean)
+        if existing is not None:
+            preview.changes[key] = _changed_fields(existing, clean)
         if values.get("manager", "").strip():
             preview.managers[key] = fold(values["manager"].strip())
     for key, manager in preview.managers.items():
@@ -199,6 +204,19 @@ def preview_people_csv(text: str) -> ImportPreview:
             why = "is the person themselves" if manager == key else "is not a known person"
             preview.errors.append((seen[key], f"manager: {manager!r} {why}"))
     return preview
+
+
+def _changed_fields(person: Person, data: PersonInput) -> list[tuple[str, str, str]]:
+    """(field, old, new) for each field an import row would change on `person`."""
+    pairs = [
+        ("name", person.name, data.name),
+        ("department", person.department, data.department),
+        ("role", person.job_role, data.role),
+        ("location", person.location, data.location),
+    ]
+    if data.staff_number is not None:
+        pairs.append(("staff_number", person.staff_number or "", data.staff_number))
+    return [(name, old or "", new or "") for name, old, new in pairs if (old or "") != (new or "")]
 
 
 def import_people_csv(text: str) -> ImportPreview:
@@ -247,8 +265,12 @@ def import_people_csv(text: str) -> ImportPreview:
 
 
 def read_csv_file(path: str | Path, field: str = "file", encoding: str | None = None) -> str:
-    """Read a CSV file as text (see `store.csvfile.decode_csv`); errors name `field`."""
-    return read_csv_bytes(path, encoding, field)
+    """Read a CSV file as text (see `store.csvfile.decode_csv`); errors name `field`.
+
+    A leading ``~`` is the home directory, as in a shell (a path typed in the app
+    is not expanded by any shell).
+    """
+    return read_csv_bytes(Path(path).expanduser(), encoding, field)
 
 
 def add_trainer(email: str, name: str | None = None) -> Trainer:

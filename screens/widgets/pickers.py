@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList
 
 from screens.plain import plain
+from screens.widgets.ticks import TickBox, TickList
 from store.textkey import fold
 
 
@@ -36,9 +37,9 @@ class VisibilityPicker(Vertical):
     def compose(self) -> ComposeResult:
         """A label, the All box and the list of known values."""
         yield Label(plain(self.title))
-        yield Checkbox("All", value=not self.chosen, classes="all")
+        yield TickBox("All", value=not self.chosen, classes="all")
         lowered = {fold(c) for c in self.chosen}
-        yield SelectionList[str](*[(plain(o), o, fold(o) in lowered) for o in self.options])
+        yield TickList[str](*[(plain(o), o, fold(o) in lowered) for o in self.options])
 
     @property
     def values(self) -> list[str]:
@@ -147,7 +148,17 @@ class MaterialsEditor(Vertical):
 
 
 class FieldInput(Input):
-    """A one-line input for forms (no border), so a form fits an 80x24 terminal."""
+    """A one-line input for forms (no border), so a form fits an 80x24 terminal.
+
+    Without a border the focus shows as a marked background and a bold text.
+    """
+
+    DEFAULT_CSS = """
+    FieldInput.-textual-compact:focus {
+        background-tint: $accent 35%;
+        text-style: bold;
+    }
+    """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("compact", True)

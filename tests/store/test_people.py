@@ -131,3 +131,31 @@ def test_people_search_matches_name_email_and_department() -> None:
     assert [p.email for p in people_query("lee")] == ["ann@example.org"]
     assert [p.email for p in people_query("FINANCE")] == ["bob@example.org"]
     assert [p.email for p in people_query("example")] == ["ann@example.org", "bob@example.org"]
+
+
+def test_csv_preview_lists_each_changed_field_of_existing_people() -> None:
+    person("ann@example.org", "Ann Adams", department="Sales", role="Associate")
+    text = (
+        "email,name,department,role,location\n"
+        "ANN@example.org,Ann Adams,Finance,Associate,Leeds\n"
+        "new@example.org,Nia New,Sales,,\n"
+    )
+    preview = preview_people_csv(text)
+    assert [p.email for p in preview.new] == ["new@example.org"]
+    assert preview.changes == {
+        "ann@example.org": [("department", "Sales", "Finance"), ("location", "", "Leeds")]
+    }
+    assert "new@example.org" not in preview.changes
+
+
+def test_a_csv_path_with_a_tilde_is_read_from_home(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from store.people import read_csv_file
+
+    home = Path(str(tmp_path))
+    (home / "people.csv").write_text("email,name\nann@example.org,Ann\n", encoding="utf-8")
+    monkeypatch.setenv("HOME", str(home))
+    assert read_csv_file("~/people.csv").startswith("email,name")

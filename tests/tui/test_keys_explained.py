@@ -188,5 +188,8 @@ async def test_palette_reaches_every_areas_actions_and_area_keys_land_on_the_lis
         assert len(app.screen_stack) == 1
         # An action of another area runs there.
         await commands["people: new"]()
-        await settle(pilot)
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if type(app.screen).__name__ == "PersonForm":
+                break
         assert type(app.screen).__name__ == "PersonForm"

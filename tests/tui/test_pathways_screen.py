@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from textual.app import App
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from screens.dialogs import FormModal
 from screens.pathways import PathwaysScreen, ProgressDialog
+from screens.people_picker import PeoplePicker
 from store.models import Course, Pathway, PathwayRequirement
 from store.pathways import pathway_dict
 from store.people import PersonInput, add_person
@@ -100,14 +101,27 @@ async def test_edit_pathway_and_show_progress() -> None:
         assert "Safety First" in about
         await pilot.press("a")
         await _fill(pilot, {"courses": "Fire Safety"})
+        # The person is picked by name (an exact email is not needed).
         await pilot.press("p")
-        await _fill(pilot, {"email": "ann@example.org"})
+        await _settle(pilot)
+        assert isinstance(app.screen, PeoplePicker)
+        await pilot.press(*"Ann")
+        await _settle(pilot)
+        await pilot.press("enter")  # one match: chosen at once
+        await _settle(pilot)
         assert isinstance(app.screen, ProgressDialog)
         text = str(app.screen.query_one("#progress-text", Static).render())
+        assert "ann@example.org" in str(app.screen.query_one(Label).render())
         assert "Safety First" in text
         assert "0%" in text
         await pilot.press("escape")
         await pilot.press("p")
-        await _fill(pilot, {"email": "nobody@example.org"})
+        await _settle(pilot)
+        await pilot.press(*"nobody")
+        await _settle(pilot)
+        await pilot.press("enter")  # no match: stays open to search again
+        await _settle(pilot)
+        assert isinstance(app.screen, PeoplePicker)
+        await pilot.press("escape")
+        await _settle(pilot)
         assert isinstance(app.screen, PathwaysScreen)
-        assert any("nobody@example.org" in n.message for n in app._notifications)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Label
 
+from screens.dialogs import ConfirmModal
 from screens.people import ImportModal, PeopleScreen, PersonForm
 from screens.trainers import TrainerForm, TrainersScreen
 from screens.widgets.paged_table import PagedTable
@@ -62,15 +64,29 @@ async def test_people_search_add_edit_deactivate(app: RollcallApp, data: Data) -
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert Person.get(Person.email == "ann.adams@example.org").department == "Marketing"
+        # Deactivating asks first; "no" changes nothing.
         await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Deactivate the person Ann Adams" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert Person.get(Person.email == "ann.adams@example.org").active is True
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
         assert Person.get(Person.email == "ann.adams@example.org").active is False
         assert "inactive" in screen_text(app)
+        await pilot.press("d")  # reactivating needs no question
+        await settle(pilot)
+        assert Person.get(Person.email == "ann.adams@example.org").active is True
 
 
 async def test_csv_import_shows_errors_by_line_then_imports(
-    app: RollcallApp, data: Data, tmp_path: Path
+    app: RollcallApp, data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "email,name,department\nzoe@example.org,Zoe Zhang,Sales\nbroken,No Email,Ops\n"
@@ -88,11 +104,14 @@ async def test_csv_import_shows_errors_by_line_then_imports(
         assert "line 3: email 'broken' is not a valid email address" in preview
         assert modal.query_one("#import", Button).disabled
         assert Person.select().where(Person.email == "zoe@example.org").count() == 0
-        modal.query_one("#path", Input).value = str(good)
+        assert "department: Sales → Finance" in preview  # Ann Adams, field by field
+        assert "ctrl+s Import" not in screen_text(app)  # greyed out: nothing to import
+        modal.query_one("#path", Input).value = "~/good.csv"  # ~ is the home directory
         await pilot.press("enter")
         await settle(pilot)
         assert not modal.query_one("#import", Button).disabled
-        modal.query_one("#import", Button).press()
+        assert "^s Import" in screen_text(app)  # the key is in the footer
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, PeopleScreen)
     assert Person.get(Person.email == "zoe@example.org").name == "Zoe Zhang"
@@ -118,6 +137,9 @@ async def test_trainers_register_and_deactivate(app: RollcallApp, data: Data) ->
         assert screen.query_one(DataTable).row_count == 3
         assert "Grace Garcia" in screen_text(app)
         await pilot.press("up", "d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
         await settle(pilot)
     grace = Trainer.select().join(Person).where(Person.email == "grace.garcia@example.org").get()
     assert grace.active is False
@@ -165,8 +187,10 @@ async def test_storage_error_shows_in_status_line(
             await go(app, pilot, "2")
             await pilot.press("home")
             await settle(pilot)
+            await pilot.press("d")  # the question comes first
+            await settle(pilot)
             holder.execute("BEGIN EXCLUSIVE")
-            await pilot.press("d")
+            await pilot.press("y")
             for _ in range(50):
                 # settle() would re-raise the worker's failure; the app must not.
                 await pilot.pause(0.1)

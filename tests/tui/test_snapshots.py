@@ -41,13 +41,18 @@ def test_home(snap_compare: Callable[..., bool], app: RollcallApp, size: Any) ->
     assert snap_compare(app, terminal_size=size, run_before=_ready)
 
 
-async def _form_with_errors(pilot: Pilot[None]) -> None:
+async def _new_form_after(pilot: Pilot[None], *keys: str) -> None:
+    """Open the new session form, press `keys` there, and let it settle."""
     await settle(pilot)
     await pilot.press("n")
     await settle(pilot)
-    await pilot.press("ctrl+s")
+    await pilot.press(*keys)
     await settle(pilot)
     await _ready(pilot)
+
+
+async def _form_with_errors(pilot: Pilot[None]) -> None:
+    await _new_form_after(pilot, "ctrl+s")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -56,8 +61,24 @@ def test_session_form_with_errors(
 ) -> None:
     """The "New session" form after saving it empty: under Title, in bold error colour,
     "⚠ title is required"; the title input has the focus. Date defaults to 2026-11-24,
-    start 09:30, 60 minutes, "In person" chosen. Save and Back buttons at the bottom."""
+    start 09:30, 60 minutes, "(•) In person" chosen, "( ) Online" not. Save and Back
+    buttons at the bottom."""
     assert snap_compare(app, terminal_size=size, run_before=_form_with_errors)
+
+
+async def _form_with_long_error(pilot: Pilot[None]) -> None:
+    await _new_form_after(pilot, *"Induction", "tab", "tab", "tab", "tab", "tab", "0", "ctrl+s")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_session_form_with_a_long_error(
+    snap_compare: Callable[..., bool], app: RollcallApp, size: Any
+) -> None:
+    """The "New session" form titled Induction after saving 0 minutes: under Minutes, on
+    as many lines as it needs, the whole "⚠ duration must be greater than zero, got 0"
+    (nothing cut off); the Minutes field has the focus with its "0" selected. The in
+    person/online choice reads "(•) In person" and "( ) Online" without colour."""
+    assert snap_compare(app, terminal_size=size, run_before=_form_with_long_error)
 
 
 async def _session_page(pilot: Pilot[None]) -> None:

@@ -206,3 +206,38 @@ def test_kiosk_before_the_window_says_when_check_in_opens(tmp_path: Path) -> Non
         assert _status(db, session_id) == "enrolled"
     finally:
         subprocess.run(["tmux", "-L", term.socket, "kill-server"], capture_output=True)
+
+
+def test_a_form_typed_in_one_burst_keeps_every_field(terminal: tuple[Terminal, Path]) -> None:
+    """Keys that arrive together with Tab inside (a slow SSH link) each land in their field.
+
+    Before the fix the app handed the keys after a Tab to the field being left,
+    so ``abc⇥def⇥ghi`` became the title "abcdefghi".
+    """
+    term, db = terminal
+    term.wait_for("row ")
+    time.sleep(0.5)
+    term.keys("n")
+    term.wait_for("New session")
+    time.sleep(0.5)
+    # One send-keys call: tmux writes the whole burst to the terminal at once.
+    term.tmux(
+        "send-keys", "-t", "rc",
+        "Burst Title", "Tab", "Burst Course", "Tab", "Typed in one go", "Tab",
+        "2027-03-04", "Tab", "14:15", "Tab", "75", "Tab",  # date, start, minutes
+        "Tab", "Room 9", "Tab",  # past the in person/online choice; location
+        "Tab", "12", "C-s",  # past the trainer; max attendees; save
+    )  # fmt: skip
+    term.wait_for("Session created")
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT s.title, c.title, s.description, s.start, s.duration_minutes, s.location, "
+            "s.max_attendees FROM session s JOIN course c ON c.id = s.course_id "
+            "WHERE s.title LIKE 'Burst%' OR c.title LIKE 'Burst%'"
+        ).fetchall()
+    assert len(row) == 1, row
+    title, course, description, start, minutes, location, max_attendees = row[0]
+    assert (title, course, description) == ("Burst Title", "Burst Course", "Typed in one go")
+    assert str(start).startswith("2027-03-04")
+    assert "14:15" in str(start)
+    assert (minutes, location, max_attendees) == (75, "Room 9", 12)
