@@ -66,6 +66,7 @@ class TeamScreen(LiveScreen):
         Binding("b", "tab('bookings')", "Bookings", id="team-bookings"),
         Binding("a", "tab('attendance')", "Attendance", id="team-attendance"),
         Binding("u", "tab('due')", "Due", id="team-due"),
+        Binding("enter", "open", "Open", id="team-open"),
         Binding("r", "reload", "Reload", id="team-reload", show=False),
     ]
 
@@ -107,6 +108,28 @@ class TeamScreen(LiveScreen):
         """Read the team again."""
         self.load()
 
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the highlighted person's page (their bookings, completions, pathways)."""
+        from screens.person import PersonScreen
+
+        email = self._highlighted_email()
+        if email:
+            self.app.push_screen(PersonScreen(email))
+
+    def _highlighted_email(self) -> str | None:
+        table = self.focused if isinstance(self.focused, DataTable) else None
+        if table is None or not table.row_count:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - the cursor can briefly point past a shrunk table
+            return None
+        return key.split("\n", 1)[0] if key else None
+
     def action_tab(self, name: str) -> None:
         """Show one tab and put the cursor in its table."""
         self.query_one(TabbedContent).active = f"tab-{name}"
@@ -140,6 +163,7 @@ class TeamScreen(LiveScreen):
                 + tuple(str(n) for n in (m.booked, m.attended, m.no_shows, m.due))
                 for m in data.members
             ],
+            [m.email for m in data.members],
         )
         self._fill(
             "bookings",
@@ -147,10 +171,12 @@ class TeamScreen(LiveScreen):
                 (when(b), Text(b.title), Text(b.name), status(b), b.calendar.replace("_", " "))
                 for b in data.bookings
             ],
+            [b.email for b in data.bookings],
         )
         self._fill(
             "attendance",
             [(when(a), Text(a.title), Text(a.name), status(a)) for a in data.attendance],
+            [a.email for a in data.attendance],
         )
         self._fill(
             "due",
@@ -163,6 +189,7 @@ class TeamScreen(LiveScreen):
                 )
                 for d in data.due
             ],
+            [d.email for d in data.due],
         )
         self.query_one("#team-summary", Static).update(
             Text(
@@ -173,11 +200,12 @@ class TeamScreen(LiveScreen):
             )
         )
 
-    def _fill(self, name: str, rows: list[tuple[str | Text, ...]]) -> None:
+    def _fill(self, name: str, rows: list[tuple[str | Text, ...]], emails: list[str]) -> None:
         table = self.query_one(f"#team-{name}", DataTable)
         cursor = table.cursor_row
         table.clear()
-        for row in rows:
-            table.add_row(*row)
+        for index, (row, email) in enumerate(zip(rows, emails, strict=True)):
+            # The person's email opens their page; the index keeps keys unique.
+            table.add_row(*row, key=f"{email}\n{index}")
         if table.row_count:
             table.move_cursor(row=min(max(cursor, 0), table.row_count - 1), animate=False)

@@ -193,3 +193,24 @@ async def test_palette_reaches_every_areas_actions_and_area_keys_land_on_the_lis
             if type(app.screen).__name__ == "PersonForm":
                 break
         assert type(app.screen).__name__ == "PersonForm"
+
+
+async def test_a_manager_opens_one_of_their_peoples_page_from_the_team(
+    data: Data, settings: Settings, as_person: Any
+) -> None:
+    from screens.person import PersonScreen
+
+    set_manager("ann.adams@example.org", "ben.baker@example.org")
+    as_person("ben.baker@example.org", "manager")
+    app = make_app(settings)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("9")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.email == "ann.adams@example.org"
+        assert "First Aid at Work" in screen_text(app)
+        # Read only: editing the person is not the manager's to do.
+        assert app.screen.check_action("edit", ()) is None
