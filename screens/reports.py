@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
@@ -273,11 +273,19 @@ class ReportsScreen(RollcallScreen):
         row = self.rows[table.cursor_row]
         return row if row.get("kind") == "course" else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer booking only on a course row of the expiring or due report."""
-        if action in ("book_next", "register_interest"):
-            return True if self._due_row() is not None else None
-        return True
+    ROLE_ACTIONS: ClassVar[dict[str, str]] = {
+        "book_next": "enrol",
+        "register_interest": "interest",
+    }
+
+    def why_not(self, action: str) -> str | None:
+        """Booking and interest are for admins, on a course row of the expiring or due report."""
+        refused = super().why_not(action)
+        if refused or action not in ("book_next", "register_interest"):
+            return refused
+        if self._due_row() is None:
+            return "highlight a course row of the expiring or due-for-renewal report"
+        return None
 
     @on(DataTable.RowHighlighted)
     def _row_moved(self) -> None:

@@ -34,7 +34,7 @@ from store.settings import Settings
 ROLES = ("admin", "trainer", "manager", "learner")
 """The roles a person can be granted; a person without a grant is a learner."""
 
-SELF_SERVICE = frozenset({"book", "unbook"})
+SELF_SERVICE = frozenset({"book", "unbook", "interest"})
 """What anyone may do for themselves (My calendar)."""
 TRAINER_OWN = frozenset({"register", "promote", "note", "email"})
 """What a trainer may do on the sessions they train."""

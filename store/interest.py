@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from store import mail_queue
+from store.access import record, require
 from store.db import write_transaction
 from store.errors import NotFound, RollcallError, RuleViolation, ValidationError
 from store.models import Course, Person, Session
@@ -45,6 +46,7 @@ def add_interest(course_title: str, email: str, *, source: str = "admin") -> Int
     with write_transaction():
         course = get_course(course_title)
         person = get_person(email)
+        require("interest", person=person)
         if not person.active:
             raise RuleViolation(f"{person.email} is deactivated", field="email")
         existing = Interest.get_or_none((Interest.course == course) & (Interest.person == person))
@@ -52,7 +54,9 @@ def add_interest(course_title: str, email: str, *, source: str = "admin") -> Int
             raise RuleViolation(
                 f"{person.email} is already on the interest list of {course.title}", field="email"
             )
-        return Interest.create(course=course, person=person, source=source)
+        entry = Interest.create(course=course, person=person, source=source)
+        record("interest.add", person=person, after={"course": course.title, "source": source})
+        return entry
 
 
 def remove_interest(course_title: str, email: str) -> None:
@@ -60,6 +64,7 @@ def remove_interest(course_title: str, email: str) -> None:
     with write_transaction():
         course = get_course(course_title)
         person = get_person(email)
+        require("interest", person=person)
         deleted = (
             Interest.delete()
             .where((Interest.course == course) & (Interest.person == person))
@@ -69,6 +74,7 @@ def remove_interest(course_title: str, email: str) -> None:
             raise RuleViolation(
                 f"{person.email} is not on the interest list of {course.title}", field="email"
             )
+        record("interest.remove", person=person, before={"course": course.title})
 
 
 def interest_list(course_title: str | None = None) -> list[Interest]:
