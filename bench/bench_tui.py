@@ -95,12 +95,14 @@ def build(path: Path) -> float:
                     stamp(NOW),
                     "",
                     search_key(f"{TITLES[i % len(TITLES)]} {i}", f"Room {i % 9}", ""),
+                    "none",
                 )
             )
         db.connection().executemany(
             "INSERT INTO session (title, description, course_id, start, end, duration_minutes,"
             " type, location, trainer_id, max_attendees, uid, sequence, created_at,"
-            " updated_at, notes, search_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " updated_at, notes, search_key, approval)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         per = (ENROLMENTS - BIG) // (SESSIONS - 1)

@@ -227,7 +227,7 @@ class SessionsScreen(RollcallScreen):
     def load_trainers(self) -> None:
         """Read the trainers for the filter."""
         with db_thread():
-            trainers = trainer_choices(active_only=False)
+            trainers = trainer_choices(active_only=False, count_upcoming=False)
         self.post_message(self.TrainersLoaded(trainers))
 
     @on(TrainersLoaded)

@@ -360,8 +360,14 @@ class TrainerChoice:
     upcoming: int
 
 
-def trainer_choices(*, active_only: bool = True, search: str = "") -> list[TrainerChoice]:
-    """Registered trainers by name, with how many sessions each has coming up."""
+def trainer_choices(
+    *, active_only: bool = True, search: str = "", count_upcoming: bool = True
+) -> list[TrainerChoice]:
+    """Registered trainers by name, with how many sessions each has coming up.
+
+    With ``count_upcoming=False`` `upcoming` is 0: a pick list that shows names only skips
+    counting (it reads every coming session of every trainer).
+    """
     now = utcnow()
     upcoming = (
         Session.select(peewee.fn.COUNT(Session.id))
@@ -369,6 +375,8 @@ def trainer_choices(*, active_only: bool = True, search: str = "") -> list[Train
             (Session.trainer == Trainer.id) & (Session.start > now) & Session.cancelled_at.is_null()
         )
         .alias("upcoming")
+        if count_upcoming
+        else peewee.Value(0).alias("upcoming")
     )
     query = (
         Trainer.select(Trainer.id, Trainer.active, Person.email, Person.name, upcoming)

@@ -122,9 +122,14 @@ class TrainerDeclines(Message):
     declines: list[TrainerDecline]
 
 
-def _factory(area: Area) -> Callable[[], Screen[None]]:
+def _factory(app: App[None], area: Area) -> Callable[[], Screen[None]]:
     def build() -> Screen[None]:
-        return area.load()()
+        screen = area.load()()
+        # The new screen is styled from the current stylesheet when it mounts, like a pushed
+        # one. Textual takes a mode's new screen for one that missed a stylesheet change and
+        # re-parses every stylesheet twice while switching to it (tens of milliseconds).
+        screen._css_update_count = app._css_update_count
+        return screen
 
     return build
 
@@ -188,7 +193,7 @@ class RollcallApp(App[None]):
         self.areas = [] if as_email else [a for a in AREAS if self.role in a.roles]
         """The areas whose screens are installed (none in a learner's view)."""
         for area in self.areas:
-            self.add_mode(area.name, _factory(area))
+            self.add_mode(area.name, _factory(self, area))
             if area.key:
                 self.bind(
                     area.key, f"switch_area('{area.name}')", description=area.title, show=False

@@ -61,6 +61,7 @@ def test_attendance_columns_are_added_to_a_version_3_database(store: str) -> Non
     add_person(PersonInput("ann@example.org", "Ann"))
     db = database.obj
     db.execute_sql("DROP INDEX IF EXISTS person_staff_number_lower")
+    db.execute_sql("DROP INDEX IF EXISTS session_trainer_calendar_start")
     dropped = {
         "person": ["staff_number"],
         "session": [
