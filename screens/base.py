@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from textual import on
+from textual.events import ScreenResume
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
@@ -90,6 +91,21 @@ def report_worker_failure(screen: Screen[Any], event: Worker.StateChanged) -> No
 
 class RollcallScreen(Screen[None]):
     """A full screen of the app: worker failures and rule refusals become notifications."""
+
+    shown_before = False
+    """True once the screen has been covered or left (it then restyles when shown again)."""
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        """Skip restyling a screen that has only just been styled by its mount."""
+        # Textual restyles every widget of a screen each time it is resumed: for a new
+        # screen that repeats what its mount just did, and a new mode's screen is resumed
+        # twice. Runs before Textual's own handler (subclass handlers come first).
+        if not self.shown_before:
+            event.refresh_styles = False
+
+    def on_screen_suspend(self) -> None:
+        """From now on, being shown again restyles the screen."""
+        self.shown_before = True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures on this screen are reported."""
