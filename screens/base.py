@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from textual import on
-from textual.events import ScreenResume
+from textual.events import ScreenResume, ScreenSuspend
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
@@ -95,7 +95,8 @@ class RollcallScreen(Screen[None]):
     shown_before = False
     """True once the screen has been covered or left (it then restyles when shown again)."""
 
-    def on_screen_resume(self, event: ScreenResume) -> None:
+    @on(ScreenResume)
+    def _skip_fresh_restyle(self, event: ScreenResume) -> None:
         """Skip restyling a screen that has only just been styled by its mount."""
         # Textual restyles every widget of a screen each time it is resumed: for a new
         # screen that repeats what its mount just did, and a new mode's screen is resumed
@@ -103,7 +104,8 @@ class RollcallScreen(Screen[None]):
         if not self.shown_before:
             event.refresh_styles = False
 
-    def on_screen_suspend(self) -> None:
+    @on(ScreenSuspend)
+    def _shown_before(self) -> None:
         """From now on, being shown again restyles the screen."""
         self.shown_before = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ from store.read_models import (
     SessionRow,
     TrainerChoice,
     count_sessions,
-    first_upcoming_index,
+    first_window,
     index_of_session,
     session_page,
     trainer_choices,
@@ -173,12 +174,13 @@ class SessionsScreen(RollcallScreen):
                 found = index_of_session(session_id, now=now, **filters)
                 cursor = found if found is not None else cursor
             if upcoming and not any(filters.values()):
-                cursor = first_upcoming_index(now)
-            cursor = cursor or 0
-            offset = max(0, cursor - size // 3)
-            # A window at the top needs no count to be placed: show it first and
-            # count afterwards, so a search keystroke waits only for its rows.
-            page = session_page(offset=offset, limit=size, now=now, count=offset > 0, **filters)
+                page, cursor = self._first_window(size, now)
+            else:
+                cursor = cursor or 0
+                offset = max(0, cursor - size // 3)
+                # A window at the top needs no count to be placed: show it first and
+                # count afterwards, so a search keystroke waits only for its rows.
+                page = session_page(offset=offset, limit=size, now=now, count=offset > 0, **filters)
             if not page.exact:
                 if get_current_worker().is_cancelled:
                     return
@@ -194,6 +196,19 @@ class SessionsScreen(RollcallScreen):
                 )
         if not get_current_worker().is_cancelled:
             self.post_message(self.PageLoaded(page, cursor, generation))
+
+    def _first_window(self, size: int, now: datetime) -> tuple[SessionPage, int]:
+        """The window around the first session not ended; read while the app started, if it was."""
+        early: Future[tuple[SessionPage, int, int]] | None = getattr(self.app, "first_window", None)
+        if early is not None:
+            self.app.first_window = None  # type: ignore[attr-defined]
+            try:
+                page, cursor, rows = early.result()
+            except Exception:  # noqa: BLE001 - read again below, where a failure is reported
+                rows = 0
+            if rows == size:
+                return page, cursor
+        return first_window(size, now)
 
     @on(PageLoaded)
     def _show(self, event: PageLoaded) -> None:

@@ -181,6 +181,18 @@ def first_upcoming_index(now: datetime | None = None) -> int:
     return int(Session.select(Session.id).where(Session.end <= now).count())
 
 
+def first_window(size: int, now: datetime | None = None) -> tuple[SessionPage, int]:
+    """The unfiltered list's window of `size` rows around its first session not ended.
+
+    Returns the page and the row of that session: what the home list shows first.
+    """
+    now = now or utcnow()
+    cursor = first_upcoming_index(now)
+    offset = max(0, cursor - size // 3)
+    # A window at the top needs no count to be placed (the caller counts afterwards).
+    return session_page(offset=offset, limit=size, now=now, count=offset > 0), cursor
+
+
 @dataclass(frozen=True)
 class AttendeeRow:
     """One enrolment as the session page lists it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from textual.worker import Worker
 from screens.base import report_worker_failure
 from screens.messages import DataChanged, StatusUpdate
 from screens.plain import clean
-from store.read_models import TrainerDecline
+from store.read_models import SessionPage, TrainerDecline
 from store.settings import Settings, use_settings
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
 from tui.palette import RollcallCommands
@@ -175,9 +176,16 @@ class RollcallApp(App[None]):
     """True when `status_text` reports a failure."""
 
     def __init__(
-        self, settings: Settings, as_email: str | None = None, *, restricted: bool = False
+        self,
+        settings: Settings,
+        as_email: str | None = None,
+        *,
+        restricted: bool = False,
+        first_window: Future[tuple[SessionPage, int, int]] | None = None,
     ) -> None:
         super().__init__()
+        self.first_window = first_window
+        """The home list's first rows, being read since before Textual loaded (taken once)."""
         from store.access import current_actor
 
         self.restricted = restricted or as_email is not None
@@ -396,10 +404,16 @@ class KioskApp(App[None], inherit_bindings=False):
 
 
 def make_app(
-    settings: Settings, as_email: str | None = None, *, restricted: bool = False
+    settings: Settings,
+    as_email: str | None = None,
+    *,
+    restricted: bool = False,
+    first_window: Future[tuple[SessionPage, int, int]] | None = None,
 ) -> RollcallApp:
     """Build the app; the CLI and the tests share this factory."""
-    return RollcallApp(settings, as_email=as_email, restricted=restricted)
+    return RollcallApp(
+        settings, as_email=as_email, restricted=restricted, first_window=first_window
+    )
 
 
 def run_app(
@@ -408,9 +422,13 @@ def run_app(
     *,
     restricted: bool = False,
     kiosk_session: int | None = None,
+    first_window: Future[tuple[SessionPage, int, int]] | None = None,
 ) -> None:
-    """Open the app on the already opened database (the kiosk mode with `kiosk_session`)."""
+    """Open the app on the already opened database (the kiosk mode with `kiosk_session`).
+
+    `first_window` is the home list's first rows, already being read (`tui.launch`).
+    """
     if kiosk_session is not None:
         KioskApp(settings, kiosk_session).run()
         return
-    make_app(settings, as_email, restricted=restricted).run()
+    make_app(settings, as_email, restricted=restricted, first_window=first_window).run()
