@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
 from screens.plain import plain
+from screens.widgets.footer import KeyFooter
 from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
@@ -119,7 +120,7 @@ class SessionsScreen(RollcallScreen):
         with Horizontal(classes="info-bar"):
             yield Label("loading…", id="position")
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns, then the first window around today, then the trainers."""
