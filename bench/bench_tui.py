@@ -124,7 +124,7 @@ def build(path: Path) -> float:
     return time.perf_counter() - started
 
 
-async def measure(path: Path) -> dict[str, float]:
+async def measure(path: Path | str) -> dict[str, float]:
     """Open the app on the data set and time what the admin waits for."""
     from textual.screen import Screen
     from textual.widgets import DataTable
@@ -236,7 +236,7 @@ async def measure(path: Path) -> dict[str, float]:
     return figures
 
 
-def _runs(path: Path, count: int) -> list[dict[str, float]]:
+def _runs(path: Path | str, count: int) -> list[dict[str, float]]:
     """Measure `count` times, each in a fresh process so no run warms the next."""
     results = []
     for _ in range(count):
@@ -258,9 +258,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="report the median of N runs")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    path = Path(args.db)
+    # A file path (built when missing) or a database URL (PostgreSQL: see bench_postgres.py).
+    path: Path | str = args.db if "://" in args.db else Path(args.db)
     built = None
-    if not path.exists():
+    if isinstance(path, Path) and not path.exists():
         built = build(path)
         from store.db import close_database
 
