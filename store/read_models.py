@@ -93,8 +93,13 @@ def session_page(
         total = base.count()
         offset = max(0, min(offset, max(0, total - 1)))
     trainer_person = Person.alias("trainer_person")
+    # The window is cut from the (start, id) index alone; joining only its rows spares
+    # joining every row the offset skips (PostgreSQL joined 49,000 rows for 60).
+    window = (
+        base.order_by(Session.start, Session.id).offset(offset).limit(limit if count else limit + 1)
+    )
     query = (
-        base.select(
+        Session.select(
             Session.id,
             Session.title,
             Session.start,
@@ -108,9 +113,8 @@ def session_page(
         )
         .join(Trainer, peewee.JOIN.LEFT_OUTER, on=(Session.trainer == Trainer.id))
         .join(trainer_person, peewee.JOIN.LEFT_OUTER, on=(Trainer.person == trainer_person.id))
+        .where(Session.id.in_(window))
         .order_by(Session.start, Session.id)
-        .offset(offset)
-        .limit(limit if count else limit + 1)
     )
     sessions = list(query.objects())
     exact = True
