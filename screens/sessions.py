@@ -125,7 +125,8 @@ class SessionsScreen(RollcallScreen):
     def on_mount(self) -> None:
         """Columns, then the first window around today, then the trainers."""
         self._columns()
-        self.load(None, upcoming=True)
+        if not self._show_ready_window():
+            self.load(None, upcoming=True)
         self.load_trainers()
         self.query_one(PagedTable).focus()
 
@@ -197,6 +198,22 @@ class SessionsScreen(RollcallScreen):
                 )
         if not get_current_worker().is_cancelled:
             self.post_message(self.PageLoaded(page, cursor, generation))
+
+    def _show_ready_window(self) -> bool:
+        """Show the first window at once when it was read while the app started (no wait).
+
+        The rows are then in the screen's first frame instead of a frame after it.
+        """
+        early: Future[tuple[SessionPage, int, int]] | None = getattr(self.app, "first_window", None)
+        if early is None or not early.done() or early.exception() is not None:
+            return False
+        page, cursor, rows = early.result()
+        if rows != self.query_one(PagedTable).page_size or not page.exact:
+            return False
+        self.app.first_window = None  # type: ignore[attr-defined]
+        self.generation += 1
+        self._show(self.PageLoaded(page, cursor, self.generation))
+        return True
 
     def _first_window(self, size: int, now: datetime) -> tuple[SessionPage, int]:
         """The window around the first session not ended; read while the app started, if it was."""

@@ -227,3 +227,28 @@ async def test_home_shows_the_rows_read_while_the_app_started(
         await settle(pilot)
         assert "Read before the app started" not in screen_text(app)
         assert sessions_screen(app).query_one(PagedTable).total == 3
+
+
+async def test_home_waits_in_its_worker_for_rows_still_being_read(
+    data: Data, settings: Settings
+) -> None:
+    """When the early read has not finished at mount, the list's worker waits for it."""
+    from concurrent.futures import Future
+
+    from store.read_models import SessionPage, first_window
+    from tui.app import make_app
+    from tui.launch import FIRST_WINDOW_ROWS
+
+    page, cursor = first_window(FIRST_WINDOW_ROWS)
+    reading: Future[tuple[SessionPage, int, int]] = Future()
+    app = make_app(settings, first_window=reading)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = sessions_screen(app).query_one(PagedTable)
+        assert table.row_count == 0  # nothing shown before the read ends
+        one = SessionPage(offset=0, rows=page.rows[:1], total=1)
+        reading.set_result((one, 0, FIRST_WINDOW_ROWS))
+        await settle(pilot)
+        assert table.row_count == 1
+        assert sessions_screen(app).current_id() == page.rows[0].id
+        assert app.first_window is None
