@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from screens.base import Column, LiveScreen, add_columns, db_thread
+from screens.base import Column, LiveScreen, add_columns, db_thread, post_latest
 from screens.messages import RuleRefused
 from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
@@ -124,7 +124,7 @@ class AuditScreen(LiveScreen):
         except RollcallError as exc:
             self.post_message(RuleRefused(str(exc)))
             return
-        self.post_message(self.Loaded(rows, total))
+        post_latest(self, self.Loaded(rows, total))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:

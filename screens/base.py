@@ -10,11 +10,12 @@ from typing import Any, ClassVar, TypeVar
 
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.events import ScreenResume, ScreenSuspend
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.messages import DataChanged, RuleRefused, StatusUpdate
 from store.db import as_storage_error, database
@@ -46,6 +47,16 @@ def add_columns(table: DataTable[Any], columns: Sequence[Column]) -> None:
     """Give `table` its columns, described as data."""
     for title, key, width in columns:
         table.add_column(title, key=key, width=width)
+
+
+def post_latest(poster: MessagePump, message: Message) -> None:
+    """Post what this worker read, unless a newer read replaced it (exclusive workers).
+
+    A cancelled thread worker still runs to its end; posting its rows could show
+    an older read after the newer one.
+    """
+    if not get_current_worker().is_cancelled:
+        poster.post_message(message)
 
 
 class Refusal(Enum):
@@ -133,6 +144,23 @@ class ExplainsKeys:
 
 class RollcallScreen(ExplainsKeys, Screen[None]):
     """A full screen of the app: worker failures and rule refusals become notifications."""
+
+    shown_before = False
+    """True once the screen has been covered or left (it then restyles when shown again)."""
+
+    @on(ScreenResume)
+    def _skip_fresh_restyle(self, event: ScreenResume) -> None:
+        """Skip restyling a screen that has only just been styled by its mount."""
+        # Textual restyles every widget of a screen each time it is resumed: for a new
+        # screen that repeats what its mount just did, and a new mode's screen is resumed
+        # twice. Runs before Textual's own handler (subclass handlers come first).
+        if not self.shown_before:
+            event.refresh_styles = False
+
+    @on(ScreenSuspend)
+    def _shown_before(self) -> None:
+        """From now on, being shown again restyles the screen."""
+        self.shown_before = True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures on this screen are reported."""

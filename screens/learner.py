@@ -10,12 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from screens.base import Refusal, RollcallScreen, run_rule
 from screens.dialogs import ConfirmModal
 from screens.plain import assemble, block, plain
-from screens.widgets.fitted_footer import fit_footer
+from screens.widgets.footer import KeyFooter
 from screens.widgets.progress import progress_text
 from store.my_calendar import CalendarRow
 
@@ -101,7 +101,7 @@ class LearnerScreen(RollcallScreen):
             with VerticalScroll(id="learner-side"):
                 yield Static("Loading…", id="learner-detail")
                 yield Static("", id="learner-progress")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Set up the columns and load."""
@@ -116,7 +116,7 @@ class LearnerScreen(RollcallScreen):
     def on_resize(self) -> None:
         """Put the detail panel beside the list when wide, under it when narrow."""
         self.query_one("#learner-body").set_class(self.app.size.width < self.NARROW, "-narrow")
-        fit_footer(self.query_one(Footer), self.app.size.width)
+        self.query_one(KeyFooter).fit(self.app.size.width)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-load")
     def load(self) -> None:

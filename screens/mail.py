@@ -15,7 +15,15 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from screens.base import Column, LiveScreen, Refusal, add_columns, db_thread, run_rule
+from screens.base import (
+    Column,
+    LiveScreen,
+    Refusal,
+    add_columns,
+    db_thread,
+    post_latest,
+    run_rule,
+)
 from screens.plain import plain as literal
 from screens.widgets.status_line import StatusLine
 
@@ -204,14 +212,14 @@ class MailScreen(LiveScreen):
         """Read the outbox."""
         with db_thread():
             lines, counts = read_outbox(self.status_filter)
-        self.post_message(self.OutboxLoaded(lines, counts))
+        post_latest(self, self.OutboxLoaded(lines, counts))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mail-inbox")
     def load_inbox(self) -> None:
         """Read one page of the inbound log."""
         with db_thread():
             lines, total = read_inbox(self.inbox_offset)
-        self.post_message(self.InboxLoaded(lines, total))
+        post_latest(self, self.InboxLoaded(lines, total))
 
     @on(OutboxLoaded)
     def _outbox_loaded(self, event: OutboxLoaded) -> None:

@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
-from screens.base import Column, LiveScreen, Refusal, add_columns, run_rule
+from screens.base import Column, LiveScreen, Refusal, add_columns, post_latest, run_rule
 from screens.dialogs import TextModal
 from screens.messages import DataChanged
 from screens.widgets.status_line import StatusLine
@@ -120,7 +120,7 @@ class RequestsScreen(LiveScreen):
         """Read in a thread."""
         lines = run_rule(self, lambda: read_requests(self.manager))
         if lines is not Refusal.REFUSED:
-            self.post_message(self.Loaded(lines))
+            post_latest(self, self.Loaded(lines))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:

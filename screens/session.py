@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 from textual.worker import get_current_worker
 
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
 from screens.plain import clean, plain
+from screens.widgets.footer import KeyFooter
 from screens.widgets.register import (
     CALENDAR_ICONS,
     QUEUED_ICON,
@@ -133,7 +134,7 @@ class SessionScreen(RollcallScreen):
             yield AttendeeTable(self.describe, id="waitlist")
         with Horizontal(classes="info-bar"):
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns, the first read, and the change poll."""

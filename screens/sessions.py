@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -12,13 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.messages import DataChanged
 from screens.plain import plain
-from screens.widgets.fitted_footer import fit_footer
+from screens.widgets.footer import KeyFooter
 from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
@@ -29,7 +30,7 @@ from store.read_models import (
     SessionRow,
     TrainerChoice,
     count_sessions,
-    first_upcoming_index,
+    first_window,
     index_of_session,
     session_page,
     trainer_choices,
@@ -124,13 +125,14 @@ class SessionsScreen(RollcallScreen):
         with Horizontal(classes="info-bar"):
             yield Label("loading…", id="position")
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns, then the first window around today, then the trainers."""
         self._columns()
         self._fit_footer()
-        self.load(None, upcoming=True)
+        if not self._show_ready_window():
+            self.load(None, upcoming=True)
         self.load_trainers()
         self.query_one(PagedTable).focus()
 
@@ -187,12 +189,13 @@ class SessionsScreen(RollcallScreen):
                 found = index_of_session(session_id, now=now, **filters)
                 cursor = found if found is not None else cursor
             if upcoming and not any(filters.values()):
-                cursor = first_upcoming_index(now)
-            cursor = cursor or 0
-            offset = max(0, cursor - size // 3)
-            # A window at the top needs no count to be placed: show it first and
-            # count afterwards, so a search keystroke waits only for its rows.
-            page = session_page(offset=offset, limit=size, now=now, count=offset > 0, **filters)
+                page, cursor = self._first_window(size, now)
+            else:
+                cursor = cursor or 0
+                offset = max(0, cursor - size // 3)
+                # A window at the top needs no count to be placed: show it first and
+                # count afterwards, so a search keystroke waits only for its rows.
+                page = session_page(offset=offset, limit=size, now=now, count=offset > 0, **filters)
             if not page.exact:
                 if get_current_worker().is_cancelled:
                     return
@@ -208,6 +211,35 @@ class SessionsScreen(RollcallScreen):
                 )
         if not get_current_worker().is_cancelled:
             self.post_message(self.PageLoaded(page, cursor, generation))
+
+    def _show_ready_window(self) -> bool:
+        """Show the first window at once when it was read while the app started (no wait).
+
+        The rows are then in the screen's first frame instead of a frame after it.
+        """
+        early: Future[tuple[SessionPage, int, int]] | None = getattr(self.app, "first_window", None)
+        if early is None or not early.done() or early.exception() is not None:
+            return False
+        page, cursor, rows = early.result()
+        if rows != self.query_one(PagedTable).page_size or not page.exact:
+            return False
+        self.app.first_window = None  # type: ignore[attr-defined]
+        self.generation += 1
+        self._show(self.PageLoaded(page, cursor, self.generation))
+        return True
+
+    def _first_window(self, size: int, now: datetime) -> tuple[SessionPage, int]:
+        """The window around the first session not ended; read while the app started, if it was."""
+        early: Future[tuple[SessionPage, int, int]] | None = getattr(self.app, "first_window", None)
+        if early is not None:
+            self.app.first_window = None  # type: ignore[attr-defined]
+            try:
+                page, cursor, rows = early.result()
+            except Exception:  # noqa: BLE001 - read again below, where a failure is reported
+                rows = 0
+            if rows == size:
+                return page, cursor
+        return first_window(size, now)
 
     @on(PageLoaded)
     def _show(self, event: PageLoaded) -> None:
@@ -241,7 +273,7 @@ class SessionsScreen(RollcallScreen):
     def load_trainers(self) -> None:
         """Read the trainers for the filter."""
         with db_thread():
-            trainers = trainer_choices(active_only=False)
+            trainers = trainer_choices(active_only=False, count_upcoming=False)
         self.post_message(self.TrainersLoaded(trainers))
 
     @on(TrainersLoaded)
@@ -306,7 +338,7 @@ class SessionsScreen(RollcallScreen):
 
     def _fit_footer(self) -> None:
         # Every key of the list, the filter keys t, s and w among them, stays in view.
-        fit_footer(self.query_one(Footer), self.app.size.width)
+        self.query_one(KeyFooter).fit(self.app.size.width)
 
     def on_resize(self) -> None:
         """Switch between the narrow and the wide columns."""

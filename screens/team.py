@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from screens.base import Column, LiveScreen, Refusal, add_columns, run_rule
+from screens.base import Column, LiveScreen, Refusal, add_columns, post_latest, run_rule
 from screens.widgets.status_line import StatusLine
 from store.team import ATTENDANCE_DAYS, DUE_DAYS, Team, TeamBooking
 
@@ -142,7 +142,7 @@ class TeamScreen(LiveScreen):
 
         result = run_rule(self, lambda: team(team_manager(self.manager)))
         if result is not Refusal.REFUSED:
-            self.post_message(self.Loaded(result))
+            post_latest(self, self.Loaded(result))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:

@@ -2,3 +2,7 @@
 
 Nothing in this package imports Textual, Rich, `tui`, `screens` or `mail`.
 """
+
+from store.pg_driver import import_peewee
+
+import_peewee()

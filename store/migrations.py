@@ -251,6 +251,17 @@ def _m010_session_place_key(db: peewee.Database) -> None:
     )
 
 
+def _m011_start_up_indexes(db: peewee.Database) -> None:
+    # The app opens on the first session that has not ended: counting those that have
+    # reads an index of end times instead of every session. Its check for trainers'
+    # declines looks only at the declined ones.
+    db.execute_sql('CREATE INDEX IF NOT EXISTS session_end ON session ("end")')
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS session_trainer_calendar_start "
+        "ON session (trainer_calendar, start)"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial,
     _m002_inbound_log,
@@ -262,6 +273,7 @@ MIGRATIONS: list[Migration] = [
     _m008_inbound_log_unique,
     _m009_listing_indexes,
     _m010_session_place_key,
+    _m011_start_up_indexes,
 ]
 """Position + 1 is the version a migration produces; append, never reorder."""
 

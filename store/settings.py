@@ -17,7 +17,6 @@ import os
 import shlex
 import stat
 import subprocess
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -261,6 +260,8 @@ def load_settings(
     values: dict[str, Any] = {}
     types = {f.name: f.type for f in fields(Settings)}
     if path.exists():
+        import tomllib  # only a program with a config file reads TOML
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

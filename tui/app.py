@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from textual.worker import Worker
 from screens.base import ExplainsKeys, report_worker_failure
 from screens.messages import DataChanged, StatusUpdate
 from screens.plain import clean
-from store.read_models import TrainerDecline
+from store.read_models import SessionPage, TrainerDecline
 from store.settings import Settings, use_settings
 from tui.mail_jobs import MailJobResult, MailRunner, changed_data
 from tui.palette import RollcallCommands, own_binding
@@ -141,9 +142,14 @@ class TrainerDeclines(Message):
     declines: list[TrainerDecline]
 
 
-def _factory(area: Area) -> Callable[[], Screen[None]]:
+def _factory(app: App[None], area: Area) -> Callable[[], Screen[None]]:
     def build() -> Screen[None]:
-        return area.load()()
+        screen = area.load()()
+        # The new screen is styled from the current stylesheet when it mounts, like a pushed
+        # one. Textual takes a mode's new screen for one that missed a stylesheet change and
+        # re-parses every stylesheet twice while switching to it (tens of milliseconds).
+        screen._css_update_count = app._css_update_count
+        return screen
 
     return build
 
@@ -191,9 +197,16 @@ class RollcallApp(App[None]):
     """Why mail is not going out or replies not read, shown until it no longer holds."""
 
     def __init__(
-        self, settings: Settings, as_email: str | None = None, *, restricted: bool = False
+        self,
+        settings: Settings,
+        as_email: str | None = None,
+        *,
+        restricted: bool = False,
+        first_window: Future[tuple[SessionPage, int, int]] | None = None,
     ) -> None:
         super().__init__()
+        self.first_window = first_window
+        """The home list's first rows, being read since before Textual loaded (taken once)."""
         from store.access import current_actor
 
         self.restricted = restricted or as_email is not None
@@ -209,7 +222,7 @@ class RollcallApp(App[None]):
         self.areas = [] if as_email else [a for a in AREAS if self.role in a.roles]
         """The areas whose screens are installed (none in a learner's view)."""
         for area in self.areas:
-            self.add_mode(area.name, _factory(area))
+            self.add_mode(area.name, _factory(self, area))
             if area.key:
                 self.bind(
                     area.key, f"switch_area('{area.name}')", description=area.title, show=False
@@ -486,10 +499,16 @@ class KioskApp(App[None], inherit_bindings=False):
 
 
 def make_app(
-    settings: Settings, as_email: str | None = None, *, restricted: bool = False
+    settings: Settings,
+    as_email: str | None = None,
+    *,
+    restricted: bool = False,
+    first_window: Future[tuple[SessionPage, int, int]] | None = None,
 ) -> RollcallApp:
     """Build the app; the CLI and the tests share this factory."""
-    return RollcallApp(settings, as_email=as_email, restricted=restricted)
+    return RollcallApp(
+        settings, as_email=as_email, restricted=restricted, first_window=first_window
+    )
 
 
 def run_app(
@@ -498,9 +517,13 @@ def run_app(
     *,
     restricted: bool = False,
     kiosk_session: int | None = None,
+    first_window: Future[tuple[SessionPage, int, int]] | None = None,
 ) -> None:
-    """Open the app on the already opened database (the kiosk mode with `kiosk_session`)."""
+    """Open the app on the already opened database (the kiosk mode with `kiosk_session`).
+
+    `first_window` is the home list's first rows, already being read (`tui.launch`).
+    """
     if kiosk_session is not None:
         KioskApp(settings, kiosk_session).run()
         return
-    make_app(settings, as_email, restricted=restricted).run()
+    make_app(settings, as_email, restricted=restricted, first_window=first_window).run()

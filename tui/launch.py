@@ -2,7 +2,41 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
+
+from store.read_models import SessionPage
 from store.settings import Settings
+
+FIRST_WINDOW_ROWS = 60
+"""Rows of the home list's first window (the sessions table's window size)."""
+
+
+def read_first_window() -> Future[tuple[SessionPage, int, int]]:
+    """Start reading the home list's first rows in a thread of their own.
+
+    Loading Textual takes a few hundred milliseconds; the database answers meanwhile
+    (SQLite works without holding the interpreter lock). The future holds the page,
+    the row of the first session not ended and the window size it was read for.
+    """
+    future: Future[tuple[SessionPage, int, int]] = Future()
+
+    def read() -> None:
+        from store.db import close_database, database
+        from store.read_models import first_window
+
+        try:
+            if database.is_closed():
+                database.connect(reuse_if_open=True)
+            page, cursor = first_window(FIRST_WINDOW_ROWS)
+            future.set_result((page, cursor, FIRST_WINDOW_ROWS))
+        except BaseException as exc:  # the screen reads again and reports a failure
+            future.set_exception(exc)
+        finally:
+            close_database()
+
+    threading.Thread(target=read, name="first rows", daemon=True).start()
+    return future
 
 
 def open_app(
@@ -13,9 +47,16 @@ def open_app(
     kiosk_session: int | None = None,
 ) -> None:
     """Run the Textual app; imported only now so scripting commands never load Textual."""
+    early = read_first_window() if as_email is None and kiosk_session is None else None
     from tui.app import run_app
 
-    run_app(settings, as_email=as_email, restricted=restricted, kiosk_session=kiosk_session)
+    run_app(
+        settings,
+        as_email=as_email,
+        restricted=restricted,
+        kiosk_session=kiosk_session,
+        first_window=early,
+    )
 
 
 def main() -> None:

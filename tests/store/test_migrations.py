@@ -23,6 +23,20 @@ def test_fresh_database_gets_every_table(store: str) -> None:
         assert SchemaVersion.select().count() == 1
 
 
+def test_the_lists_and_the_app_start_read_from_indexes(store: str) -> None:
+    """The indexes the session list's pages, the app's first window and its decline check
+    use exist on both backends, also in a database upgraded from version 8."""
+    db = database.obj
+    wanted = {"session_start_id", "session_end", "session_trainer_calendar_start"}
+    assert wanted <= {index.name for index in db.get_indexes("session")}
+    for name in wanted:
+        db.execute_sql(f'DROP INDEX "{name}"')
+    with SchemaVersion.bind_ctx(db):
+        SchemaVersion.update(version=8).execute()
+    assert migrate(db) == SCHEMA_VERSION
+    assert wanted <= {index.name for index in db.get_indexes("session")}
+
+
 def test_older_database_is_upgraded_on_first_use(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,6 +75,7 @@ def test_attendance_columns_are_added_to_a_version_3_database(store: str) -> Non
     add_person(PersonInput("ann@example.org", "Ann"))
     db = database.obj
     db.execute_sql("DROP INDEX IF EXISTS person_staff_number_lower")
+    db.execute_sql("DROP INDEX IF EXISTS session_trainer_calendar_start")
     dropped = {
         "person": ["staff_number"],
         "session": [

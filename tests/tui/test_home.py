@@ -10,6 +10,7 @@ from screens.session_form import SessionForm
 from screens.sessions import SessionsScreen
 from screens.widgets.paged_table import PagedTable
 from store.models import Session
+from store.settings import Settings
 from tests.tui.conftest import Data, screen_text, session_row, settle
 from tui.app import RollcallApp
 
@@ -187,3 +188,69 @@ async def test_palette_offers_screens_and_actions(app: RollcallApp, data: Data) 
         from screens.people import PeopleScreen
 
         assert isinstance(app.screen, PeopleScreen)
+
+
+async def test_home_shows_the_rows_read_while_the_app_started(
+    data: Data, settings: Settings
+) -> None:
+    """`rollcall` reads the first window in a thread before Textual loads; the list shows it."""
+    from concurrent.futures import Future
+
+    from store.read_models import SessionPage, SessionRow
+    from tui.app import make_app
+    from tui.launch import FIRST_WINDOW_ROWS, read_first_window
+
+    early = read_first_window()
+    page, cursor, rows = early.result(timeout=10)
+    assert rows == FIRST_WINDOW_ROWS
+    assert [r.id for r in page.rows] == [r.id for r in Session.select().order_by(Session.start)]
+    assert cursor == 1  # the first session has ended
+    # The screen takes the rows it was handed: a window holding one made-up row shows that row.
+    made_up = SessionRow(
+        id=data.full,
+        title="Read before the app started",
+        start=page.rows[0].start,
+        end=page.rows[0].end,
+        type="online",
+        trainer="",
+        max_attendees=None,
+        taken=0,
+        waitlisted=0,
+        status="scheduled",
+    )
+    handed: Future[tuple[SessionPage, int, int]] = Future()
+    handed.set_result((SessionPage(offset=0, rows=[made_up], total=1), 0, rows))
+    app = make_app(settings, first_window=handed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "Read before the app started" in screen_text(app)
+        assert app.first_window is None  # taken once: a reload reads the database
+        await pilot.press("r")
+        await settle(pilot)
+        assert "Read before the app started" not in screen_text(app)
+        assert sessions_screen(app).query_one(PagedTable).total == 3
+
+
+async def test_home_waits_in_its_worker_for_rows_still_being_read(
+    data: Data, settings: Settings
+) -> None:
+    """When the early read has not finished at mount, the list's worker waits for it."""
+    from concurrent.futures import Future
+
+    from store.read_models import SessionPage, first_window
+    from tui.app import make_app
+    from tui.launch import FIRST_WINDOW_ROWS
+
+    page, cursor = first_window(FIRST_WINDOW_ROWS)
+    reading: Future[tuple[SessionPage, int, int]] = Future()
+    app = make_app(settings, first_window=reading)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = sessions_screen(app).query_one(PagedTable)
+        assert table.row_count == 0  # nothing shown before the read ends
+        one = SessionPage(offset=0, rows=page.rows[:1], total=1)
+        reading.set_result((one, 0, FIRST_WINDOW_ROWS))
+        await settle(pilot)
+        assert table.row_count == 1
+        assert sessions_screen(app).current_id() == page.rows[0].id
+        assert app.first_window is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import screens.sessions
 from screens.help import HelpScreen
 from screens.sessions import SessionsScreen
 from screens.widgets.paged_table import PagedTable
-from store.read_models import SessionPage, session_page
+from store.read_models import SessionPage, first_window, session_page
 from tests.tui.conftest import Data, settle
 from tui.app import RollcallApp
 
@@ -25,7 +26,12 @@ async def test_keys_answer_while_a_slow_query_runs(
         time.sleep(SLOW_SECONDS)
         return session_page(**kwargs)
 
+    def slow_window(size: int, now: datetime | None = None) -> tuple[SessionPage, int]:
+        time.sleep(SLOW_SECONDS)
+        return first_window(size, now)
+
     monkeypatch.setattr(screens.sessions, "session_page", slow_page)
+    monkeypatch.setattr(screens.sessions, "first_window", slow_window)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         started = time.monotonic()
