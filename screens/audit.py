@@ -77,6 +77,7 @@ class AuditScreen(LiveScreen):
             id="audit-prev-page",
             key_display="[",
         ),
+        Binding("ctrl+f", "pick_person", "Pick person", priority=True, id="audit-pick-person"),
         Binding("ctrl+r", "reload", "Reload", id="audit-reload", show=False),
     ]
     RELOAD_ON = None
@@ -100,7 +101,7 @@ class AuditScreen(LiveScreen):
         yield Header()
         with Horizontal(id="audit-filters"):
             yield Input(placeholder="session id", id="audit-session", restrict=r"\d*")
-            yield Input(placeholder="person email", id="audit-person")
+            yield Input(placeholder="person email (ctrl+f picks)", id="audit-person")
             yield Input(placeholder="actor", id="audit-actor")
         yield Static("", id="audit-summary")
         yield DataTable(id="audit-table", cursor_type="row")
@@ -167,6 +168,20 @@ class AuditScreen(LiveScreen):
     def action_search(self) -> None:
         """Go to the filter boxes."""
         self.query_one("#audit-session", Input).focus()
+
+    def action_pick_person(self) -> None:
+        """Choose the person to filter by from the people list (name, email or department)."""
+        from screens.people_picker import PeoplePicker
+
+        def chosen(email: str | None) -> None:
+            if email:
+                # Setting the box filters through the same path as typing in it.
+                self.query_one("#audit-person", Input).value = email
+                self.query_one(DataTable).focus()
+
+        self.app.push_screen(
+            PeoplePicker(prompt="Changes about whom? Type a name, email or department"), chosen
+        )
 
     def action_leave_filter(self) -> None:
         """Back from the filter boxes to the list."""

@@ -12,7 +12,7 @@ from store.access import Actor, AuditEntry, acting_as
 from store.booking import enrol
 from store.people import find_person
 from store.settings import Settings
-from tests.tui.conftest import Data, settle
+from tests.tui.conftest import Data, pick_in_picker, settle
 from tui.app import RollcallApp, make_app
 
 
@@ -52,6 +52,14 @@ async def test_audit_area_filters_and_pages(app: RollcallApp, data: Data) -> Non
         screen.query_one("#audit-session", Input).value = str(data.full)
         await settle(pilot)
         assert {r[3] for r in cells(table)} == {str(data.full)}
+        # The person filter picks someone by name, as every email box does.
+        screen.query_one("#audit-session", Input).value = ""
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        await pick_in_picker(pilot, "Farid")
+        assert screen.query_one("#audit-person", Input).value == data.people[5]
+        await settle(pilot)
+        assert {r[4] for r in cells(table)} == {data.people[5]}
 
 
 async def test_areas_and_commands_follow_the_role(
