@@ -74,17 +74,30 @@ def add_person(data: PersonInput) -> Person:
         require("people")
         if find_person(clean.email) is not None:
             raise RuleViolation(f"a person with email {clean.email!r} already exists", "email")
-        person = Person.create(
-            email=clean.email,
-            name=clean.name,
-            department=clean.department,
-            job_role=clean.role,
-            location=clean.location,
-            notes=clean.notes,
-            staff_number=clean.staff_number or None,
-        )
+        person = _write(Person(), clean)
         record("person.add", person=person, after=_person_state(person))
         return person
+
+
+def _write(person: Person, data: PersonInput, *, notes: bool = True) -> Person:
+    """Copy cleaned `data` onto `person` (new or not) and save it.
+
+    Through save(), so the folded search keys follow the name and department;
+    a staff number of None keeps the one on file, and `notes` False keeps the notes
+    (a CSV file has none).
+    """
+    person.email = data.email
+    person.name = data.name
+    person.department = data.department
+    person.job_role = data.role
+    person.location = data.location
+    if notes:
+        person.notes = data.notes
+    if data.staff_number is not None:
+        person.staff_number = data.staff_number or None
+    person.updated_at = utcnow()
+    person.save()
+    return person
 
 
 def _person_state(person: Person) -> dict[str, object]:
@@ -102,16 +115,7 @@ def update_person(person_id: int, data: PersonInput) -> Person:
         other = find_person(clean.email)
         if other is not None and other.id != person.id:
             raise RuleViolation(f"a person with email {clean.email!r} already exists", "email")
-        person.email = clean.email
-        person.name = clean.name
-        person.department = clean.department
-        person.job_role = clean.role
-        person.location = clean.location
-        person.notes = clean.notes
-        if clean.staff_number is not None:
-            person.staff_number = clean.staff_number or None
-        person.updated_at = utcnow()
-        person.save()
+        _write(person, clean)
         record("person.edit", person=person, before=before, after=_person_state(person))
         return person
 
@@ -234,26 +238,10 @@ def import_people_csv(text: str) -> ImportPreview:
             for data, new in batch:
                 # Someone may have added the person since the preview: update them then.
                 if new and find_person(data.email) is None:
-                    Person.create(
-                        email=data.email,
-                        name=data.name,
-                        department=data.department,
-                        job_role=data.role,
-                        location=data.location,
-                        staff_number=data.staff_number or None,
-                    )
+                    _write(Person(), data, notes=False)
                     added += 1
                     continue
-                # Through save() so the folded search key follows the new name and department.
-                person = Person.get(Person.email_key == fold(data.email))
-                person.name = data.name
-                person.department = data.department
-                person.job_role = data.role
-                person.location = data.location
-                if data.staff_number is not None:
-                    person.staff_number = data.staff_number or None
-                person.updated_at = utcnow()
-                person.save()
+                _write(Person.get(Person.email_key == fold(data.email)), data, notes=False)
             record("person.import", after={"added": added, "updated": len(batch) - added})
     if preview.managers:
         with write_transaction():
