@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from screens.base import Column, LiveScreen, add_columns, db_thread, post_latest
 from screens.messages import RuleRefused
+from screens.widgets.footer import KeyFooter
 from screens.widgets.status_line import StatusLine
 from store.errors import RollcallError
 
@@ -107,7 +108,7 @@ class AuditScreen(LiveScreen):
         yield DataTable(id="audit-table", cursor_type="row")
         with Horizontal(classes="info-bar"):
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns and the first page."""

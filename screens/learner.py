@@ -116,7 +116,6 @@ class LearnerScreen(RollcallScreen):
     def on_resize(self) -> None:
         """Put the detail panel beside the list when wide, under it when narrow."""
         self.query_one("#learner-body").set_class(self.app.size.width < self.NARROW, "-narrow")
-        self.query_one(KeyFooter).fit(self.app.size.width)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-load")
     def load(self) -> None:

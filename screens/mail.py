@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from screens.base import (
     Column,
@@ -25,6 +25,7 @@ from screens.base import (
     run_rule,
 )
 from screens.plain import plain as literal
+from screens.widgets.footer import KeyFooter
 from screens.widgets.status_line import StatusLine
 
 OUTBOX_ROWS = 200
@@ -195,7 +196,7 @@ class MailScreen(LiveScreen):
                 yield DataTable(id="inbox-table", cursor_type="row")
         with Horizontal(classes="info-bar"):
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns and the first read."""

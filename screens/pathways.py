@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from screens.base import Refusal, RollcallModal, RollcallScreen, db_thread, run_rule
 from screens.dialogs import ConfirmModal, FormModal
 from screens.plain import assemble, block, plain
+from screens.widgets.footer import KeyFooter
 from screens.widgets.progress import progress_text
 
 REQUIREMENT_HINT = (
@@ -111,7 +112,7 @@ class PathwaysScreen(RollcallScreen):
             with Vertical(id="pathway-side"):
                 yield Static("", id="pathway-about")
                 yield DataTable(id="requirement-list", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns, focus and the first load."""

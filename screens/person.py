@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from screens.base import Refusal, RollcallScreen, run_rule
 from screens.plain import block, plain
+from screens.widgets.footer import KeyFooter
 from screens.widgets.status_line import StatusLine
 from store.local_time import span_text
 from store.person_page import BookingLine, PersonPage
@@ -153,7 +154,7 @@ class PersonScreen(RollcallScreen):
             yield Static("Reading…", id="person-page")
         with Horizontal(classes="info-bar"):
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Read the page; the body takes the keys (up/down scroll)."""

@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label
+from textual.widgets import DataTable, Header, Input, Label
 
 from screens.base import Column, Refusal, SearchListScreen, add_columns, run_rule
+from screens.widgets.footer import KeyFooter
 from screens.widgets.status_line import StatusLine
 
 """A list column: (heading, key, width)."""
@@ -72,7 +73,7 @@ class PersonListScreen(SearchListScreen):
         with Horizontal(classes="info-bar"):
             yield Label("", id=self.INFO_ID)
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns, then the first rows."""

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
@@ -23,6 +23,7 @@ from screens.dialogs import ConfirmModal, FormModal
 from screens.messages import RuleRefused
 from screens.plain import clean, plain
 from screens.widgets.bars import bar_chart
+from screens.widgets.footer import KeyFooter
 from store.errors import RollcallError
 from store.pathways import today
 from store.reports import DAY_REPORTS
@@ -128,7 +129,7 @@ class ReportsScreen(RollcallScreen):
                 yield PlotextPlot(id="report-chart")
                 yield Static("", id="report-bars", classes="hidden")
                 yield DataTable(id="report-rows", zebra_stripes=True, cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Highlight the first report and load it."""

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from screens.base import Column, LiveScreen, Refusal, add_columns, post_latest, run_rule
 from screens.dialogs import TextModal
 from screens.messages import DataChanged
+from screens.widgets.footer import KeyFooter
 from screens.widgets.status_line import StatusLine
 
 
@@ -103,7 +104,7 @@ class RequestsScreen(LiveScreen):
         yield DataTable(id="requests-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(classes="info-bar"):
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns and the first read."""

@@ -130,7 +130,6 @@ class SessionsScreen(RollcallScreen):
     def on_mount(self) -> None:
         """Columns, then the first window around today, then the trainers."""
         self._columns()
-        self._fit_footer()
         if not self._show_ready_window():
             self.load(None, upcoming=True)
         self.load_trainers()
@@ -336,13 +335,8 @@ class SessionsScreen(RollcallScreen):
             Text(STATUS_LABELS.get(row.status, row.status), style=style),
         ]
 
-    def _fit_footer(self) -> None:
-        # Every key of the list, the filter keys t, s and w among them, stays in view.
-        self.query_one(KeyFooter).fit(self.app.size.width)
-
     def on_resize(self) -> None:
         """Switch between the narrow and the wide columns."""
-        self._fit_footer()
         if getattr(self, "wide", None) is None:
             return
         if (self.app.size.width >= 110) != self.wide:

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from screens.base import Column, LiveScreen, Refusal, add_columns, post_latest, run_rule
+from screens.widgets.footer import KeyFooter
 from screens.widgets.status_line import StatusLine
 from store.team import ATTENDANCE_DAYS, DUE_DAYS, Team, TeamBooking
 
@@ -96,7 +97,7 @@ class TeamScreen(LiveScreen):
                     yield DataTable(id=f"team-{name}", cursor_type="row", zebra_stripes=True)
         with Horizontal(classes="info-bar"):
             yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns of every table."""

@@ -44,8 +44,18 @@ class KeyFooter(Footer):
     def fit(self, width: int) -> None:
         """Compact, without the palette hint, below `NARROW` columns: every key stays in view."""
         narrow = width < NARROW
-        self.compact = narrow
-        self.show_command_palette = not narrow
+        if self.compact != narrow:
+            self.compact = narrow
+        if self.show_command_palette == narrow:
+            self.show_command_palette = not narrow
+
+    def on_mount(self) -> None:
+        """Fit the terminal's width from the start."""
+        self.fit(self.app.size.width)
+
+    def on_resize(self) -> None:
+        """Follow the terminal's width."""
+        self.fit(self.app.size.width)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         """Rebuild only when the keys to show differ from those shown."""

@@ -97,7 +97,7 @@ def test_session_page(
     2/2" lists Ann Adams and Ben Baker, enrolled, Calendar "?" (tentative) answered 23 Nov
     07:00; the detail line repeats Ann's answer. "Waitlist (2)" lists Chloe Chen #1 and Dev
     Dubois #2. Footer: a Attended / n No-show greyed out (not started), p Promote, + Add,
-    x Remove, o Note, m Email, s Sign-in sheet."""
+    x Remove, o Note, m Email, f Finalise, s Sign-in sheet (compact at 80 columns)."""
     assert snap_compare(app, terminal_size=size, run_before=_session_page)
 
 
