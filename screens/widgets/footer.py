@@ -6,6 +6,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.dom import NoScreen
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -58,11 +59,25 @@ class KeyFooter(Footer):
         self.fit(self.app.size.width)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        """Rebuild only when the keys to show differ from those shown."""
-        if self._composed is not None and self.is_attached and screen is self.screen:
-            if self._shown(screen) == self._composed:
+        """Rebuild after the next refresh, as Textual does, if the keys to show changed by then.
+
+        The keys are compared when the rebuild would run, not when the change is
+        announced: a screen often announces before its cursor has landed, and the
+        keys must show the state after it.
+        """
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._rebuild_if_changed)
+
+    async def _rebuild_if_changed(self) -> None:
+        try:
+            if self._composed is not None and self._shown(self.screen) == self._composed:
                 return
-        super().bindings_changed(screen)
+        except NoScreen:
+            return  # the screen closed meanwhile
+        await self.recompose()
 
     def compose(self) -> ComposeResult:
         """Textual's keys, remembering what they show."""
