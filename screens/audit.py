@@ -111,11 +111,10 @@ class AuditScreen(LiveScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        """Columns and the first page."""
+        """Columns (the first page is read when the screen shows)."""
         table = self.query_one(DataTable)
         add_columns(table, AUDIT_COLUMNS)
         table.focus()
-        self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-read")
     def load(self) -> None:

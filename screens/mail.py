@@ -199,12 +199,11 @@ class MailScreen(LiveScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        """Columns and the first read."""
+        """Columns (both lists are read when the screen shows)."""
         outbox = self.query_one("#outbox-table", DataTable)
         add_columns(outbox, OUTBOX_COLUMNS)
         add_columns(self.query_one("#inbox-table", DataTable), INBOX_COLUMNS)
         outbox.focus()
-        self.action_reload()
 
     # Reading ------------------------------------------------------------
 

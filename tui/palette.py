@@ -44,7 +44,15 @@ class RollcallCommands(Provider):
     """``screen: People``, ``people: new``, ``reports: export csv``, ``app: help``... made from
     the bindings of the screen it was opened on and of every area's screen."""
 
+    _made: list[tuple[str, Callable[[], Any], str]] | None = None
+
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        # Made once per opening of the palette, not again for each key typed in it.
+        if self._made is None:
+            self._made = self._make_commands()
+        return self._made
+
+    def _make_commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         app: Any = self.app
         commands: list[tuple[str, Callable[[], Any], str]] = []
         screen = self.screen
