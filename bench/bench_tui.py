@@ -49,7 +49,7 @@ def build(path: Path) -> float:
     """Create the data set with bulk inserts; returns seconds taken."""
     from store.db import database, open_database
     from store.models import Course, Enrolment, Person, Session, Trainer, UTCDateTimeField
-    from store.textkey import search_key
+    from store.textkey import place_key, search_key
 
     started = time.perf_counter()
     open_database(str(path))
@@ -95,14 +95,15 @@ def build(path: Path) -> float:
                     stamp(NOW),
                     "",
                     search_key(f"{TITLES[i % len(TITLES)]} {i}", f"Room {i % 9}", ""),
+                    place_key(f"Room {i % 9}"),
                     "none",
                 )
             )
         db.connection().executemany(
             "INSERT INTO session (title, description, course_id, start, end, duration_minutes,"
             " type, location, trainer_id, max_attendees, uid, sequence, created_at,"
-            " updated_at, notes, search_key, approval)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " updated_at, notes, search_key, place_key, approval)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         per = (ENROLMENTS - BIG) // (SESSIONS - 1)
