@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli.context import (
@@ -10,7 +12,6 @@ from cli.context import (
     fail,
     handle_errors,
     pass_ctx,
-    show,
     store_command,
 )
 
@@ -22,19 +23,16 @@ def attendance() -> None:
 
 @attendance.command("import")
 @csv_import_command
-def attendance_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
+def attendance_import(text: str) -> tuple[dict[str, Any], str]:
     """Import attendance marks (header: session_id,email,status; attended or no-show).
 
-    All rows or none: a bad row refuses the whole file, with its line number.
     People not on a session yet are enrolled on it (recorded after the fact).
     """
     from store.attendance_import import import_attendance_csv
-    from store.people import read_csv_file
 
-    result = import_attendance_csv(read_csv_file(file, encoding=encoding))
+    result = import_attendance_csv(text)
     enrolled = sum(1 for row in result.rows if row.enrol)
-    show(
-        as_json,
+    return (
         {"marked": len(result.rows), "enrolled": enrolled},
         f"imported: {len(result.rows)} marked, {enrolled} enrolled after the fact",
     )

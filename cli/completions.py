@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli.context import (
@@ -23,17 +25,12 @@ def completion() -> None:
 
 @completion.command("import")
 @csv_import_command
-def completion_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
-    """Import e-learning completions (header: email,item,completed_on[,expires_on]).
-
-    All rows or none: a bad row refuses the whole file, with its line number.
-    """
+def completion_import(text: str) -> tuple[dict[str, Any], str]:
+    """Import e-learning completions (header: email,item,completed_on[,expires_on])."""
     from store.completions import import_completions_csv
-    from store.people import read_csv_file
 
-    result = import_completions_csv(read_csv_file(file, encoding=encoding))
-    show(
-        as_json,
+    result = import_completions_csv(text)
+    return (
         {"added": result.added, "skipped": result.skipped},
         f"imported: {result.added} added, {result.skipped} already recorded",
     )

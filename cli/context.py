@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -212,12 +213,30 @@ def store_command(func: Callable[..., None]) -> Callable[..., None]:
     return pass_ctx(handle_errors(opened))
 
 
-def csv_import_command(func: Callable[..., None]) -> Callable[..., None]:
-    """An import command's arguments: FILE, `--encoding` and `--json`; the database open."""
-    func = store_command(func)
-    func = json_flag(func)
-    func = click.option("--encoding", default=None, help=ENCODING_HELP)(func)
-    return click.argument("file", type=click.Path(dir_okay=False))(func)
+ALL_OR_NONE = "All rows or none: a bad row refuses the whole file, with its line number."
+
+
+def csv_import_command(
+    importer: Callable[[str], tuple[dict[str, Any], str]],
+) -> Callable[..., None]:
+    """An import command made of `importer`, which takes the file's text and returns what
+    it did: the `--json` document and the line for a person. Its help ends with `ALL_OR_NONE`.
+
+    The command takes FILE, `--encoding` and `--json`, opens the database, and reads the
+    file (a leading ``~`` is the home directory; errors name the file).
+    """
+
+    @functools.wraps(importer)
+    def command(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
+        from store.people import read_csv_file
+
+        show(as_json, *importer(read_csv_file(file, encoding=encoding)))
+
+    command.__doc__ = f"{inspect.cleandoc(importer.__doc__ or '')}\n\n{ALL_OR_NONE}"
+
+    wrapped = json_flag(store_command(command))
+    wrapped = click.option("--encoding", default=None, help=ENCODING_HELP)(wrapped)
+    return click.argument("file", type=click.Path(dir_okay=False))(wrapped)
 
 
 def show(as_json: bool, data: Any, text: object) -> None:

@@ -68,16 +68,12 @@ def _person_dict(p: Any) -> dict[str, Any]:
 
 @person.command("import")
 @csv_import_command
-def person_import(ctx: Context, file: str, encoding: str | None, as_json: bool) -> None:
-    """Import people from CSV (header: email,name,department,role,location[,manager]).
+def person_import(text: str) -> tuple[dict[str, Any], str]:
+    """Import people from CSV (header: email,name,department,role,location[,manager])."""
+    from store.people import import_people_csv
 
-    All rows or none: a bad row refuses the whole file, with its line number.
-    """
-    from store.people import import_people_csv, read_csv_file
-
-    result = import_people_csv(read_csv_file(file, encoding=encoding))
-    show(
-        as_json,
+    result = import_people_csv(text)
+    return (
         {"added": len(result.new), "updated": len(result.updates)},
         f"imported: {len(result.new)} added, {len(result.updates)} updated",
     )

@@ -9,15 +9,14 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Static
 
-from screens.base import Column, LiveScreen, add_columns, db_thread, post_latest
+from screens.base import LiveScreen, add_columns, db_thread, page_offset, post_latest
+from screens.keymap import KEYMAP
 from screens.messages import RuleRefused
-from screens.widgets.footer import KeyFooter
-from screens.widgets.status_line import StatusLine
+from screens.widgets.foot import screen_foot
 from store.errors import RollcallError
 
 AUDIT_PAGE = 100
@@ -51,36 +50,11 @@ def _plain(value: object) -> Text:
     return Text(printable("" if value is None else value).replace("\n", " ")[:200])
 
 
-AUDIT_COLUMNS: list[Column] = [
-    ("When", "at", 19),
-    ("Actor", "actor", 22),
-    ("Action", "action", 16),
-    ("Session", "session", 7),
-    ("Person", "person", 24),
-    ("Before → after", "change", None),
-]
-
-
 class AuditScreen(LiveScreen):
     """Every change to the store, with its actor, and the values before and after."""
 
     BINDING_GROUP_TITLE = "Audit"
-    BINDINGS = [
-        Binding("slash", "search", "Filter", id="audit-filter"),
-        Binding("escape", "leave_filter", "Back to the list", show=False, id="audit-leave"),
-        Binding(
-            "right_square_bracket", "page(1)", "Next page", id="audit-next-page", key_display="]"
-        ),
-        Binding(
-            "left_square_bracket",
-            "page(-1)",
-            "Previous page",
-            id="audit-prev-page",
-            key_display="[",
-        ),
-        Binding("ctrl+f", "pick_person", "Pick person", priority=True, id="audit-pick-person"),
-        Binding("ctrl+r", "reload", "Reload", id="audit-reload", show=False),
-    ]
+    BINDINGS = KEYMAP["audit"]
     RELOAD_ON = None
     """Every change shows in the log: read again on any."""
 
@@ -106,14 +80,12 @@ class AuditScreen(LiveScreen):
             yield Input(placeholder="actor", id="audit-actor")
         yield Static("", id="audit-summary")
         yield DataTable(id="audit-table", cursor_type="row")
-        with Horizontal(classes="info-bar"):
-            yield StatusLine()
-        yield KeyFooter()
+        yield from screen_foot()
 
     def on_mount(self) -> None:
         """Columns (the first page is read when the screen shows)."""
         table = self.query_one(DataTable)
-        add_columns(table, AUDIT_COLUMNS)
+        add_columns(table, "audit")
         table.focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-read")
@@ -189,11 +161,10 @@ class AuditScreen(LiveScreen):
 
     def action_page(self, step: int) -> None:
         """The next or previous page."""
-        offset = max(0, self.page_start + step * AUDIT_PAGE)
-        if offset >= self.total and step > 0:
-            return
-        self.page_start = offset
-        self.load()
+        offset = page_offset(self.page_start, step, AUDIT_PAGE, self.total)
+        if offset is not None:
+            self.page_start = offset
+            self.load()
 
     def action_reload(self) -> None:
         """Read the page again."""

@@ -15,9 +15,11 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
+from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from screens.messages import DataChanged, RuleRefused, StatusUpdate
+from screens.columns import COLUMNS, Column
+from screens.messages import DataChanged, Done, RuleRefused, StatusUpdate
 from store.db import as_storage_error, database
 from store.errors import RollcallError
 
@@ -39,12 +41,33 @@ def db_thread() -> Iterator[None]:
 T = TypeVar("T")
 
 
-Column = tuple[str, str, int | None]
-"""A table column: title, key, width (None: as wide as its cells)."""
+def highlighted_key(table: DataTable[Any] | None) -> str | None:
+    """The key of the row under `table`'s cursor.
+
+    None without a table or rows, or while the cursor still points past a table that
+    has just shrunk.
+    """
+    if table is None or not table.row_count:
+        return None
+    try:
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    except CellDoesNotExist:
+        return None
 
 
-def add_columns(table: DataTable[Any], columns: Sequence[Column]) -> None:
-    """Give `table` its columns, described as data."""
+def page_offset(start: int, step: int, size: int, total: int) -> int | None:
+    """The first row of the page `step` pages of `size` from the one at `start`.
+
+    None when that would go past the last of `total` rows; never before the first.
+    """
+    offset = max(0, start + step * size)
+    return None if offset >= total and step > 0 else offset
+
+
+def add_columns(table: DataTable[Any], columns: Sequence[Column] | str) -> None:
+    """Give `table` its columns: a list, or the name of one in `screens.columns.COLUMNS`."""
+    if isinstance(columns, str):
+        columns = COLUMNS[columns]
     for title, key, width in columns:
         table.add_column(title, key=key, width=width)
 
@@ -170,6 +193,15 @@ class RollcallScreen(ExplainsKeys, Screen[None]):
     def _refused(self, event: RuleRefused) -> None:
         self.notify(refusal_text(event), title="Refused", severity="error", timeout=8)
 
+    @on(Done)
+    def _rule_done(self, event: Done) -> None:
+        if event.text:
+            self.notify(event.text)
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        """Read the screen's data again (after `Done`, or on its reload key)."""
+
 
 class LiveScreen(RollcallScreen):
     """A screen that reads its data when it shows, and again when that data changes."""
@@ -213,6 +245,10 @@ class RollcallModal(ExplainsKeys, ModalScreen[T]):
     """A modal of the app with the same failure reporting; Tab moves focus at once."""
 
     BINDINGS = TYPE_AHEAD_SAFE
+
+    def action_abandon(self) -> None:
+        """Close without an answer (escape): the filter, choice or text stays as it was."""
+        self.dismiss(None)
 
     async def keys_settled(self) -> None:
         """Wait until every field has handled the keys the app already gave it.

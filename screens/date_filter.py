@@ -6,12 +6,13 @@ from datetime import date
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from screens.base import RollcallModal
+from screens.keymap import KEYMAP
+from screens.widgets.buttons import dialog_buttons
 from store.date_search import DayRange, parse_range, preset_ranges
 from store.errors import RollcallError
 
@@ -25,7 +26,7 @@ class DateFilterModal(RollcallModal[DayRange | None]):
     DateFilterModal .date-range Input { width: 1fr; }
     DateFilterModal #date-error { height: auto; }
     """
-    BINDINGS = [Binding("escape", "dismiss_none", "Back", id="date-filter-back")]
+    BINDINGS = KEYMAP["date-filter"]
 
     def __init__(self, today: date, current: DayRange | None = None) -> None:
         super().__init__()
@@ -48,17 +49,11 @@ class DateFilterModal(RollcallModal[DayRange | None]):
                 yield Input(f"{first:%Y-%m-%d}" if first else "", placeholder="from", id="from")
                 yield Input(f"{last:%Y-%m-%d}" if last else "", placeholder="to", id="to")
             yield Label("", id="date-error", classes="error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Apply range", id="apply", variant="primary")
-                yield Button("Back (esc)", id="back")
+            yield dialog_buttons("Apply range", "apply")
 
     def on_mount(self) -> None:
         """Start on the presets."""
         self.query_one(OptionList).focus()
-
-    def action_dismiss_none(self) -> None:
-        """Leave the filter as it was."""
-        self.dismiss(None)
 
     @on(OptionList.OptionSelected)
     def _preset(self, event: OptionList.OptionSelected) -> None:

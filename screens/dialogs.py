@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import RollcallModal
 from screens.form import RollcallForm
+from screens.keymap import KEYMAP
 from screens.plain import block, plain
+from screens.widgets.buttons import dialog_buttons
 
 
 class ConfirmModal(RollcallModal[bool]):
     """Ask a yes/no question; dismisses with True for yes."""
 
-    BINDINGS = [
-        Binding("escape", "answer(False)", "No", id="confirm-no"),
-        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
-    ]
+    BINDINGS = KEYMAP["confirm"]
 
     def __init__(self, question: str, yes: str = "Yes", *, danger: bool = False) -> None:
         super().__init__()
@@ -31,11 +29,12 @@ class ConfirmModal(RollcallModal[bool]):
         """The question and two buttons."""
         with Vertical(classes="dialog"):
             yield Static(block(self.question), classes="dialog-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(
-                    f"{self.yes} (y)", id="yes", variant="error" if self.danger else "primary"
-                )
-                yield Button("No (esc)", id="no")
+            yield dialog_buttons(
+                f"{self.yes} (y)",
+                "yes",
+                variant="error" if self.danger else "primary",
+                back=("No (esc)", "no"),
+            )
 
     def on_mount(self) -> None:
         """Focus "No" so a stray enter does nothing harmful."""
@@ -53,7 +52,7 @@ class ConfirmModal(RollcallModal[bool]):
 class TextModal(RollcallModal[str | None]):
     """Ask for one line of text (a cancellation reason, a note); None when abandoned."""
 
-    BINDINGS = [Binding("escape", "abandon", "Back", id="text-abandon")]
+    BINDINGS = KEYMAP["text"]
 
     def __init__(
         self,
@@ -80,17 +79,11 @@ class TextModal(RollcallModal[str | None]):
             yield Label(block(self.prompt), classes="dialog-text")
             yield Input(self.value, placeholder=self.placeholder, id="text")
             yield Label("", id="text-error", classes="field-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("OK (enter)", id="ok", variant="primary")
-                yield Button("Back (esc)", id="back")
+            yield dialog_buttons("OK (enter)", "ok")
 
     def on_mount(self) -> None:
         """Start typing at once."""
         self.query_one(Input).focus()
-
-    def action_abandon(self) -> None:
-        """Close without a value."""
-        self.dismiss(None)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
@@ -111,7 +104,7 @@ class TextModal(RollcallModal[str | None]):
 class NoticeModal(RollcallModal[None]):
     """A message with one button."""
 
-    BINDINGS = [Binding("escape", "close", "Close", id="notice-close")]
+    BINDINGS = KEYMAP["notice"]
 
     def __init__(self, text: str, title: str = "") -> None:
         super().__init__()
@@ -124,8 +117,7 @@ class NoticeModal(RollcallModal[None]):
             if self.title_text:
                 yield Label(plain(self.title_text), classes="dialog-title")
             yield Static(block(self.text), classes="dialog-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("OK", id="ok", variant="primary")
+            yield dialog_buttons("OK", "ok", back=None)
 
     def on_mount(self) -> None:
         """Focus OK."""
@@ -143,7 +135,7 @@ class NoticeModal(RollcallModal[None]):
 class FormModal(RollcallForm[dict[str, str] | None]):
     """A few labelled one-line inputs; dismisses with their values, or None on escape."""
 
-    BINDINGS = [Binding("escape", "abandon", "Back", id="form-back")]
+    BINDINGS = KEYMAP["form"]
 
     def __init__(
         self,
@@ -171,9 +163,7 @@ class FormModal(RollcallForm[dict[str, str] | None]):
                 yield Input(value, id=f"field-{key}")
                 yield Label("", id=f"error-field-{key}", classes="field-error")
             yield Label("", id="error-general", classes="field-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("OK (enter)", id="ok", variant="primary")
-                yield Button("Back (esc)", id="back")
+            yield dialog_buttons("OK (enter)", "ok")
 
     def on_mount(self) -> None:
         """Start typing in the first field."""

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, TextArea
 
 from screens.base import Refusal, run_rule
 from screens.form import RollcallForm
+from screens.keymap import KEYMAP
 from screens.plain import assemble, plain
+from screens.widgets.buttons import dialog_buttons
 from screens.widgets.ticks import TickBox, TickList
 from store.outbox import InviteResult
 from store.read_models import AttendeeRow
@@ -28,11 +29,7 @@ class EmailForm(RollcallForm[InviteResult | None]):
     """Write to a session's people; dismisses with what `invite` queued, or None."""
 
     BINDING_GROUP_TITLE = "Email"
-    BINDINGS = [
-        Binding("escape", "abandon", "Back", id="email-abandon"),
-        Binding("ctrl+s", "send", "Send", priority=True, id="email-send"),
-        Binding("ctrl+t", "toggle_waitlist", "Waitlisted", id="email-waitlisted"),
-    ]
+    BINDINGS = KEYMAP["email-form"]
     DEFAULT_CSS = """
     EmailForm .dialog { width: 80; }
     EmailForm SelectionList { height: auto; max-height: 10; }
@@ -81,9 +78,7 @@ class EmailForm(RollcallForm[InviteResult | None]):
             yield Label("", id="error-message", classes="field-error")
             yield TickBox("Confirm calendar invitation", True, id="with-calendar")
             yield Label("", id="error-general", classes="field-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Send (ctrl+s)", id="send", variant="primary")
-                yield Button("Back (esc)", id="back")
+            yield dialog_buttons("Send (ctrl+s)", "send")
 
     def on_mount(self) -> None:
         """Start on the recipients."""

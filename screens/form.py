@@ -45,6 +45,18 @@ class RollcallForm(RollcallModal[T]):
         super().__init__()
         self._clean: tuple[Any, ...] | None = None
 
+    async def action_save(self) -> None:
+        """Hand the fields to the rule (in a worker); ctrl+s and the Save button."""
+        raise NotImplementedError
+
+    @on(Button.Pressed, "#save")
+    async def _save_pressed(self) -> None:
+        await self.action_save()
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.action_abandon()
+
     # Changed or not ------------------------------------------------------
 
     def snapshot(self) -> tuple[Any, ...]:
@@ -235,10 +247,6 @@ class SavingForm(RollcallForm[bool]):
         """Nothing saved."""
         return False
 
-    async def action_save(self) -> None:
-        """Hand the fields to the rule (in a worker)."""
-        raise NotImplementedError
-
     @on(Saved)
     def _saved(self) -> None:
         self.app.notify(self.SAVED_TEXT)
@@ -248,11 +256,3 @@ class SavingForm(RollcallForm[bool]):
     def _rejected(self, event: Rejected) -> None:
         known = event.field in self.ERROR_FIELDS and self.query(f"#{event.field}")
         self.show_field_error(event.field if known and event.field else "general", event.message)
-
-    @on(Button.Pressed, "#save")
-    async def _save_pressed(self) -> None:
-        await self.action_save()
-
-    @on(Button.Pressed, "#back")
-    def _back(self) -> None:
-        self.action_abandon()

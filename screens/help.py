@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from screens.base import RollcallModal
+from screens.keymap import KEYMAP
 
 GENERAL = [
     ("↑ ↓ pgup pgdn home end", "move in a list"),
@@ -28,9 +28,7 @@ GENERAL = [
 class HelpScreen(RollcallModal[None]):
     """Keys of the current screen plus the general ones; greyed-out keys say why."""
 
-    BINDINGS = [
-        Binding("escape,q,question_mark", "close", "Close", id="help-close"),
-    ]
+    BINDINGS = KEYMAP["help"]
 
     def __init__(
         self,

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -17,6 +16,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from screens.base import db_thread, report_worker_failure
+from screens.keymap import KEYMAP
 from store.clock import utcnow
 from store.errors import RollcallError
 from store.kiosk import CheckIn, KioskWindow
@@ -41,10 +41,7 @@ class KioskInfo:
 class KioskScreen(Screen[None]):
     """Self check-in for one session; leaving it needs ``ctrl+x`` and the exit PIN."""
 
-    BINDINGS = [
-        # Priority: the input's own ctrl+x (cut) must not swallow the exit key.
-        Binding("ctrl+x", "exit_prompt", show=False, priority=True, id="kiosk-exit"),
-    ]
+    BINDINGS = KEYMAP["kiosk"]
 
     @dataclass
     class Info(Message):

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from screens.base import Refusal, RollcallScreen, run_rule
 from screens.dialogs import ConfirmModal
+from screens.keymap import KEYMAP
+from screens.messages import Done
 from screens.plain import assemble, block, plain
 from screens.widgets.footer import KeyFooter
 from screens.widgets.progress import progress_text
@@ -63,14 +64,7 @@ class LearnerScreen(RollcallScreen):
     NARROW = 140
     """Below this width the detail panel goes under the list, which keeps every column."""
     BINDING_GROUP_TITLE = "My calendar"
-    BINDINGS = [
-        Binding("b", "book", "Book", id="learner-book"),
-        Binding("c", "cancel_booking", "Cancel booking", id="learner-cancel"),
-        Binding("r", "reload", "Reload", id="learner-reload"),
-        Binding("a", "accept_offer", "Accept offer", id="learner-accept-offer"),
-        Binding("i", "register_interest", "Interested", id="learner-interest"),
-        Binding("q", "app.quit", "Quit", id="learner-quit"),
-    ]
+    BINDINGS = KEYMAP["learner"]
 
     @dataclass
     class Loaded(Message):
@@ -81,12 +75,6 @@ class LearnerScreen(RollcallScreen):
         progress: list[dict[str, object]]
         interests: list[str] = field(default_factory=list)
         """Courses the learner is on the interest list of."""
-
-    @dataclass
-    class Done(Message):
-        """A booking or cancellation went through."""
-
-        text: str
 
     def __init__(self, person_email: str) -> None:
         super().__init__()
@@ -309,7 +297,7 @@ class LearnerScreen(RollcallScreen):
         email = self.person_email
         result = run_rule(self, lambda: book(session_id, email, author=email))
         if result is Refusal.REFUSED:
-            self.post_message(self.Done(""))  # show the session as it is now
+            self.post_message(Done(""))  # show the session as it is now
             return
         if result.status == "requested":
             text = "Requested: your manager has been asked to approve it."
@@ -319,7 +307,7 @@ class LearnerScreen(RollcallScreen):
             )
         else:
             text = "Booked. A confirmation will be emailed to you."
-        self.post_message(self.Done(text))
+        self.post_message(Done(text))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="learner-write")
     def unbook(self, session_id: int, done: str = "Your booking is cancelled.") -> None:
@@ -328,9 +316,9 @@ class LearnerScreen(RollcallScreen):
 
         email = self.person_email
         if run_rule(self, lambda: unbook(session_id, email, author=email)) is Refusal.REFUSED:
-            self.post_message(self.Done(""))
+            self.post_message(Done(""))
             return
-        self.post_message(self.Done(done))
+        self.post_message(Done(done))
 
     def action_accept_offer(self) -> None:
         """Take the place offered on the highlighted session."""
@@ -357,10 +345,4 @@ class LearnerScreen(RollcallScreen):
             "interest": lambda: add_interest(course, email, source="learner"),
         }
         refused = run_rule(self, rules[what]) is Refusal.REFUSED
-        self.post_message(self.Done("" if refused else done))
-
-    @on(Done)
-    def _done(self, event: Done) -> None:
-        if event.text:
-            self.notify(event.text)
-        self.load()
+        self.post_message(Done("" if refused else done))

@@ -10,23 +10,21 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from screens.base import (
-    Column,
     LiveScreen,
     Refusal,
     add_columns,
     db_thread,
+    page_offset,
     post_latest,
     run_rule,
 )
+from screens.keymap import KEYMAP
 from screens.plain import plain as literal
-from screens.widgets.footer import KeyFooter
-from screens.widgets.status_line import StatusLine
+from screens.widgets.foot import screen_foot
 
 OUTBOX_ROWS = 200
 """Newest outbox rows shown; `mail outbox` on the command line lists them all."""
@@ -40,26 +38,6 @@ OUTCOMES = {"applied": "applied", "ignored": "ignored", "recorded": "recorded"}
 def plain(value: object, limit: int = 200) -> Text:
     """Text as typed by a stranger, shown literally and cut to `limit` characters."""
     return literal(value, limit=limit)
-
-
-OUTBOX_COLUMNS: list[Column] = [
-    ("Status", "status", 8),
-    ("Recipient", "recipient", 26),
-    ("Subject", "subject", 32),
-    ("Tries", "attempts", 5),
-    ("Why it waits", "error", 30),
-    ("Sent", "sent", 12),
-]
-INBOX_COLUMNS: list[Column] = [
-    ("Received", "received", 12),
-    ("From", "from", 24),
-    ("Outcome", "outcome", 16),
-    ("Reason", "reason", 26),
-    ("Session", "session", 7),
-    ("Email", "email", 24),
-    ("Calendar", "calendar", 10),
-    ("Comment", "comment", 24),
-]
 
 
 @dataclass(frozen=True)
@@ -148,21 +126,7 @@ class MailScreen(LiveScreen):
     MailScreen TabbedContent, MailScreen TabPane { height: 1fr; }
     MailScreen DataTable { height: 1fr; }
     """
-    BINDINGS = [
-        Binding("s", "send_now", "Send now", id="mail-send-now"),
-        Binding("g", "poll_now", "Poll now", id="mail-poll-now"),
-        Binding("r", "retry_failed", "Retry failed", id="mail-retry-failed"),
-        Binding("f", "filter", "Filter", id="mail-filter"),
-        Binding("o", "tab('outbox')", "Outbox", id="mail-outbox", show=False),
-        Binding("i", "tab('inbox')", "Inbox", id="mail-inbox", show=False),
-        Binding(
-            "right_square_bracket", "page(1)", "Next page", id="mail-next-page", key_display="]"
-        ),
-        Binding(
-            "left_square_bracket", "page(-1)", "Previous page", id="mail-prev-page", key_display="["
-        ),
-        Binding("ctrl+r", "reload", "Reload", id="mail-reload", show=False),
-    ]
+    BINDINGS = KEYMAP["mail"]
 
     @dataclass
     class OutboxLoaded(Message):
@@ -194,15 +158,13 @@ class MailScreen(LiveScreen):
             with TabPane("Inbox", id="inbox"):
                 yield Static("", id="inbox-summary")
                 yield DataTable(id="inbox-table", cursor_type="row")
-        with Horizontal(classes="info-bar"):
-            yield StatusLine()
-        yield KeyFooter()
+        yield from screen_foot()
 
     def on_mount(self) -> None:
         """Columns (both lists are read when the screen shows)."""
         outbox = self.query_one("#outbox-table", DataTable)
-        add_columns(outbox, OUTBOX_COLUMNS)
-        add_columns(self.query_one("#inbox-table", DataTable), INBOX_COLUMNS)
+        add_columns(outbox, "outbox")
+        add_columns(self.query_one("#inbox-table", DataTable), "inbox")
         outbox.focus()
 
     # Reading ------------------------------------------------------------
@@ -311,11 +273,10 @@ class MailScreen(LiveScreen):
 
     def action_page(self, step: int) -> None:
         """The next or previous page of the inbound log."""
-        offset = max(0, self.inbox_offset + step * INBOX_PAGE)
-        if offset >= self.inbox_total and step > 0:
-            return
-        self.inbox_offset = offset
-        self.load_inbox()
+        offset = page_offset(self.inbox_offset, step, INBOX_PAGE, self.inbox_total)
+        if offset is not None:
+            self.inbox_offset = offset
+            self.load_inbox()
 
     def action_send_now(self) -> None:
         """Drain the outbox now."""

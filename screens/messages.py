@@ -38,3 +38,10 @@ class RuleRefused(Message):
 
     message: str
     field: str | None = None
+
+
+@dataclass
+class Done(Message):
+    """A rule went through: what to tell the admin (nothing when empty); the screen reads again."""
+
+    text: str

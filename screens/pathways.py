@@ -8,13 +8,13 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from screens.base import Refusal, RollcallModal, RollcallScreen, db_thread, run_rule
 from screens.dialogs import ConfirmModal, FormModal
+from screens.keymap import KEYMAP
 from screens.plain import assemble, block, plain
 from screens.widgets.footer import KeyFooter
 from screens.widgets.progress import progress_text
@@ -33,7 +33,7 @@ class ProgressDialog(RollcallModal[None]):
     """A person's progress on every pathway."""
 
     DEFAULT_CSS = "ProgressDialog > .dialog { width: 80; }"
-    BINDINGS = [Binding("escape", "dismiss", "Close", id="pathway-progress-close")]
+    BINDINGS = KEYMAP["pathway-progress"]
 
     def __init__(self, email: str, rows: list[dict[str, Any]]) -> None:
         super().__init__()
@@ -61,18 +61,7 @@ class PathwaysScreen(RollcallScreen):
     PathwaysScreen #requirement-list { height: 1fr; }
     """
     BINDING_GROUP_TITLE = "Pathways"
-    BINDINGS = [
-        Binding("n", "new_pathway", "New", id="pathway-new"),
-        Binding("e", "edit_pathway", "Edit", id="pathway-edit"),
-        Binding("a", "add_requirement", "Add step", id="pathway-require"),
-        Binding("x", "remove_requirement", "Remove step", id="pathway-unrequire"),
-        Binding("left_square_bracket", "move(-1)", "Step up", id="pathway-step-up"),
-        Binding("right_square_bracket", "move(1)", "Step down", id="pathway-step-down"),
-        Binding("p", "progress", "Progress", id="pathway-progress"),
-        Binding("delete", "delete_pathway", "Delete", id="pathway-delete", show=False),
-        Binding("tab", "switch_list", "Switch list", id="pathway-switch", show=False),
-        Binding("r", "reload", "Reload", id="pathway-reload", show=False),
-    ]
+    BINDINGS = KEYMAP["pathways"]
 
     @dataclass
     class Loaded(Message):
@@ -242,6 +231,15 @@ class PathwaysScreen(RollcallScreen):
         if values is not None:
             self.write("add_pathway", values)
 
+    def _ask_about_pathway(self, form: FormModal, rule: str, pid: int) -> None:
+        """Show `form`; its answers, with the pathway's id `pid`, go to `rule`."""
+
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.write(rule, {**values, "id": pid})
+
+        self.app.push_screen(form, answered)
+
     def action_edit_pathway(self) -> None:
         """Rename the pathway or change its description."""
         if self.detail is None:
@@ -254,13 +252,7 @@ class PathwaysScreen(RollcallScreen):
             ],
             required=("name",),
         )
-        pid = self.detail["id"]
-
-        def answered(values: dict[str, str] | None) -> None:
-            if values is not None:
-                self.write("edit", {**values, "id": pid})
-
-        self.app.push_screen(form, answered)
+        self._ask_about_pathway(form, "edit", self.detail["id"])
 
     def action_add_requirement(self) -> None:
         """Ask for the courses, sessions or e-learning item of a new step."""
@@ -277,13 +269,7 @@ class PathwaysScreen(RollcallScreen):
             ],
             hint=REQUIREMENT_HINT,
         )
-        pid = self.detail["id"]
-
-        def answered(values: dict[str, str] | None) -> None:
-            if values is not None:
-                self.write("require", {**values, "id": pid})
-
-        self.app.push_screen(form, answered)
+        self._ask_about_pathway(form, "require", self.detail["id"])
 
     def action_remove_requirement(self) -> None:
         """Remove the highlighted step after a confirmation."""

@@ -8,15 +8,16 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from screens.base import RollcallModal, db_thread
 from screens.form import FieldCheck, SavingForm
-from screens.person_lists import PersonListScreen, list_bindings
+from screens.keymap import KEYMAP
+from screens.person_lists import PersonListScreen
 from screens.plain import block, plain
+from screens.widgets.buttons import dialog_buttons
 from screens.widgets.paged_table import PagedTable
 from screens.widgets.pickers import FieldInput
 from store import validate
@@ -29,19 +30,9 @@ class PeopleScreen(PersonListScreen):
     """Everyone who can book training."""
 
     BINDING_GROUP_TITLE = "People"
-    BINDINGS = [
-        *list_bindings("people", "person"),
-        Binding("i", "import_csv", "Import CSV", id="people-import"),
-    ]
+    BINDINGS = KEYMAP["people"]
     SEARCH_HINT = "/ search name, email, department"
-    COLUMNS = [
-        ("Name", "name", 22),
-        ("Email", "email", 30),
-        ("Department", "department", 12),
-        ("Role", "role", 11),
-        ("Location", "location", 11),
-        ("", "flags", 9),
-    ]
+    COLUMNS = "people"
 
     @dataclass
     class Loaded(Message):
@@ -144,11 +135,7 @@ PERSON_CHECKS: dict[str, FieldCheck] = {
 class PersonForm(SavingForm):
     """Add or edit a person; errors next to the field."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True, id="person-save"),
-        Binding("escape", "abandon", "Back", id="person-abandon"),
-        Binding("ctrl+f", "pick_person", "Pick manager", priority=True, id="person-pick-manager"),
-    ]
+    BINDINGS = KEYMAP["person-form"]
     FIELD_CHECKS = PERSON_CHECKS
     PICK_FIELDS = ("manager",)
     SAVED_TEXT = "Person saved"
@@ -185,9 +172,7 @@ class PersonForm(SavingForm):
                 yield FieldInput("", id="manager")
                 yield Label("", id="error-manager", classes="field-error")
                 yield Label("", id="error-general", classes="field-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Save (ctrl+s)", id="save", variant="primary")
-                yield Button("Back (esc)", id="back")
+            yield dialog_buttons("Save (ctrl+s)", "save")
 
     def on_mount(self) -> None:
         """Start at the first field; an edit reads the current manager."""
@@ -256,10 +241,7 @@ class ImportModal(RollcallModal[bool]):
     `HEADING`, `check`, `run`, `headline`, `rows` and `done_text`.
     """
 
-    BINDINGS = [
-        Binding("escape", "abandon", "Back", id="import-abandon"),
-        Binding("ctrl+s", "import_now", "Import", priority=True, id="import-run"),
-    ]
+    BINDINGS = KEYMAP["person-import"]
     HEADING = "Import people from CSV (email,name,department,role,location)"
     PLACEHOLDER = "path/to/people.csv (~ is your home), enter to preview"
 
@@ -288,9 +270,7 @@ class ImportModal(RollcallModal[bool]):
             yield Input(placeholder=self.PLACEHOLDER, id="path")
             with VerticalScroll(id="preview-box"):
                 yield Static("", id="preview")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Import (ctrl+s)", id="import", variant="primary", disabled=True)
-                yield Button("Back (esc)", id="back")
+            yield dialog_buttons("Import (ctrl+s)", "import", disabled=True)
         yield Footer()
 
     def on_mount(self) -> None:

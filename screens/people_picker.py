@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label
 
-from screens.base import RollcallModal, db_thread
+from screens.base import RollcallModal, add_columns, db_thread, highlighted_key
+from screens.keymap import KEYMAP
 from screens.plain import plain
 from store.read_models import PersonRow, people_page, people_to_add
 
@@ -20,10 +20,7 @@ from store.read_models import PersonRow, people_page, people_to_add
 class PeoplePicker(RollcallModal[str | None]):
     """Type to narrow, enter to choose; dismisses with the chosen email."""
 
-    BINDINGS = [
-        Binding("escape", "abandon", "Back", id="picker-abandon"),
-        Binding("down", "to_list", "List", show=False, id="picker-to-list"),
-    ]
+    BINDINGS = KEYMAP["people-picker"]
 
     @dataclass
     class Found(Message):
@@ -58,9 +55,7 @@ class PeoplePicker(RollcallModal[str | None]):
     def on_mount(self) -> None:
         """Columns and the first matches."""
         table = self.query_one(DataTable)
-        table.add_column("Name", key="name", width=22)
-        table.add_column("Email", key="email", width=30)
-        table.add_column("Department", key="department", width=14)
+        add_columns(table, "people-picker")
         self.query_one(Input).focus()
         self.search("")
 
@@ -103,7 +98,7 @@ class PeoplePicker(RollcallModal[str | None]):
             self.check(event.row_key.value)
 
     def _choose(self, table: DataTable[str]) -> None:
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = highlighted_key(table)
         if key:
             self.check(key)
 
@@ -142,7 +137,3 @@ class PeoplePicker(RollcallModal[str | None]):
             "They would not see it in their own calendar. Add them anyway?"
         )
         self.app.push_screen(ConfirmModal(question, "Add anyway"), answered)
-
-    def action_abandon(self) -> None:
-        """Back without choosing."""
-        self.dismiss(None)

@@ -10,15 +10,14 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Header, Label, Static
 
 from screens.base import Refusal, RollcallScreen, run_rule
+from screens.keymap import KEYMAP
 from screens.plain import block, plain
-from screens.widgets.footer import KeyFooter
-from screens.widgets.status_line import StatusLine
+from screens.widgets.foot import screen_foot
 from store.local_time import span_text
 from store.person_page import BookingLine, PersonPage
 from store.read_models import PersonRow
@@ -128,11 +127,7 @@ class PersonScreen(RollcallScreen):
     """Everything about one person; `e` edits their details, escape goes back."""
 
     BINDING_GROUP_TITLE = "Person"
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="person-page-back"),
-        Binding("e", "edit", "Edit", id="person-page-edit"),
-        Binding("r", "reload", "Reload", id="person-page-reload", show=False),
-    ]
+    BINDINGS = KEYMAP["person"]
     ROLE_ACTIONS: ClassVar[dict[str, str]] = {"edit": "people"}
 
     @dataclass
@@ -152,9 +147,7 @@ class PersonScreen(RollcallScreen):
         yield Label("", id="person-name", classes="section-title")
         with VerticalScroll(id="person-body"):
             yield Static("Reading…", id="person-page")
-        with Horizontal(classes="info-bar"):
-            yield StatusLine()
-        yield KeyFooter()
+        yield from screen_foot()
 
     def on_mount(self) -> None:
         """Read the page; the body takes the keys (up/down scroll)."""

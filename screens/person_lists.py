@@ -3,33 +3,17 @@ and (de)activation after a question."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Label
 
-from screens.base import Column, Refusal, SearchListScreen, add_columns, run_rule
-from screens.widgets.footer import KeyFooter
-from screens.widgets.status_line import StatusLine
+from screens.base import Refusal, SearchListScreen, add_columns, highlighted_key, run_rule
+from screens.messages import Done
+from screens.widgets.foot import screen_foot
 
 """A list column: (heading, key, width)."""
-
-
-def list_bindings(area: str, item: str) -> list[BindingType]:
-    """The keys both lists share; ids ``<area>-search``, ``<item>-new`` and so on."""
-    return [
-        Binding("slash", "search", "Search", id=f"{area}-search"),
-        Binding("n", "new", "New", id=f"{item}-new"),
-        Binding("enter", "open", "Open", id=f"{item}-open"),
-        Binding("e", "edit", "Edit", id=f"{item}-edit"),
-        Binding("d", "toggle_active", "(De)activate", id=f"{item}-deactivate"),
-        Binding("escape", "clear", "Clear", show=False, id=f"{area}-clear"),
-    ]
 
 
 class PersonListScreen(SearchListScreen):
@@ -46,16 +30,11 @@ class PersonListScreen(SearchListScreen):
     SEARCH_HINT = "/ search"
     INFO_ID = "people-position"
     """The info bar's label (row position or count)."""
-    COLUMNS: list[Column] = []
+    COLUMNS = "people"
+    """The name of the list's columns in `screens.columns.COLUMNS`."""
     ROLE_ACTIONS: ClassVar[dict[str, str]] = dict.fromkeys(
         ("new", "edit", "toggle_active", "import_csv"), "people"
     )
-
-    @dataclass
-    class Done(Message):
-        """A rule ran; what to say."""
-
-        text: str
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,10 +49,7 @@ class PersonListScreen(SearchListScreen):
         yield Header()
         yield Input(placeholder=self.SEARCH_HINT, id=f"{self.AREA}-search-box")
         yield self.make_table()
-        with Horizontal(classes="info-bar"):
-            yield Label("", id=self.INFO_ID)
-            yield StatusLine()
-        yield KeyFooter()
+        yield from screen_foot(Label("", id=self.INFO_ID))
 
     def on_mount(self) -> None:
         """Columns, then the first rows."""
@@ -81,6 +57,10 @@ class PersonListScreen(SearchListScreen):
         add_columns(table, self.COLUMNS)
         table.focus()
         self.search_changed()
+
+    def action_reload(self) -> None:
+        """Read the list again."""
+        self.reload()
 
     def reload(self) -> None:
         """Read the rows again, keeping the cursor where it is."""
@@ -101,11 +81,7 @@ class PersonListScreen(SearchListScreen):
 
     def current(self) -> Any | None:
         """The highlighted row."""
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(key or "")
+        return self.rows.get(highlighted_key(self.query_one(DataTable)) or "")
 
     @on(Input.Changed)
     def _typed(self) -> None:
@@ -157,9 +133,4 @@ class PersonListScreen(SearchListScreen):
     def _toggle(self, row_id: int, active: bool, name: str) -> None:
         if run_rule(self, lambda: self.set_active(row_id, active)) is Refusal.REFUSED:
             return
-        self.post_message(self.Done(f"{name} {'reactivated' if active else 'deactivated'}"))
-
-    @on(Done)
-    def _done(self, event: Done) -> None:
-        self.notify(event.text)
-        self.reload()
+        self.post_message(Done(f"{name} {'reactivated' if active else 'deactivated'}"))

@@ -11,7 +11,6 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, OptionList, Static
@@ -20,7 +19,8 @@ from textual_plotext import PlotextPlot
 
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.dialogs import ConfirmModal, FormModal
-from screens.messages import RuleRefused
+from screens.keymap import KEYMAP
+from screens.messages import Done, RuleRefused
 from screens.plain import clean, plain
 from screens.widgets.bars import bar_chart
 from screens.widgets.footer import KeyFooter
@@ -75,15 +75,7 @@ class ReportsScreen(RollcallScreen):
     ReportsScreen #report-rows { height: 1fr; }
     """
     BINDING_GROUP_TITLE = "Reports"
-    BINDINGS = [
-        Binding("x", "export", "Export CSV", id="report-export"),
-        Binding("d", "days", "Days", id="report-days"),
-        Binding("p", "period", "Period", id="report-period"),
-        Binding("b", "book_next", "Book next session", id="report-book-next"),
-        Binding("i", "register_interest", "Register interest", id="report-interest"),
-        Binding("r", "reload", "Reload", id="report-reload"),
-        Binding("tab", "switch_focus", "Switch", id="report-switch", show=False),
-    ]
+    BINDINGS = KEYMAP["reports"]
 
     @dataclass
     class Loaded(Message):
@@ -91,12 +83,6 @@ class ReportsScreen(RollcallScreen):
 
         name: str
         rows: list[dict[str, Any]]
-
-    @dataclass
-    class Booked(Message):
-        """A person due for renewal was booked onto the next session of the course."""
-
-        text: str
 
     @dataclass
     class Exported(Message):
@@ -354,7 +340,7 @@ class ReportsScreen(RollcallScreen):
             text = f"{email}: {session} is full; waitlisted at {result.waitlist_position}"
         else:
             text = f"{email} enrolled on {session}"
-        self.post_message(self.Booked(text))
+        self.post_message(Done(text))
 
     def action_register_interest(self) -> None:
         """Put the highlighted person on the interest list of the course they must renew."""
@@ -369,12 +355,7 @@ class ReportsScreen(RollcallScreen):
 
         if run_rule(self, lambda: add_interest(course, email, source="renewal")) is Refusal.REFUSED:
             return
-        self.post_message(self.Booked(f"{email} is on the interest list of {course}"))
-
-    @on(Booked)
-    def _booked(self, event: Booked) -> None:
-        self.notify(event.text)
-        self.load()
+        self.post_message(Done(f"{email} is on the interest list of {course}"))
 
     def action_days(self) -> None:
         """Change the window of the expiring and due reports."""

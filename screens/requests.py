@@ -8,16 +8,14 @@ from datetime import datetime
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
-from screens.base import Column, LiveScreen, Refusal, add_columns, post_latest, run_rule
+from screens.base import LiveScreen, Refusal, add_columns, post_latest, run_rule
 from screens.dialogs import TextModal
+from screens.keymap import KEYMAP
 from screens.messages import DataChanged
-from screens.widgets.footer import KeyFooter
-from screens.widgets.status_line import StatusLine
+from screens.widgets.foot import screen_foot
 
 
 @dataclass(frozen=True)
@@ -51,15 +49,6 @@ def read_requests(manager: str | None) -> list[RequestLine]:
     ]
 
 
-REQUEST_COLUMNS: list[Column] = [
-    ("Date", "date", 16),
-    ("Session", "title", 28),
-    ("Learner", "learner", 22),
-    ("Manager", "manager", 26),
-    ("Asked", "asked", 14),
-]
-
-
 class RequestsScreen(LiveScreen):
     """Requests: `a` approves, `d` declines (each with an optional note for the learner)."""
 
@@ -67,11 +56,7 @@ class RequestsScreen(LiveScreen):
     DEFAULT_CSS = """
     RequestsScreen DataTable { height: 1fr; }
     """
-    BINDINGS = [
-        Binding("a", "decide('approve')", "Approve", id="requests-approve"),
-        Binding("d", "decide('decline')", "Decline", id="requests-decline"),
-        Binding("ctrl+r", "reload", "Reload", id="requests-reload", show=False),
-    ]
+    BINDINGS = KEYMAP["requests"]
 
     @dataclass
     class Loaded(Message):
@@ -102,14 +87,12 @@ class RequestsScreen(LiveScreen):
         yield Header()
         yield Static("", id="requests-summary")
         yield DataTable(id="requests-table", cursor_type="row", zebra_stripes=True)
-        with Horizontal(classes="info-bar"):
-            yield StatusLine()
-        yield KeyFooter()
+        yield from screen_foot()
 
     def on_mount(self) -> None:
         """Columns and the first read."""
         table = self.query_one(DataTable)
-        add_columns(table, REQUEST_COLUMNS)
+        add_columns(table, "requests")
         table.focus()
 
     def action_reload(self) -> None:

@@ -10,16 +10,16 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Header, Label, Static
 from textual.worker import get_current_worker
 
-from screens.base import Refusal, RollcallScreen, db_thread, run_rule
+from screens.base import Refusal, RollcallScreen, add_columns, db_thread, run_rule
+from screens.keymap import KEYMAP
 from screens.messages import DataChanged
 from screens.plain import clean, plain
-from screens.widgets.footer import KeyFooter
+from screens.widgets.foot import screen_foot
 from screens.widgets.register import (
     CALENDAR_ICONS,
     QUEUED_ICON,
@@ -33,7 +33,6 @@ from screens.widgets.register import (
     waiting_cells,
     when_text,
 )
-from screens.widgets.status_line import StatusLine
 from store.read_models import (
     AttendeeRow,
     Declined,
@@ -73,24 +72,7 @@ class SessionScreen(RollcallScreen):
     """One session: who is on it, how they answered, and the register."""
 
     BINDING_GROUP_TITLE = "Session"
-    BINDINGS = [
-        Binding("a", "mark('attended')", "Attended", id="register-attended"),
-        Binding("n", "mark('no-show')", "No-show", id="register-no-show"),
-        Binding("u", "unmark", "Unmark", id="register-unmark", show=False),
-        Binding("p", "promote", "Promote", id="waitlist-promote"),
-        Binding("w", "invite_next", "Invite next", id="waitlist-invite-next", show=False),
-        Binding("m", "email", "Email", id="session-email"),
-        Binding("plus,i", "add_people", "Add", id="session-add-people", key_display="+"),
-        Binding("x", "remove", "Remove", id="session-remove-person"),
-        Binding("o", "note", "Note", id="enrolment-note"),
-        Binding("f", "finalise", "Finalise", id="session-finalise"),
-        Binding("e", "edit", "Edit", id="session-page-edit", show=False),
-        Binding("t", "replace_trainer", "Replace trainer", id="session-replace-trainer"),
-        Binding("s", "sheet", "Sign-in sheet", id="session-sign-in-sheet"),
-        Binding("c", "cancel_session", "Cancel session", id="session-page-cancel", show=False),
-        Binding("r", "reload", "Reload", id="session-reload", show=False),
-        Binding("escape", "back", "Back", id="session-back"),
-    ]
+    BINDINGS = KEYMAP["session"]
 
     class Loaded(Message):
         """The session as read now."""
@@ -132,25 +114,13 @@ class SessionScreen(RollcallScreen):
             yield Label("Waitlist", id="waitlist-title", classes="section-title")
             yield Static("", id="declined")
             yield AttendeeTable(self.describe, id="waitlist")
-        with Horizontal(classes="info-bar"):
-            yield StatusLine()
-        yield KeyFooter()
+        yield from screen_foot()
 
     def on_mount(self) -> None:
         """Columns, the first read, and the change poll."""
         attendees = self.query_one("#attendees", AttendeeTable)
-        attendees.add_column("Name", key="name", width=22)
-        attendees.add_column("Department", key="department", width=12)
-        attendees.add_column("Status", key="status", width=10)
-        attendees.add_column("Cal", key="calendar", width=3)
-        attendees.add_column("Responded", key="responded", width=12)
-        attendees.add_column("Notes", key="notes", width=5)
-        waiting = self.query_one("#waitlist", AttendeeTable)
-        waiting.add_column("#", key="position", width=3)
-        waiting.add_column("Name", key="name", width=22)
-        waiting.add_column("Department", key="department", width=12)
-        waiting.add_column("Cal", key="calendar", width=3)
-        waiting.add_column("Replied", key="replied", width=12)
+        add_columns(attendees, "attendees")
+        add_columns(self.query_one("#waitlist", AttendeeTable), "waitlist")
         attendees.focus()
         self.load()
         self.set_interval(POLL_SECONDS, self.poll)

@@ -8,7 +8,6 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -26,6 +25,8 @@ from textual.widgets import (
 
 from screens.base import db_thread
 from screens.form import FieldCheck, RollcallForm
+from screens.keymap import KEYMAP
+from screens.widgets.buttons import dialog_buttons
 from screens.widgets.pickers import FieldInput, MaterialsEditor, VisibilityPicker
 from screens.widgets.ticks import TickBox, TickRadio
 from store import validate
@@ -87,15 +88,16 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
 """The same checks the rules make on one field, run as it is typed and left."""
 
 
+_LOCKS = {"unlimited": "#max", "generate_link": "#online_url"}
+"""Each tick box and the field it empties and locks while ticked."""
+
+
 class SessionForm(RollcallForm[int | None]):
     """Add a session (with recurrence) or edit one; dismisses with the session id."""
 
     BINDING_GROUP_TITLE = "Session form"
     FIELD_CHECKS = FIELD_CHECKS
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="form-save", priority=True),
-        Binding("escape", "abandon", "Back", id="form-abandon"),
-    ]
+    BINDINGS = KEYMAP["session-form"]
 
     @dataclass
     class Prepared(Message):
@@ -233,9 +235,7 @@ class SessionForm(RollcallForm[int | None]):
                                 "or until (YYYY-MM-DD)", FieldInput(id="until"), "until"
                             )
                 yield Label("", id="error-general", classes="field-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Save (ctrl+s)", id="save", variant="primary")
-                yield Button("Back (esc)", id="back")
+            yield dialog_buttons("Save (ctrl+s)", "save")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -340,16 +340,10 @@ class SessionForm(RollcallForm[int | None]):
     def _kind_changed(self, event: RadioSet.Changed) -> None:
         self._set_kind(event.pressed.id == "kind-online")
 
-    @on(Checkbox.Changed, "#unlimited")
-    def _unlimited(self, event: Checkbox.Changed) -> None:
-        field = self.query_one("#max", Input)
-        field.disabled = event.value
-        if event.value:
-            field.value = ""
-
-    @on(Checkbox.Changed, "#generate_link")
-    def _generate(self, event: Checkbox.Changed) -> None:
-        field = self.query_one("#online_url", Input)
+    @on(Checkbox.Changed, "#unlimited, #generate_link")
+    def _switched_off(self, event: Checkbox.Changed) -> None:
+        """ "No limit" empties and locks the maximum; "generate a link" the address."""
+        field = self.query_one(_LOCKS[event.checkbox.id or ""], Input)
         field.disabled = event.value
         if event.value:
             field.value = ""
@@ -486,14 +480,6 @@ class SessionForm(RollcallForm[int | None]):
         if name == "location" and self.query_one("#kind-online", RadioButton).value:
             name = "online_url"
         self.show_field_error(name, message)
-
-    @on(Button.Pressed, "#save")
-    async def _save_pressed(self) -> None:
-        await self.action_save()
-
-    @on(Button.Pressed, "#back")
-    def _back_pressed(self) -> None:
-        self.action_abandon()
 
 
 def _repeat_of(raw: dict[str, str]) -> Repeat | None:

@@ -10,18 +10,17 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
-from screens.base import Refusal, RollcallScreen, db_thread, run_rule
-from screens.messages import DataChanged
+from screens.base import Refusal, RollcallScreen, db_thread, highlighted_key, run_rule
+from screens.keymap import KEYMAP
+from screens.messages import DataChanged, Done
 from screens.plain import plain
-from screens.widgets.footer import KeyFooter
+from screens.widgets.foot import screen_foot
 from screens.widgets.paged_table import Cell, PagedTable
-from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
 from store.date_search import DayRange
 from store.read_models import (
@@ -51,26 +50,7 @@ class SessionsScreen(RollcallScreen):
     """All sessions with date, time, title, type, trainer, places, waitlist and status."""
 
     BINDING_GROUP_TITLE = "Sessions"
-    BINDINGS = [
-        Binding("slash", "search", "Search", id="sessions-search"),
-        Binding("n", "new", "New", id="session-new"),
-        Binding("e", "edit", "Edit", id="session-edit"),
-        Binding("c", "cancel_session", "Cancel", id="session-cancel"),
-        Binding("d", "delete", "Delete", id="session-delete"),
-        Binding("t", "focus_trainer", "Trainer", id="sessions-trainer-filter"),
-        Binding("s", "focus_status", "Status", id="sessions-status-filter"),
-        Binding("w", "pick_dates", "When", id="sessions-date-filter"),
-        Binding("r", "reload", "Reload", id="sessions-reload", show=False),
-        Binding(
-            "i",
-            "import_attendance",
-            "Import attendance",
-            id="sessions-import-attendance",
-            show=False,
-        ),
-        Binding("escape", "clear", "Clear", id="sessions-clear", show=False),
-        Binding("q", "app.quit", "Quit", id="quit"),
-    ]
+    BINDINGS = KEYMAP["sessions"]
 
     @dataclass
     class PageLoaded(Message):
@@ -92,12 +72,6 @@ class SessionsScreen(RollcallScreen):
         """The trainers for the filter."""
 
         trainers: list[TrainerChoice]
-
-    @dataclass
-    class Done(Message):
-        """A rule ran; reload and say so."""
-
-        text: str
 
     def __init__(self) -> None:
         super().__init__()
@@ -122,10 +96,7 @@ class SessionsScreen(RollcallScreen):
                 id="status-filter",
             )
         yield PagedTable(id="sessions")
-        with Horizontal(classes="info-bar"):
-            yield Label("loading…", id="position")
-            yield StatusLine()
-        yield KeyFooter()
+        yield from screen_foot(Label("loading…", id="position"))
 
     def on_mount(self) -> None:
         """Columns, then the first window around today, then the trainers."""
@@ -371,10 +342,7 @@ class SessionsScreen(RollcallScreen):
 
     def current_id(self) -> int | None:
         """The id of the highlighted session, if any."""
-        table = self.query_one(PagedTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = highlighted_key(self.query_one(PagedTable))
         return int(key) if key else None
 
     def current_row(self) -> SessionRow | None:
@@ -532,7 +500,7 @@ class SessionsScreen(RollcallScreen):
 
         if run_rule(self, lambda: cancel_session(session_id, reason)) is Refusal.REFUSED:
             return
-        self.post_message(self.Done(f"Cancelled: {name}"))
+        self.post_message(Done(f"Cancelled: {name}"))
 
     def action_delete(self) -> None:
         """Delete the highlighted session (the rule refuses one with enrolments)."""
@@ -556,12 +524,7 @@ class SessionsScreen(RollcallScreen):
 
         if run_rule(self, lambda: delete_session(session_id)) is Refusal.REFUSED:
             return
-        self.post_message(self.Done(f"Deleted: {name}"))
-
-    @on(Done)
-    def _done(self, event: Done) -> None:
-        self.notify(event.text)
-        self.reload()
+        self.post_message(Done(f"Deleted: {name}"))
 
 
 def _name(row: SessionRow) -> str:

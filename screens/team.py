@@ -7,14 +7,19 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
-from screens.base import Column, LiveScreen, Refusal, add_columns, post_latest, run_rule
-from screens.widgets.footer import KeyFooter
-from screens.widgets.status_line import StatusLine
+from screens.base import (
+    LiveScreen,
+    Refusal,
+    add_columns,
+    highlighted_key,
+    post_latest,
+    run_rule,
+)
+from screens.keymap import KEYMAP
+from screens.widgets.foot import screen_foot
 from store.team import ATTENDANCE_DAYS, DUE_DAYS, Team, TeamBooking
 
 STATUS_WORDS = {
@@ -27,31 +32,8 @@ STATUS_WORDS = {
 }
 """How a booking's status reads to a manager."""
 
-_ON_SESSIONS: list[Column] = [
-    ("Date", "date", 16),
-    ("Session", "title", 30),
-    ("Person", "name", 24),
-]
-TABLES: dict[str, list[Column]] = {
-    "members": [
-        ("Name", "name", 26),
-        ("Email", "email", 30),
-        ("Department", "department", 16),
-        ("Booked", "booked", 6),
-        ("Attended", "attended", 8),
-        ("No-shows", "no_shows", 8),
-        ("Due", "due", 4),
-    ],
-    "bookings": [*_ON_SESSIONS, ("Status", "status", 18), ("Reply", "calendar", None)],
-    "attendance": [*_ON_SESSIONS, ("Marked", "status", None)],
-    "due": [
-        ("Expires", "expires", 11),
-        ("Course or item", "item", 30),
-        ("Person", "name", 24),
-        ("Booked on", "booked", None),
-    ],
-}
-"""Each tab's table and its columns."""
+TABLES = ("members", "bookings", "attendance", "due")
+"""The tabs, each a table whose columns are ``team-<tab>`` in `screens.columns.COLUMNS`."""
 
 
 class TeamScreen(LiveScreen):
@@ -62,14 +44,7 @@ class TeamScreen(LiveScreen):
     TeamScreen DataTable { height: 1fr; }
     TeamScreen #team-summary { height: auto; padding: 0 1; }
     """
-    BINDINGS = [
-        Binding("m", "tab('members')", "People", id="team-members"),
-        Binding("b", "tab('bookings')", "Bookings", id="team-bookings"),
-        Binding("a", "tab('attendance')", "Attendance", id="team-attendance"),
-        Binding("u", "tab('due')", "Due", id="team-due"),
-        Binding("enter", "open", "Open", id="team-open"),
-        Binding("r", "reload", "Reload", id="team-reload", show=False),
-    ]
+    BINDINGS = KEYMAP["team"]
 
     @dataclass
     class Loaded(Message):
@@ -95,14 +70,12 @@ class TeamScreen(LiveScreen):
             ):
                 with TabPane(title, id=f"tab-{name}"):
                     yield DataTable(id=f"team-{name}", cursor_type="row", zebra_stripes=True)
-        with Horizontal(classes="info-bar"):
-            yield StatusLine()
-        yield KeyFooter()
+        yield from screen_foot()
 
     def on_mount(self) -> None:
         """Columns of every table."""
-        for name, columns in TABLES.items():
-            add_columns(self.query_one(f"#team-{name}", DataTable), columns)
+        for name in TABLES:
+            add_columns(self.query_one(f"#team-{name}", DataTable), f"team-{name}")
         self.query_one("#team-members", DataTable).focus()
 
     def action_reload(self) -> None:
@@ -122,13 +95,7 @@ class TeamScreen(LiveScreen):
             self.app.push_screen(PersonScreen(email))
 
     def _highlighted_email(self) -> str | None:
-        table = self.focused if isinstance(self.focused, DataTable) else None
-        if table is None or not table.row_count:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - the cursor can briefly point past a shrunk table
-            return None
+        key = highlighted_key(self.focused if isinstance(self.focused, DataTable) else None)
         return key.split("\n", 1)[0] if key else None
 
     def action_tab(self, name: str) -> None:

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Label
+from textual.widgets import DataTable, Input, Label
 
 from screens.base import Refusal, db_thread, run_rule
 from screens.form import SavingForm
-from screens.person_lists import PersonListScreen, list_bindings
+from screens.keymap import KEYMAP
+from screens.person_lists import PersonListScreen
 from screens.plain import plain
+from screens.widgets.buttons import dialog_buttons
 from screens.widgets.pickers import FieldInput
 from store import validate
 from store.read_models import PersonRow, TrainerChoice, trainer_choices
@@ -26,16 +27,11 @@ class TrainersScreen(PersonListScreen):
 
     BINDING_GROUP_TITLE = "Trainers"
     WHAT = "trainer"
-    BINDINGS = list_bindings("trainers", "trainer")
+    BINDINGS = KEYMAP["trainers"]
     AREA = "trainers"
     SEARCH_HINT = "/ search name or email"
     INFO_ID = "trainers-count"
-    COLUMNS = [
-        ("Name", "name", 22),
-        ("Email", "email", 30),
-        ("Coming", "upcoming", 6),
-        ("", "active", 9),
-    ]
+    COLUMNS = "trainers"
 
     @dataclass
     class Loaded(Message):
@@ -124,11 +120,7 @@ class TrainersScreen(PersonListScreen):
 class TrainerForm(SavingForm):
     """Register a trainer by email; a name creates the person when they are new."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True, id="trainer-save"),
-        Binding("escape", "abandon", "Back", id="trainer-abandon"),
-        Binding("ctrl+f", "pick_person", "Pick person", priority=True, id="trainer-pick-person"),
-    ]
+    BINDINGS = KEYMAP["trainer-form"]
     PICK_FIELDS = ("email",)
     FIELD_CHECKS = {"email": lambda text: validate.email_address(text, "email")}
     SAVED_TEXT = "Trainer registered"
@@ -145,9 +137,7 @@ class TrainerForm(SavingForm):
             yield FieldInput(id="name")
             yield Label("", id="error-name", classes="field-error")
             yield Label("", id="error-general", classes="field-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Save (ctrl+s)", id="save", variant="primary")
-                yield Button("Back (esc)", id="back")
+            yield dialog_buttons("Save (ctrl+s)", "save")
 
     def on_mount(self) -> None:
         """Start with the email."""

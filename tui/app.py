@@ -42,84 +42,58 @@ class Area:
     """Mode name, also used by ``switch_area('name')``."""
     title: str
     """Shown in the footer, the help and the command palette (``screen: Title``)."""
-    load: Callable[[], type[Screen[None]]]
-    """Imports and returns the screen class (built with no arguments) when first shown."""
     key: str | None = None
     """Key that switches to the area from anywhere."""
     roles: tuple[str, ...] = ("admin", "trainer", "manager")
     """The roles the area is shown to (what a role may change, the store decides)."""
 
-
-# Each loader imports its screen module when the area is first opened, so the app
-# starts with only the sessions list loaded.
-def _sessions() -> type[Screen[None]]:
-    from screens.sessions import SessionsScreen
-
-    return SessionsScreen
-
-
-def _people() -> type[Screen[None]]:
-    from screens.people import PeopleScreen
-
-    return PeopleScreen
-
-
-def _trainers() -> type[Screen[None]]:
-    from screens.trainers import TrainersScreen
-
-    return TrainersScreen
-
-
-def _pathways() -> type[Screen[None]]:
-    from screens.pathways import PathwaysScreen
-
-    return PathwaysScreen
-
-
-def _reports() -> type[Screen[None]]:
-    from screens.reports import ReportsScreen
-
-    return ReportsScreen
-
-
-def _mail() -> type[Screen[None]]:
-    from screens.mail import MailScreen
-
-    return MailScreen
+    def screen_class(self) -> type[Screen[None]]:
+        """The area's screen class (built with no arguments), imported when first shown."""
+        return _screen_class(self.name)
 
 
 STAFF = ("admin", "trainer")
 """Who sees everyone's people, pathways and reports (a manager sees the sessions only)."""
 
 
-def _audit() -> type[Screen[None]]:
-    from screens.audit import AuditScreen
+def _screen_class(area: str) -> type[Screen[None]]:
+    """The screen class of `area`, imported when the area is first opened.
 
-    return AuditScreen
-
-
-def _requests() -> type[Screen[None]]:
-    from screens.requests import RequestsScreen
-
-    return RequestsScreen
-
-
-def _team() -> type[Screen[None]]:
-    from screens.team import TeamScreen
-
-    return TeamScreen
+    The imports stay here, not at the top, so the app starts with only the sessions list
+    loaded; written out (not built from strings) so the import contracts see them.
+    """
+    screen: type[Screen[None]]
+    if area == "sessions":
+        from screens.sessions import SessionsScreen as screen
+    elif area == "people":
+        from screens.people import PeopleScreen as screen
+    elif area == "trainers":
+        from screens.trainers import TrainersScreen as screen
+    elif area == "pathways":
+        from screens.pathways import PathwaysScreen as screen
+    elif area == "reports":
+        from screens.reports import ReportsScreen as screen
+    elif area == "mail":
+        from screens.mail import MailScreen as screen
+    elif area == "audit":
+        from screens.audit import AuditScreen as screen
+    elif area == "requests":
+        from screens.requests import RequestsScreen as screen
+    else:
+        from screens.team import TeamScreen as screen
+    return screen
 
 
 AREAS: list[Area] = [
-    Area("sessions", "Sessions", _sessions, "1"),
-    Area("people", "People", _people, "2", STAFF),
-    Area("trainers", "Trainers", _trainers, "3", STAFF),
-    Area("pathways", "Pathways", _pathways, "4", STAFF),
-    Area("reports", "Reports", _reports, "5", STAFF),
-    Area("mail", "Mail", _mail, "6", ("admin",)),
-    Area("audit", "Audit", _audit, "7", ("admin",)),
-    Area("requests", "Requests", _requests, "8", ("admin", "manager")),
-    Area("team", "Team", _team, "9", ("manager",)),
+    Area("sessions", "Sessions", "1"),
+    Area("people", "People", "2", STAFF),
+    Area("trainers", "Trainers", "3", STAFF),
+    Area("pathways", "Pathways", "4", STAFF),
+    Area("reports", "Reports", "5", STAFF),
+    Area("mail", "Mail", "6", ("admin",)),
+    Area("audit", "Audit", "7", ("admin",)),
+    Area("requests", "Requests", "8", ("admin", "manager")),
+    Area("team", "Team", "9", ("manager",)),
 ]
 """Every area the admin can switch to, in key order."""
 
@@ -144,7 +118,7 @@ class TrainerDeclines(Message):
 
 def _factory(app: App[None], area: Area) -> Callable[[], Screen[None]]:
     def build() -> Screen[None]:
-        screen = area.load()()
+        screen = area.screen_class()()
         # The new screen is styled from the current stylesheet when it mounts, like a pushed
         # one. Textual takes a mode's new screen for one that missed a stylesheet change and
         # re-parses every stylesheet twice while switching to it (tens of milliseconds).
