@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Static
 
-from screens.base import LiveScreen, add_columns, db_thread, page_offset, post_latest
+from screens.base import LiveScreen, Pager, add_columns, db_thread, post_latest
 from screens.keymap import KEYMAP
 from screens.messages import RuleRefused
 from screens.widgets.foot import screen_foot
@@ -67,8 +67,7 @@ class AuditScreen(LiveScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.page_start = 0
-        self.total = 0
+        self.pager = Pager(AUDIT_PAGE)
         self.where = AuditFilter()
 
     def compose(self) -> ComposeResult:
@@ -93,7 +92,7 @@ class AuditScreen(LiveScreen):
         """Read the page at the current offset for the current filter."""
         try:
             with db_thread():
-                rows, total = read_audit(self.where, self.page_start)
+                rows, total = read_audit(self.where, self.pager.start)
         except RollcallError as exc:
             self.post_message(RuleRefused(str(exc)))
             return
@@ -102,7 +101,7 @@ class AuditScreen(LiveScreen):
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
         zone = self.app.settings.zone  # type: ignore[attr-defined]
-        self.total = event.total
+        self.pager.total = event.total
         table = self.query_one(DataTable)
         table.clear()
         for index, row in enumerate(event.rows):
@@ -115,12 +114,11 @@ class AuditScreen(LiveScreen):
                 str(row["session_id"] or ""),
                 _plain(row["person"] or ""),
                 _plain(change),
-                key=str(self.page_start + index),
+                key=str(self.pager.start + index),
             )
-        first = self.page_start + 1 if event.rows else 0
-        last = self.page_start + len(event.rows)
+        span = self.pager.span(len(event.rows))
         self.query_one("#audit-summary", Static).update(
-            Text(f"Changes {first}–{last} of {event.total} (newest first; [ ] pages, / filters)")
+            Text(f"Changes {span} (newest first; [ ] pages, / filters)")
         )
 
     @on(Input.Changed)
@@ -130,7 +128,7 @@ class AuditScreen(LiveScreen):
             person=self.query_one("#audit-person", Input).value,
             actor=self.query_one("#audit-actor", Input).value,
         )
-        self.page_start = 0
+        self.pager.start = 0
         self.load()
 
     @on(Input.Submitted)
@@ -161,9 +159,7 @@ class AuditScreen(LiveScreen):
 
     def action_page(self, step: int) -> None:
         """The next or previous page."""
-        offset = page_offset(self.page_start, step, AUDIT_PAGE, self.total)
-        if offset is not None:
-            self.page_start = offset
+        if self.pager.turn(step):
             self.load()
 
     def action_reload(self) -> None:

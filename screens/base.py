@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
@@ -55,13 +56,27 @@ def highlighted_key(table: DataTable[Any] | None) -> str | None:
         return None
 
 
-def page_offset(start: int, step: int, size: int, total: int) -> int | None:
-    """The first row of the page `step` pages of `size` from the one at `start`.
+@dataclass
+class Pager:
+    """Which page of a long log a screen shows: the first row's offset and the rows in all."""
 
-    None when that would go past the last of `total` rows; never before the first.
-    """
-    offset = max(0, start + step * size)
-    return None if offset >= total and step > 0 else offset
+    size: int
+    """Rows a page holds."""
+    start: int = 0
+    total: int = 0
+
+    def turn(self, step: int) -> bool:
+        """Move `step` pages (never before the first row); False, staying put, past the last."""
+        offset = max(0, self.start + step * self.size)
+        if offset >= self.total and step > 0:
+            return False
+        self.start = offset
+        return True
+
+    def span(self, shown: int) -> str:
+        """Which rows a page of `shown` rows holds, e.g. "101–200 of 345"."""
+        first = self.start + 1 if shown else 0
+        return f"{first}–{self.start + shown} of {self.total}"
 
 
 def add_columns(table: DataTable[Any], columns: Sequence[Column] | str) -> None:

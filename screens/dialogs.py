@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from screens.base import RollcallModal
@@ -47,6 +51,23 @@ class ConfirmModal(RollcallModal[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+def confirm(
+    screen: Screen[Any],
+    question: str,
+    yes: str,
+    then: Callable[[], object],
+    *,
+    danger: bool = False,
+) -> None:
+    """Ask `question` over `screen` (the yes button says `yes`); run `then` only on yes."""
+
+    def answered(answer: bool | None) -> None:
+        if answer:
+            then()
+
+    screen.app.push_screen(ConfirmModal(question, yes, danger=danger), answered)
 
 
 class TextModal(RollcallModal[str | None]):

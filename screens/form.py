@@ -98,13 +98,15 @@ class RollcallForm(RollcallModal[T]):
         if not self.is_changed():
             self.dismiss(self.abandoned())
             return
-        from screens.dialogs import ConfirmModal
+        from screens.dialogs import confirm
 
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(self.abandoned())
-
-        self.app.push_screen(ConfirmModal(self.DISCARD_QUESTION, "Discard", danger=True), answered)
+        confirm(
+            self,
+            self.DISCARD_QUESTION,
+            "Discard",
+            lambda: self.dismiss(self.abandoned()),
+            danger=True,
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The person picker only where a field takes a person's email."""

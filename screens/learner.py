@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from screens.base import Refusal, RollcallScreen, run_rule
-from screens.dialogs import ConfirmModal
+from screens.dialogs import confirm
 from screens.keymap import KEYMAP
 from screens.messages import Done
 from screens.plain import assemble, block, plain
@@ -256,16 +256,12 @@ class LearnerScreen(RollcallScreen):
             self.book(r.session_id)
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.book(r.session_id)
-
         held = other.booking_text.lower() or "booked"
         question = (
             f"You already hold {other.title} on {self._when(other)} ({held}). "
             f"Book {r.title} on {self._when(r)} as well?"
         )
-        self.app.push_screen(ConfirmModal(question, "Book both"), answered)
+        confirm(self, question, "Book both", lambda: self.book(r.session_id))
 
     def action_cancel_booking(self) -> None:
         """Cancel the learner's booking after a confirmation."""
@@ -277,12 +273,7 @@ class LearnerScreen(RollcallScreen):
             return
         what, button, done = LEAVE_WORDS[r.my_status or "enrolled"]
         question = f"{what[0].upper()}{what[1:]} for {r.title}, {self._when(r)}?"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.unbook(r.session_id, done)
-
-        self.app.push_screen(ConfirmModal(question, button), answered)
+        confirm(self, question, button, lambda: self.unbook(r.session_id, done))
 
     def _when(self, row: CalendarRow) -> str:
         from store.session_input import when_text

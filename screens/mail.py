@@ -15,10 +15,10 @@ from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from screens.base import (
     LiveScreen,
+    Pager,
     Refusal,
     add_columns,
     db_thread,
-    page_offset,
     post_latest,
     run_rule,
 )
@@ -145,8 +145,8 @@ class MailScreen(LiveScreen):
     def __init__(self) -> None:
         super().__init__()
         self.status_filter: str | None = None
-        self.inbox_offset = 0
-        self.inbox_total = 0
+        self.inbox_page = Pager(INBOX_PAGE)
+        """The page of the inbound log on show."""
 
     def compose(self) -> ComposeResult:
         """Two tabs, the status line and the footer."""
@@ -180,7 +180,7 @@ class MailScreen(LiveScreen):
     def load_inbox(self) -> None:
         """Read one page of the inbound log."""
         with db_thread():
-            lines, total = read_inbox(self.inbox_offset)
+            lines, total = read_inbox(self.inbox_page.start)
         post_latest(self, self.InboxLoaded(lines, total))
 
     @on(OutboxLoaded)
@@ -213,7 +213,7 @@ class MailScreen(LiveScreen):
     @on(InboxLoaded)
     def _inbox_loaded(self, event: InboxLoaded) -> None:
         zone = self.app.settings.zone  # type: ignore[attr-defined]
-        self.inbox_total = event.total
+        self.inbox_page.total = event.total
         table = self.query_one("#inbox-table", DataTable)
         table.clear()
         for line in event.lines:
@@ -232,10 +232,9 @@ class MailScreen(LiveScreen):
                 plain(line.comment or ""),
                 key=str(line.id),
             )
-        first = self.inbox_offset + 1 if event.lines else 0
-        last = self.inbox_offset + len(event.lines)
+        span = self.inbox_page.span(len(event.lines))
         self.query_one("#inbox-summary", Static).update(
-            Text(f"Replies {first}–{last} of {event.total} (newest first; [ ] pages)")
+            Text(f"Replies {span} (newest first; [ ] pages)")
         )
 
     # Actions ------------------------------------------------------------
@@ -273,9 +272,7 @@ class MailScreen(LiveScreen):
 
     def action_page(self, step: int) -> None:
         """The next or previous page of the inbound log."""
-        offset = page_offset(self.inbox_offset, step, INBOX_PAGE, self.inbox_total)
-        if offset is not None:
-            self.inbox_offset = offset
+        if self.inbox_page.turn(step):
             self.load_inbox()
 
     def action_send_now(self) -> None:

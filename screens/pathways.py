@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from screens.base import Refusal, RollcallModal, RollcallScreen, db_thread, run_rule
-from screens.dialogs import ConfirmModal, FormModal
+from screens.dialogs import FormModal, confirm
 from screens.keymap import KEYMAP
 from screens.plain import assemble, block, plain
 from screens.widgets.footer import KeyFooter
@@ -276,13 +276,11 @@ class PathwaysScreen(RollcallScreen):
         step = self._current_step()
         if step is None:
             return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.write("remove", {"step": step["id"]})
-
-        self.app.push_screen(
-            ConfirmModal(f"Remove the step {step['label']!r}?", "Remove"), answered
+        confirm(
+            self,
+            f"Remove the step {step['label']!r}?",
+            "Remove",
+            lambda: self.write("remove", {"step": step["id"]}),
         )
 
     def action_move(self, offset: int) -> None:
@@ -296,14 +294,11 @@ class PathwaysScreen(RollcallScreen):
         if self.detail is None:
             return
         pid, name = self.detail["id"], self.detail["name"]
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.write("delete", {"id": pid})
-
-        self.app.push_screen(
-            ConfirmModal(f"Delete the pathway {name!r}? Completions are kept.", "Delete"),
-            answered,
+        confirm(
+            self,
+            f"Delete the pathway {name!r}? Completions are kept.",
+            "Delete",
+            lambda: self.write("delete", {"id": pid}),
         )
 
     def action_progress(self) -> None:

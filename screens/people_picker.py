@@ -121,19 +121,15 @@ class PeoplePicker(RollcallModal[str | None]):
 
     @on(Checked)
     def _checked(self, event: Checked) -> None:
-        from screens.dialogs import ConfirmModal
+        from screens.dialogs import confirm
 
         if not event.reasons:
             self.dismiss(event.email)
             return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(event.email)
 
         # An admin may enrol anyone (visibility does not apply), but should know first.
         question = (
             f"{event.name} is outside this session's audience: {'; '.join(event.reasons)}. "
             "They would not see it in their own calendar. Add them anyway?"
         )
-        self.app.push_screen(ConfirmModal(question, "Add anyway"), answered)
+        confirm(self, question, "Add anyway", lambda: self.dismiss(event.email))

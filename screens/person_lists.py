@@ -117,17 +117,15 @@ class PersonListScreen(SearchListScreen):
         if not row.active:
             self._toggle(row.id, True, row.name)
             return
-        from screens.dialogs import ConfirmModal
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._toggle(row.id, False, row.name)
+        from screens.dialogs import confirm
 
         question = (
             f"Deactivate the {self.WHAT} {row.name} <{row.email}>? Their record is kept; "
             "d again reactivates."
         )
-        self.app.push_screen(ConfirmModal(question, "Deactivate", danger=True), answered)
+        confirm(
+            self, question, "Deactivate", lambda: self._toggle(row.id, False, row.name), danger=True
+        )
 
     @work(thread=True, exit_on_error=False, group="person-list-write")
     def _toggle(self, row_id: int, active: bool, name: str) -> None:

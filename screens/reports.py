@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
 from screens.base import Refusal, RollcallScreen, db_thread, run_rule
-from screens.dialogs import ConfirmModal, FormModal
+from screens.dialogs import FormModal, confirm
 from screens.keymap import KEYMAP
 from screens.messages import Done, RuleRefused
 from screens.plain import clean, plain
@@ -320,13 +320,14 @@ class ReportsScreen(RollcallScreen):
 
     @on(NextFound)
     def _next_found(self, event: NextFound) -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.book_next(event.email, event.session_id, event.session)
-
         full = " It is full: they would join the waitlist." if event.full else ""
         question = f"Book {event.name} ({event.email}) onto {event.session}?{full}"
-        self.app.push_screen(ConfirmModal(question, "Book"), answered)
+        confirm(
+            self,
+            question,
+            "Book",
+            lambda: self.book_next(event.email, event.session_id, event.session),
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report-book")
     def book_next(self, email: str, session_id: int, session: str) -> None:

@@ -542,16 +542,14 @@ class SessionScreen(RollcallScreen):
 
     def action_finalise(self) -> None:
         """Close the register (asks first)."""
-        from screens.dialogs import ConfirmModal
+        from screens.dialogs import confirm
         from store.attendance import finalise
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._rule("finalise", lambda: finalise(self.session_id), "Register finalised")
-
-        self.app.push_screen(
-            ConfirmModal("Finalise the register? Marks can no longer change.", "Finalise"),
-            answered,
+        confirm(
+            self,
+            "Finalise the register? Marks can no longer change.",
+            "Finalise",
+            lambda: self._rule("finalise", lambda: finalise(self.session_id), "Register finalised"),
         )
 
     def action_edit(self) -> None:

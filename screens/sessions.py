@@ -504,19 +504,17 @@ class SessionsScreen(RollcallScreen):
 
     def action_delete(self) -> None:
         """Delete the highlighted session (the rule refuses one with enrolments)."""
-        from screens.dialogs import ConfirmModal
+        from screens.dialogs import confirm
 
         row = self.current_row()
-        if row is None:
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._delete(row.id, _name(row))
-
-        self.app.push_screen(
-            ConfirmModal(f"Delete “{row.title}” for good?", "Delete", danger=True), answered
-        )
+        if row is not None:
+            confirm(
+                self,
+                f"Delete “{row.title}” for good?",
+                "Delete",
+                lambda: self._delete(row.id, _name(row)),
+                danger=True,
+            )
 
     @work(thread=True, exit_on_error=False, group="sessions-write")
     def _delete(self, session_id: int, name: str) -> None:

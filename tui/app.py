@@ -47,7 +47,7 @@ class Area:
     roles: tuple[str, ...] = ("admin", "trainer", "manager")
     """The roles the area is shown to (what a role may change, the store decides)."""
 
-    def screen_class(self) -> type[Screen[None]]:
+    def load(self) -> type[Screen[None]]:
         """The area's screen class (built with no arguments), imported when first shown."""
         return _screen_class(self.name)
 
@@ -118,7 +118,7 @@ class TrainerDeclines(Message):
 
 def _factory(app: App[None], area: Area) -> Callable[[], Screen[None]]:
     def build() -> Screen[None]:
-        screen = area.screen_class()()
+        screen = area.load()()
         # The new screen is styled from the current stylesheet when it mounts, like a pushed
         # one. Textual takes a mode's new screen for one that missed a stylesheet change and
         # re-parses every stylesheet twice while switching to it (tens of milliseconds).

@@ -83,7 +83,7 @@ class RollcallCommands(Provider):
             commands.append(
                 (f"screen: {area.title}", partial(app.action_switch_area, area.name), "go there")
             )
-            kind = area.screen_class()
+            kind = area.load()
             if isinstance(screen, kind):
                 continue
             name = (getattr(kind, "BINDING_GROUP_TITLE", None) or area.title).lower()
