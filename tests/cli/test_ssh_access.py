@@ -264,8 +264,9 @@ def test_a_learner_key_opens_the_learner_view(site: Site) -> None:
         env=env,
     )
     try:
-        screen = _wait(socket, "My calendar — Learner (learner@example.test)")
-        assert "Course 2" in screen
+        _wait(socket, "My calendar — Learner (learner@example.test)")
+        # The rows are read in a worker after the screen shows: wait for them too.
+        assert "Course 2" in _wait(socket, "Course 2")
         # The command palette offers no screenshot (a file written on the server).
         subprocess.run(["tmux", "-L", socket, "send-keys", "-t", "rc", "C-p"], check=True)
         _wait(socket, "Search for commands")
