@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Unpack
 
 import peewee
 
@@ -18,7 +19,8 @@ from store.models import (
     Session,
     Trainer,
 )
-from store.session_queries import counts_for, search_condition, session_status, status_condition
+from store.session_queries import NO_TRAINER as NO_TRAINER
+from store.session_queries import SessionFilters, counts_for, filter_sessions, session_status
 from store.visibility import rules_of
 
 
@@ -63,46 +65,13 @@ class SessionPage:
     """False when `total` is only a lower bound: the page was read without counting."""
 
 
-NO_TRAINER = -1
-"""The trainer filter's value for sessions nobody delivers yet."""
-
-
-def _filtered_sessions(
-    status: str | None,
-    trainer_id: int | None,
-    search: str | None,
-    now: datetime,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
-) -> peewee.ModelSelect:
-    query = Session.select(Session.id)
-    if start_from is not None:
-        query = query.where(Session.start >= start_from)
-    if start_before is not None:
-        query = query.where(Session.start < start_before)
-    if status:
-        query = query.where(status_condition(status, now))
-    if trainer_id == NO_TRAINER:
-        query = query.where(Session.trainer.is_null())
-    elif trainer_id:
-        query = query.where(Session.trainer == trainer_id)
-    condition = search_condition(search, now)
-    if condition is not None:
-        query = query.where(condition)
-    return query
-
-
 def session_page(
     *,
     offset: int = 0,
     limit: int = 100,
-    status: str | None = None,
-    trainer_id: int | None = None,
-    search: str | None = None,
     now: datetime | None = None,
     count: bool = True,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
+    **filters: Unpack[SessionFilters],
 ) -> SessionPage:
     """Sessions in start order from `offset`, with counts, trainer name and status.
 
@@ -113,7 +82,7 @@ def session_page(
     counts afterwards with `count_sessions`.
     """
     now = now or utcnow()
-    base = _filtered_sessions(status, trainer_id, search, now, start_from, start_before)
+    base = filter_sessions(Session.select(Session.id), now, filters)
     if count:
         total = base.count()
         offset = max(0, min(offset, max(0, total - 1)))
@@ -172,36 +141,20 @@ def session_page(
     return SessionPage(offset=offset, rows=rows, total=total, exact=exact)
 
 
-def count_sessions(
-    *,
-    status: str | None = None,
-    trainer_id: int | None = None,
-    search: str | None = None,
-    now: datetime | None = None,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
-) -> int:
+def count_sessions(*, now: datetime | None = None, **filters: Unpack[SessionFilters]) -> int:
     """How many sessions match the filters of `session_page`."""
-    base = _filtered_sessions(status, trainer_id, search, now or utcnow(), start_from, start_before)
-    return int(base.count())
+    return int(filter_sessions(Session.select(Session.id), now or utcnow(), filters).count())
 
 
 def index_of_session(
-    session_id: int,
-    *,
-    status: str | None = None,
-    trainer_id: int | None = None,
-    search: str | None = None,
-    now: datetime | None = None,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
+    session_id: int, *, now: datetime | None = None, **filters: Unpack[SessionFilters]
 ) -> int | None:
     """The row number of a session in the filtered list (None when filtered out)."""
     now = now or utcnow()
     target = Session.get_or_none(Session.id == session_id)
     if target is None:
         return None
-    base = _filtered_sessions(status, trainer_id, search, now, start_from, start_before)
+    base = filter_sessions(Session.select(Session.id), now, filters)
     if not base.where(Session.id == session_id).exists():
         return None
     before = base.where(
