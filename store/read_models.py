@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Unpack
+from typing import Any, Self, Unpack
 
 import peewee
 
@@ -446,8 +446,11 @@ class PersonRow:
     trainer: bool
 
     @classmethod
-    def of(cls, p: Person, *, trainer: bool = False) -> PersonRow:
-        """The row of person `p`; `trainer` says whether they train (an active trainer)."""
+    def of(cls, p: Person, *, trainer: bool = False, **more: Any) -> Self:
+        """The row of person `p`; `trainer` says whether they train (an active trainer).
+
+        `more` are the fields a subclass adds (the person page's).
+        """
         return cls(
             id=p.id,
             email=p.email,
@@ -457,6 +460,7 @@ class PersonRow:
             location=p.location,
             active=p.active,
             trainer=trainer,
+            **more,
         )
 
 
