@@ -19,6 +19,7 @@ from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Completion, Course, ElearningItem, Enrolment, Person, Session
 from store.pathways import elearning_item, find_course, today
 from store.people import find_person, get_person
+from store.rows import json_fields
 from store.session_queries import status_condition
 from store.statuses import ACTIVE
 
@@ -176,14 +177,9 @@ class DueRow:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "email": self.email,
-            "name": self.name,
-            "department": self.department,
-            "kind": self.kind,
-            "item": self.item,
-            "expires_on": self.expires_on.isoformat(),
-            "days_left": self.days_left,
+        return json_fields(
+            self, "email", "name", "department", "kind", "item", "expires_on", "days_left"
+        ) | {
             "status": "expired" if self.days_left < 0 else "expiring",
             "booked_session": self.booked_session,
         }
@@ -256,32 +252,27 @@ def due_for_renewal(
         grouped = query.alias("g")
         outer = (
             Person.select(
-                Person.id,
+                Person.id.alias("person_id"),
                 Person.email,
                 Person.name,
                 Person.department,
                 model.id.alias("item_id"),
-                label.alias("item_label"),
+                label.alias("item"),
                 grouped.c.latest.alias("latest"),
             )
             .join(grouped, on=(grouped.c.pid == Person.id))
             .join(model, on=(model.id == grouped.c.iid))
             .order_by(grouped.c.latest, Person.name)
-            .objects()
+            .dicts()
         )
         if limit is not None:
             outer = outer.limit(limit)
         for r in outer:
-            expires = _as_date(r.latest)
+            expires = _as_date(r.pop("latest"))
             rows.append(
                 DueRow(
-                    person_id=r.id,
-                    email=r.email,
-                    name=r.name,
-                    department=r.department,
+                    **r,
                     kind=kind,
-                    item_id=r.item_id,
-                    item=r.item_label,
                     expires_on=expires,
                     days_left=(expires - on).days,
                     booked_session=None,

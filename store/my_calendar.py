@@ -8,6 +8,7 @@ from datetime import datetime
 from store.availability import available_query
 from store.clock import utcnow
 from store.models import Course, Enrolment, Material, Person, Session
+from store.rows import picked
 from store.session_queries import counts_for, session_status
 from store.settings import current_settings
 from store.statuses import ACTIVE, WAITING_ON_SOMEONE
@@ -175,19 +176,12 @@ def my_calendar(
         rows.append(
             CalendarRow(
                 session_id=s.id,
-                title=s.title,
-                description=s.description,
-                start=s.start,
-                end=s.end,
-                type=s.type,
-                location=s.location,
-                online_url=s.online_url,
+                **picked(s, "title", "description", "start", "end", "type", "location"),
+                **picked(s, "online_url", "max_attendees", "cancel_reason"),
                 trainer=trainers.get(s.trainer_id) if s.trainer_id else None,
-                max_attendees=s.max_attendees,
                 enrolled=c.get("enrolled", 0),
                 waitlisted=c.get("waitlisted", 0),
                 status=status,
-                cancel_reason=s.cancel_reason,
                 my_status=my_status,
                 my_position=e.waitlist_position if e else None,
                 can_book=can_book,

@@ -171,24 +171,21 @@ def person_page(person: int | str, *, now: datetime | None = None, limit: int = 
         for c in completions
     ]
     notes = (
-        EnrolmentNote.select(EnrolmentNote, Session.title, Session.start)
+        EnrolmentNote.select(
+            Session.title.alias("session_title"),
+            Session.start.alias("session_start"),
+            EnrolmentNote.author,
+            EnrolmentNote.text,
+            EnrolmentNote.created_at.alias("written_at"),
+        )
         .join(Enrolment)
         .join(Session)
         .where(Enrolment.person == found.id)
         .order_by(EnrolmentNote.created_at.desc(), EnrolmentNote.id.desc())
         .limit(limit)
-        .objects()
+        .dicts()
     )
-    notes_about = [
-        NoteLine(
-            session_title=n.title,
-            session_start=n.start,
-            author=n.author,
-            text=n.text,
-            written_at=n.created_at,
-        )
-        for n in notes
-    ]
+    notes_about = [NoteLine(**n) for n in notes]
     return PersonPage.of(
         found,
         trainer=trainer is not None and bool(trainer.active),

@@ -19,6 +19,7 @@ from store.models import (
     Session,
     Trainer,
 )
+from store.rows import picked
 from store.session_queries import NO_TRAINER as NO_TRAINER
 from store.session_queries import SessionFilters, counts_for, filter_sessions, session_status
 from store.visibility import rules_of
@@ -124,18 +125,12 @@ def session_page(
         c = counts[s.id]
         rows.append(
             SessionRow(
-                id=s.id,
-                title=s.title,
-                start=s.start,
-                end=s.end,
-                type=s.type,
+                **picked(s, "id", "title", "start", "end", "type", "max_attendees"),
                 trainer=getattr(s, "trainer_name", None) or "",
-                max_attendees=s.max_attendees,
                 taken=c.get("enrolled", 0) + c.get("attended", 0) + c.get("no_show", 0),
                 waitlisted=c.get("waitlisted", 0),
                 status=session_status(s, now),
-                trainer_calendar=s.trainer_calendar,
-                location=s.location,
+                **picked(s, "trainer_calendar", "location"),
             )
         )
     return SessionPage(offset=offset, rows=rows, total=total, exact=exact)
@@ -312,20 +307,12 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
         for m in Material.select().where(Material.session == session).order_by(Material.position)
     ]
     return SessionDetail(
-        id=session.id,
-        title=session.title,
+        **picked(session, "id", "title", "description", "start", "end", "type", "location"),
         course=session.course.title,
-        description=session.description,
-        start=session.start,
-        end=session.end,
-        type=session.type,
-        location=session.location,
         online_url=session.online_url,
         trainer=trainer,
-        max_attendees=session.max_attendees,
-        expiry_months=session.expiry_months,
+        **picked(session, "max_attendees", "expiry_months", "trainer_calendar"),
         status=session_status(session, now),
-        trainer_calendar=session.trainer_calendar,
         trainer_responded_at=session.trainer_responded_at,
         trainer_comment=session.trainer_response_comment,
         cancel_reason=session.cancel_reason,
