@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from store import validate
 from store.attendance import MARKS, mark, marking_refusal
-from store.booking import book, free_places
+from store.booking import free_places, join_to_mark
 from store.clock import utcnow
 from store.csvfile import data_rows, open_csv
 from store.db import write_transaction
@@ -132,14 +132,7 @@ def import_attendance_csv(text: str, *, author: str = "admin") -> AttendanceImpo
         for row in result.rows:
             try:
                 if row.enrol:
-                    book(
-                        row.session_id,
-                        row.email,
-                        check_visibility=False,
-                        allow_waitlist=False,
-                        after_start=True,
-                        author=author,
-                    )
+                    join_to_mark(row.session_id, row.email, author=author, check_visibility=False)
                 mark(row.session_id, row.email, row.status, author=author)
             except RollcallError as exc:
                 # Something changed since the preview: the whole import rolls back.
