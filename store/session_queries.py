@@ -12,7 +12,7 @@ import peewee
 from store import textkey, validate
 from store.clock import utcnow
 from store.date_search import split_date
-from store.errors import ValidationError
+from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, Session
 from store.paging import in_ids
 from store.people import get_trainer
@@ -31,6 +31,16 @@ def session_status(session: Session, now: datetime | None = None) -> str:
     if session.start <= now:
         return "in_progress"
     return "scheduled"
+
+
+def refuse_status(session: Session, status: str, refusals: dict[str, str]) -> None:
+    """Refuse a change to `session` in a status `refusals` names, with the reason given for it.
+
+    Raises `RuleViolation` on the ``session`` field: "session <id> <reason>".
+    """
+    reason = refusals.get(status)
+    if reason is not None:
+        raise RuleViolation(f"session {session.id} {reason}", field="session")
 
 
 def status_condition(status: str, now: datetime) -> peewee.Expression:

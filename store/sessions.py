@@ -24,7 +24,7 @@ from store.session_input import (
     describe_when,
     session_input_of,
 )
-from store.session_queries import session_status
+from store.session_queries import refuse_status, session_status
 from store.settings import current_settings
 from store.statuses import ACTIVE, HOLDING, WAITING_ON_SOMEONE
 from store.textkey import fold, place_key
@@ -405,13 +405,14 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
         session = _locked_session(session_id)
         require("session.cancel", session=session)
         status = session_status(session, now)
-        if status == "cancelled":
-            raise RuleViolation(f"session {session.id} is already cancelled", field="session")
-        if status == "completed":
-            raise RuleViolation(
-                f"session {session.id} has already taken place and cannot be cancelled",
-                field="session",
-            )
+        refuse_status(
+            session,
+            status,
+            {
+                "cancelled": "is already cancelled",
+                "completed": "has already taken place and cannot be cancelled",
+            },
+        )
         session.cancelled_at = now
         session.cancel_reason = text
         session.sequence += 1
