@@ -82,20 +82,20 @@ def preview_completions_csv(text: str) -> CompletionImport:
     return result
 
 
+def _same_completion(person: Person, item: ElearningItem, done: date) -> peewee.ModelSelect:
+    """The completions of `item` by `person` on the day `done`."""
+    return Completion.select().where(
+        (Completion.person == person)
+        & (Completion.elearning == item)
+        & (Completion.completed_on == done)
+    )
+
+
 def _add_elearning(
     person: Person, item: ElearningItem, done: date, expires: date | None, source: str
 ) -> bool:
     """Record one completion unless the same one is already there; True if added."""
-    exists = (
-        Completion.select()
-        .where(
-            (Completion.person == person)
-            & (Completion.elearning == item)
-            & (Completion.completed_on == done)
-        )
-        .exists()
-    )
-    if exists:
+    if _same_completion(person, item, done).exists():
         return False
     Completion.create(
         person=person, elearning=item, completed_on=done, expires_on=expires, source=source
@@ -149,15 +149,7 @@ def mark_elearning_done(
         record = elearning_item(item, "item")
         _add_elearning(person, record, done, expires, "manual")
         audit("completion.add", person=person, after={"item": record.name, "completed_on": done})
-        return (
-            Completion.select()
-            .where(
-                (Completion.person == person)
-                & (Completion.elearning == record)
-                & (Completion.completed_on == done)
-            )
-            .get()
-        )
+        return _same_completion(person, record, done).get()
 
 
 @dataclass(frozen=True)
