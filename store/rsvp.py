@@ -189,37 +189,14 @@ def _q(sql: str, params: tuple[Any, ...] | list[Any]) -> Any:
 
 
 _T_INBOUND = '"inbound_message"'
-_INBOUND_COLUMNS = [
-    "message_id",
-    "from_address",
-    "subject",
-    "received_at",
-    "outcome",
-    "reason",
-    "session_id",
-    "email",
-    "calendar",
-    "comment",
-    "method",
-    "sequence",
-    "dtstamp",
-    "raw_size",
-    "folder",
-    "imap_uidvalidity",
-    "imap_uid",
-    "move_pending",
-]
+_INBOUND_FIELDS = [f for f in InboundMessage._meta.sorted_fields if not f.primary_key]
+"""The log's columns but its id, in the model's order: what one entry inserts."""
 
 
 def _insert_entry(entry: InboundMessage) -> int:
-    values = []
-    for column in _INBOUND_COLUMNS:
-        field = InboundMessage._meta.columns[column]
-        values.append(field.db_value(entry.__data__.get(field.name)))
-    sql = (
-        f"INSERT INTO {_T_INBOUND} ({', '.join(_INBOUND_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in values)})"
-    )
+    values = [f.db_value(entry.__data__.get(f.name)) for f in _INBOUND_FIELDS]
+    columns = ", ".join(f.column_name for f in _INBOUND_FIELDS)
+    sql = f"INSERT INTO {_T_INBOUND} ({columns}) VALUES ({', '.join('?' for _ in values)})"
     if is_postgres():
         return int(_q(sql + " RETURNING id", values).fetchone()[0])
     return int(_q(sql, values).lastrowid)
