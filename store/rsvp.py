@@ -19,21 +19,12 @@ from store.inbound import InboundMessage, MailboxState
 from store.models import Enrolment, Session
 from store.offers import answer_from_calendar
 from store.reply_decision import (
-    COUNTER,
-    DECLINECOUNTER,
     DUPLICATE,
-    EARLIER_TIME,
-    NOT_ATTENDEE,
     NOT_ON_SESSION,
-    OLDER,
-    PARTSTAT_STATES,
-    SAME,
-    UNKNOWN_EVENT,
     Decision,
     EnrolmentFacts,
     SessionFacts,
     decide,
-    sender_ok,
 )
 from store.replydata import (
     CALENDAR_PROBLEMS,
@@ -47,21 +38,7 @@ from store.settings import Settings, current_settings
 from store.statuses import ACTIVE
 from store.trainer_rsvp import decide_trainer_reply
 
-__all__ = [
-    "COUNTER",
-    "DECLINECOUNTER",
-    "DUPLICATE",
-    "EARLIER_TIME",
-    "NOT_ATTENDEE",
-    "OLDER",
-    "PARTSTAT_STATES",
-    "SAME",
-    "UNKNOWN_EVENT",
-    "Handled",
-    "ImapPosition",
-    "apply_reply",
-    "sender_ok",
-]
+__all__ = ["DUPLICATE", "Handled", "ImapPosition", "apply_reply"]
 
 
 @dataclass(frozen=True)
