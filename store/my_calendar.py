@@ -8,6 +8,7 @@ from datetime import datetime
 from store.availability import available_query
 from store.clock import utcnow
 from store.models import Course, Enrolment, Material, Person, Session
+from store.read_models import SessionOutline, outline_of
 from store.rows import picked
 from store.session_queries import counts_for, session_status
 from store.settings import current_settings
@@ -19,17 +20,10 @@ DEFAULT_LIMIT = 300
 
 
 @dataclass(frozen=True)
-class CalendarRow:
+class CalendarRow(SessionOutline):
     """One session as the learner sees it."""
 
     session_id: int
-    title: str
-    description: str
-    start: datetime
-    end: datetime
-    type: str
-    location: str | None
-    online_url: str | None
     trainer: str | None
     max_attendees: int | None
     enrolled: int
@@ -175,9 +169,9 @@ def my_calendar(
             reason = "Open for booking"
         rows.append(
             CalendarRow(
+                **outline_of(s),
                 session_id=s.id,
-                **picked(s, "title", "description", "start", "end", "type", "location"),
-                **picked(s, "online_url", "max_attendees", "cancel_reason"),
+                **picked(s, "max_attendees", "cancel_reason"),
                 trainer=trainers.get(s.trainer_id) if s.trainer_id else None,
                 enrolled=c.get("enrolled", 0),
                 waitlisted=c.get("waitlisted", 0),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Self, Unpack
 
@@ -199,18 +199,29 @@ class AttendeeRow:
 
 
 @dataclass(frozen=True)
-class SessionDetail:
-    """Everything the session page shows."""
+class SessionOutline:
+    """What a session is, when it runs and where: shown by its page and the learner's calendar."""
 
-    id: int
     title: str
-    course: str
     description: str
     start: datetime
     end: datetime
     type: str
     location: str | None
     online_url: str | None
+
+
+def outline_of(session: Session) -> dict[str, Any]:
+    """The `SessionOutline` fields of `session`, as keyword arguments."""
+    return picked(session, *(f.name for f in fields(SessionOutline)))
+
+
+@dataclass(frozen=True)
+class SessionDetail(SessionOutline):
+    """Everything the session page shows."""
+
+    id: int
+    course: str
     trainer: str
     max_attendees: int | None
     expiry_months: int | None
@@ -307,9 +318,9 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
         for m in Material.select().where(Material.session == session).order_by(Material.position)
     ]
     return SessionDetail(
-        **picked(session, "id", "title", "description", "start", "end", "type", "location"),
+        **outline_of(session),
+        id=session.id,
         course=session.course.title,
-        online_url=session.online_url,
         trainer=trainer,
         **picked(session, "max_attendees", "expiry_months", "trainer_calendar"),
         status=session_status(session, now),
