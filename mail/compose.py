@@ -17,7 +17,7 @@ from email.utils import format_datetime, formataddr
 from functools import cache, lru_cache
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from mail import ical
@@ -379,15 +379,17 @@ def render_bytes(
     return _part(headers, body)
 
 
-def build_message(
-    payload: dict[str, Any] | str,
-    *,
-    message_id: str,
-    created_at: datetime,
-    now: datetime | None = None,
-) -> EmailMessage:
+class Stamps(TypedDict):
+    """What makes one rendering of a payload a message of its own (`render_bytes`' keywords)."""
+
+    message_id: str
+    created_at: datetime
+    now: NotRequired[datetime | None]
+
+
+def build_message(payload: dict[str, Any] | str, **stamps: Unpack[Stamps]) -> EmailMessage:
     """Render one outbox payload into an `EmailMessage` (the parsed `render_bytes`)."""
-    raw = render_bytes(payload, message_id=message_id, created_at=created_at, now=now)
+    raw = render_bytes(payload, **stamps)
     msg = email.message_from_bytes(raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)
     return msg

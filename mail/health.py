@@ -53,34 +53,25 @@ def configured(settings: Settings) -> MailHealth:
     return MailHealth(sending, reading)
 
 
+def _after_run(health: MailHealth, host: str, error: str | None, **failing: str) -> MailHealth:
+    """`health` after a run against `host`: the `failing` sentence while `error` says the
+    server cannot be reached, cleared once it can; unchanged when no server is set."""
+    if not host:
+        return health
+    return replace(health, **failing) if error else replace(health, **dict.fromkeys(failing))
+
+
 def after_send(health: MailHealth, settings: Settings, unreachable: str | None) -> MailHealth:
     """The health after a send run: failing while the server cannot be reached, else fine."""
-    if not settings.smtp_host:
-        return health
-    if unreachable:
-        return replace(
-            health,
-            sending=(
-                f"Mail not sent: SMTP {settings.smtp_host}:{settings.smtp_port} cannot be "
-                f"reached ({unreachable}); check smtp_* in {config_file(settings)}"
-            ),
-        )
-    return replace(health, sending=None)
+    server = f"SMTP {settings.smtp_host}:{settings.smtp_port} cannot be reached"
+    failing = f"Mail not sent: {server} ({unreachable}); check smtp_* in {config_file(settings)}"
+    return _after_run(health, settings.smtp_host, unreachable, sending=failing)
 
 
 def after_poll(health: MailHealth, settings: Settings, error: str | None) -> MailHealth:
     """The health after a poll run: failing while the IMAP server cannot be reached."""
-    if not settings.imap_host:
-        return health
-    if error:
-        return replace(
-            health,
-            reading=(
-                f"replies not read: IMAP {settings.imap_host}:{settings.imap_port} "
-                f"({error}); check imap_*"
-            ),
-        )
-    return replace(health, reading=None)
+    failing = f"replies not read: IMAP {settings.imap_host}:{settings.imap_port} ({error})"
+    return _after_run(health, settings.imap_host, error, reading=f"{failing}; check imap_*")
 
 
 def backlog_text(backlog: Backlog, zone: tzinfo) -> str:

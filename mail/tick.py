@@ -10,6 +10,7 @@ from store.clock import utcnow
 from store.models import Session
 from store.offers import expire_offers
 from store.outbox import queue_reminders
+from store.rows import json_fields
 from store.session_queries import status_condition
 from store.statuses import SESSION_STATUSES
 
@@ -30,13 +31,7 @@ class TickReport:
 
     def as_json(self) -> dict[str, object]:
         """The `tick --json` document."""
-        return {
-            "reminders": self.reminders,
-            "sessions": self.sessions,
-            "at": self.at,
-            "offers_passed": self.offers_passed,
-            "requests_expired": self.requests_expired,
-        }
+        return json_fields(self)
 
 
 def tick(now: datetime | None = None, hours: int | None = None) -> TickReport:

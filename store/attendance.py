@@ -28,25 +28,33 @@ def completion_dates(session: Session) -> tuple[date, date | None]:
     return day, expires
 
 
+def marking_refusal(
+    session: Session, now: datetime, opens_at: datetime | None = None
+) -> str | None:
+    """Why attendance of `session` cannot be marked at `now`, or None when it can.
+
+    Marking opens at the start, or at `opens_at` (the kiosk's check-in window), and
+    closes when the session is cancelled or its attendance finalised.
+    """
+    status = session_status(session, now)
+    if status == "cancelled":
+        return f"session {session.id} is cancelled"
+    if session.finalised_at is not None:
+        return f"attendance of session {session.id} is finalised and can no longer change"
+    if status == "scheduled" and (opens_at is None or now < opens_at):
+        return f"session {session.id} has not started yet; attendance opens at its start"
+    return None
+
+
 def _open_for_marking(
     session_id: int | str, now: datetime, opens_at: datetime | None = None
 ) -> Session:
     """The session locked for a mark; `opens_at` lets marking start before the start (kiosk)."""
     get_session(session_id)
     session = lock_for_update(Session.select().where(Session.id == int(session_id))).get()
-    status = session_status(session, now)
-    if status == "cancelled":
-        raise RuleViolation(f"session {session.id} is cancelled", field="session")
-    if session.finalised_at is not None:
-        raise RuleViolation(
-            f"attendance of session {session.id} is finalised and can no longer change",
-            field="session",
-        )
-    if status == "scheduled" and (opens_at is None or now < opens_at):
-        raise RuleViolation(
-            f"session {session.id} has not started yet; attendance opens at its start",
-            field="session",
-        )
+    refusal = marking_refusal(session, now, opens_at)
+    if refusal is not None:
+        raise RuleViolation(refusal, field="session")
     return session
 
 

@@ -6,15 +6,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from store import validate
-from store.attendance import MARKS, mark
-from store.booking import book, free_places
+from store.attendance import MARKS, mark, marking_refusal
+from store.booking import free_places, join_to_mark
 from store.clock import utcnow
 from store.csvfile import data_rows, open_csv
 from store.db import write_transaction
 from store.errors import RollcallError, ValidationError
 from store.models import Enrolment, Session
 from store.people import get_person
-from store.session_queries import session_status
 from store.sessions import get_session
 
 IMPORT_HEADER = ("session_id", "email", "status")
@@ -55,19 +54,9 @@ def _check_session(raw: str, cache: dict[str, Session]) -> Session:
     if not text.isdigit():
         raise ValidationError(f"session_id must be a number, got {raw!r}", field="session_id")
     session = get_session(text, field="session_id")
-    status = session_status(session, utcnow())
-    if status == "cancelled":
-        raise ValidationError(f"session {session.id} is cancelled", field="session_id")
-    if status == "scheduled":
-        raise ValidationError(
-            f"session {session.id} has not started yet; attendance opens at its start",
-            field="session_id",
-        )
-    if session.finalised_at is not None:
-        raise ValidationError(
-            f"attendance of session {session.id} is finalised and can no longer change",
-            field="session_id",
-        )
+    refusal = marking_refusal(session, utcnow())
+    if refusal is not None:
+        raise ValidationError(refusal, field="session_id")
     cache[text] = session
     return session
 
@@ -143,14 +132,7 @@ def import_attendance_csv(text: str, *, author: str = "admin") -> AttendanceImpo
         for row in result.rows:
             try:
                 if row.enrol:
-                    book(
-                        row.session_id,
-                        row.email,
-                        check_visibility=False,
-                        allow_waitlist=False,
-                        after_start=True,
-                        author=author,
-                    )
+                    join_to_mark(row.session_id, row.email, author=author, check_visibility=False)
                 mark(row.session_id, row.email, row.status, author=author)
             except RollcallError as exc:
                 # Something changed since the preview: the whole import rolls back.

@@ -252,6 +252,30 @@ def enrol(session_id: int | str, email: str, *, author: str = "admin") -> Bookin
     return book(session_id, email, check_visibility=False, author=author, after_start=True)
 
 
+def join_to_mark(
+    session_id: int | str,
+    email: str,
+    *,
+    author: str,
+    check_visibility: bool = True,
+    now: datetime | None = None,
+) -> BookingResult:
+    """Seat someone on a session under way so their attendance can be marked.
+
+    A free place or a refusal, never the waitlist: the kiosk's walk-in, and an
+    attendance import's row for a person not yet on the session.
+    """
+    return book(
+        session_id,
+        email,
+        check_visibility=check_visibility,
+        allow_waitlist=False,
+        after_start=True,
+        author=author,
+        now=now,
+    )
+
+
 def unbook(
     session_id: int | str, email: str, *, author: str = "rollcall", reason: str = ""
 ) -> Enrolment:

@@ -19,6 +19,7 @@ from store.errors import NotFound, RuleViolation, ValidationError
 from store.models import Completion, Course, ElearningItem, Enrolment, Person, Session
 from store.pathways import elearning_item, find_course, today
 from store.people import find_person, get_person
+from store.rows import json_fields
 from store.session_queries import status_condition
 from store.statuses import ACTIVE
 
@@ -81,20 +82,20 @@ def preview_completions_csv(text: str) -> CompletionImport:
     return result
 
 
+def _same_completion(person: Person, item: ElearningItem, done: date) -> peewee.ModelSelect:
+    """The completions of `item` by `person` on the day `done`."""
+    return Completion.select().where(
+        (Completion.person == person)
+        & (Completion.elearning == item)
+        & (Completion.completed_on == done)
+    )
+
+
 def _add_elearning(
     person: Person, item: ElearningItem, done: date, expires: date | None, source: str
 ) -> bool:
     """Record one completion unless the same one is already there; True if added."""
-    exists = (
-        Completion.select()
-        .where(
-            (Completion.person == person)
-            & (Completion.elearning == item)
-            & (Completion.completed_on == done)
-        )
-        .exists()
-    )
-    if exists:
+    if _same_completion(person, item, done).exists():
         return False
     Completion.create(
         person=person, elearning=item, completed_on=done, expires_on=expires, source=source
@@ -148,15 +149,7 @@ def mark_elearning_done(
         record = elearning_item(item, "item")
         _add_elearning(person, record, done, expires, "manual")
         audit("completion.add", person=person, after={"item": record.name, "completed_on": done})
-        return (
-            Completion.select()
-            .where(
-                (Completion.person == person)
-                & (Completion.elearning == record)
-                & (Completion.completed_on == done)
-            )
-            .get()
-        )
+        return _same_completion(person, record, done).get()
 
 
 @dataclass(frozen=True)
@@ -176,14 +169,9 @@ class DueRow:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "email": self.email,
-            "name": self.name,
-            "department": self.department,
-            "kind": self.kind,
-            "item": self.item,
-            "expires_on": self.expires_on.isoformat(),
-            "days_left": self.days_left,
+        return json_fields(
+            self, "email", "name", "department", "kind", "item", "expires_on", "days_left"
+        ) | {
             "status": "expired" if self.days_left < 0 else "expiring",
             "booked_session": self.booked_session,
         }
@@ -256,32 +244,27 @@ def due_for_renewal(
         grouped = query.alias("g")
         outer = (
             Person.select(
-                Person.id,
+                Person.id.alias("person_id"),
                 Person.email,
                 Person.name,
                 Person.department,
                 model.id.alias("item_id"),
-                label.alias("item_label"),
+                label.alias("item"),
                 grouped.c.latest.alias("latest"),
             )
             .join(grouped, on=(grouped.c.pid == Person.id))
             .join(model, on=(model.id == grouped.c.iid))
             .order_by(grouped.c.latest, Person.name)
-            .objects()
+            .dicts()
         )
         if limit is not None:
             outer = outer.limit(limit)
         for r in outer:
-            expires = _as_date(r.latest)
+            expires = _as_date(r.pop("latest"))
             rows.append(
                 DueRow(
-                    person_id=r.id,
-                    email=r.email,
-                    name=r.name,
-                    department=r.department,
+                    **r,
                     kind=kind,
-                    item_id=r.item_id,
-                    item=r.item_label,
                     expires_on=expires,
                     days_left=(expires - on).days,
                     booked_session=None,

@@ -10,7 +10,7 @@ import peewee
 from store import validate
 from store.access import KIOSK, as_actor
 from store.attendance import mark
-from store.booking import book, free_places, waitlist
+from store.booking import free_places, join_to_mark, waitlist
 from store.clock import utcnow
 from store.db import write_transaction
 from store.errors import RuleViolation, ValidationError
@@ -146,14 +146,7 @@ def kiosk_check_in(
                 )
             if not join:
                 return CheckIn("can_join", person.name, person.email)
-            book(
-                session.id,
-                person.email,
-                allow_waitlist=False,
-                after_start=True,
-                author=ACTOR,
-                now=now,
-            )
+            join_to_mark(session.id, person.email, author=ACTOR, now=now)
             joined = True
         mark(session.id, person.email, "attended", author=ACTOR, opens_at=window.opens)
         return CheckIn("checked_in", person.name, person.email, joined=joined)

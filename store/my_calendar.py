@@ -8,6 +8,8 @@ from datetime import datetime
 from store.availability import available_query
 from store.clock import utcnow
 from store.models import Course, Enrolment, Material, Person, Session
+from store.read_models import SessionOutline, outline_of
+from store.rows import picked
 from store.session_queries import counts_for, session_status
 from store.settings import current_settings
 from store.statuses import ACTIVE, WAITING_ON_SOMEONE
@@ -18,17 +20,10 @@ DEFAULT_LIMIT = 300
 
 
 @dataclass(frozen=True)
-class CalendarRow:
+class CalendarRow(SessionOutline):
     """One session as the learner sees it."""
 
     session_id: int
-    title: str
-    description: str
-    start: datetime
-    end: datetime
-    type: str
-    location: str | None
-    online_url: str | None
     trainer: str | None
     max_attendees: int | None
     enrolled: int
@@ -174,20 +169,13 @@ def my_calendar(
             reason = "Open for booking"
         rows.append(
             CalendarRow(
+                **outline_of(s),
                 session_id=s.id,
-                title=s.title,
-                description=s.description,
-                start=s.start,
-                end=s.end,
-                type=s.type,
-                location=s.location,
-                online_url=s.online_url,
+                **picked(s, "max_attendees", "cancel_reason"),
                 trainer=trainers.get(s.trainer_id) if s.trainer_id else None,
-                max_attendees=s.max_attendees,
                 enrolled=c.get("enrolled", 0),
                 waitlisted=c.get("waitlisted", 0),
                 status=status,
-                cancel_reason=s.cancel_reason,
                 my_status=my_status,
                 my_position=e.waitlist_position if e else None,
                 can_book=can_book,

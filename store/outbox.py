@@ -25,9 +25,9 @@ from store import mail_queue
 from store.access import audited, record, require
 from store.clock import utcnow
 from store.db import is_postgres, lock_for_update, write_transaction
-from store.errors import RuleViolation, ValidationError
+from store.errors import ValidationError
 from store.models import Enrolment, Outbox, Person, Session
-from store.session_queries import session_status
+from store.session_queries import refuse_status, session_status
 from store.sessions import get_session
 from store.statuses import ACTIVE, OUTBOX_STATUSES
 from store.textkey import fold
@@ -381,15 +381,12 @@ def invite(
     with write_transaction():
         session = get_session(session_id)
         require("email", session=session)
-        status = session_status(session, now)
-        if status == "cancelled":
-            raise RuleViolation(f"session {session.id} is cancelled", field="session")
-        if with_calendar and status == "completed":
-            raise RuleViolation(
-                f"session {session.id} has already taken place; send a message without the "
-                "calendar invitation",
-                field="session",
+        refusals = {"cancelled": "is cancelled"}
+        if with_calendar:
+            refusals["completed"] = (
+                "has already taken place; send a message without the calendar invitation"
             )
+        refuse_status(session, session_status(session, now), refusals)
         base = (
             Enrolment.select(Enrolment, Person)
             .join(Person)

@@ -25,6 +25,7 @@ from store.models import (
     Session,
     Trainer,
 )
+from store.read_models import PersonRow
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,9 @@ class NoteLine:
 
 
 @dataclass(frozen=True)
-class PersonPage:
-    """Everything the person page shows."""
+class PersonPage(PersonRow):
+    """Everything the person page shows: their row of the people list and their record."""
 
-    id: int
-    email: str
-    name: str
-    department: str
-    role: str
-    location: str
-    active: bool
-    trainer: bool
     manager: str
     """"Name <email>" of their manager, or empty."""
     notes: str
@@ -178,32 +171,23 @@ def person_page(person: int | str, *, now: datetime | None = None, limit: int = 
         for c in completions
     ]
     notes = (
-        EnrolmentNote.select(EnrolmentNote, Session.title, Session.start)
+        EnrolmentNote.select(
+            Session.title.alias("session_title"),
+            Session.start.alias("session_start"),
+            EnrolmentNote.author,
+            EnrolmentNote.text,
+            EnrolmentNote.created_at.alias("written_at"),
+        )
         .join(Enrolment)
         .join(Session)
         .where(Enrolment.person == found.id)
         .order_by(EnrolmentNote.created_at.desc(), EnrolmentNote.id.desc())
         .limit(limit)
-        .objects()
+        .dicts()
     )
-    notes_about = [
-        NoteLine(
-            session_title=n.title,
-            session_start=n.start,
-            author=n.author,
-            text=n.text,
-            written_at=n.created_at,
-        )
-        for n in notes
-    ]
-    return PersonPage(
-        id=found.id,
-        email=found.email,
-        name=found.name,
-        department=found.department,
-        role=found.job_role,
-        location=found.location,
-        active=found.active,
+    notes_about = [NoteLine(**n) for n in notes]
+    return PersonPage.of(
+        found,
         trainer=trainer is not None and bool(trainer.active),
         manager=f"{manager_row.name} <{manager_row.email}>" if manager_row else "",
         notes=found.notes,

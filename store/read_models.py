@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, Self, Unpack
 
 import peewee
 
@@ -18,7 +19,9 @@ from store.models import (
     Session,
     Trainer,
 )
-from store.session_queries import counts_for, search_condition, session_status, status_condition
+from store.rows import picked
+from store.session_queries import NO_TRAINER as NO_TRAINER
+from store.session_queries import SessionFilters, counts_for, filter_sessions, session_status
 from store.visibility import rules_of
 
 
@@ -63,46 +66,13 @@ class SessionPage:
     """False when `total` is only a lower bound: the page was read without counting."""
 
 
-NO_TRAINER = -1
-"""The trainer filter's value for sessions nobody delivers yet."""
-
-
-def _filtered_sessions(
-    status: str | None,
-    trainer_id: int | None,
-    search: str | None,
-    now: datetime,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
-) -> peewee.ModelSelect:
-    query = Session.select(Session.id)
-    if start_from is not None:
-        query = query.where(Session.start >= start_from)
-    if start_before is not None:
-        query = query.where(Session.start < start_before)
-    if status:
-        query = query.where(status_condition(status, now))
-    if trainer_id == NO_TRAINER:
-        query = query.where(Session.trainer.is_null())
-    elif trainer_id:
-        query = query.where(Session.trainer == trainer_id)
-    condition = search_condition(search, now)
-    if condition is not None:
-        query = query.where(condition)
-    return query
-
-
 def session_page(
     *,
     offset: int = 0,
     limit: int = 100,
-    status: str | None = None,
-    trainer_id: int | None = None,
-    search: str | None = None,
     now: datetime | None = None,
     count: bool = True,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
+    **filters: Unpack[SessionFilters],
 ) -> SessionPage:
     """Sessions in start order from `offset`, with counts, trainer name and status.
 
@@ -113,7 +83,7 @@ def session_page(
     counts afterwards with `count_sessions`.
     """
     now = now or utcnow()
-    base = _filtered_sessions(status, trainer_id, search, now, start_from, start_before)
+    base = filter_sessions(Session.select(Session.id), now, filters)
     if count:
         total = base.count()
         offset = max(0, min(offset, max(0, total - 1)))
@@ -155,53 +125,31 @@ def session_page(
         c = counts[s.id]
         rows.append(
             SessionRow(
-                id=s.id,
-                title=s.title,
-                start=s.start,
-                end=s.end,
-                type=s.type,
+                **picked(s, "id", "title", "start", "end", "type", "max_attendees"),
                 trainer=getattr(s, "trainer_name", None) or "",
-                max_attendees=s.max_attendees,
                 taken=c.get("enrolled", 0) + c.get("attended", 0) + c.get("no_show", 0),
                 waitlisted=c.get("waitlisted", 0),
                 status=session_status(s, now),
-                trainer_calendar=s.trainer_calendar,
-                location=s.location,
+                **picked(s, "trainer_calendar", "location"),
             )
         )
     return SessionPage(offset=offset, rows=rows, total=total, exact=exact)
 
 
-def count_sessions(
-    *,
-    status: str | None = None,
-    trainer_id: int | None = None,
-    search: str | None = None,
-    now: datetime | None = None,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
-) -> int:
+def count_sessions(*, now: datetime | None = None, **filters: Unpack[SessionFilters]) -> int:
     """How many sessions match the filters of `session_page`."""
-    base = _filtered_sessions(status, trainer_id, search, now or utcnow(), start_from, start_before)
-    return int(base.count())
+    return int(filter_sessions(Session.select(Session.id), now or utcnow(), filters).count())
 
 
 def index_of_session(
-    session_id: int,
-    *,
-    status: str | None = None,
-    trainer_id: int | None = None,
-    search: str | None = None,
-    now: datetime | None = None,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
+    session_id: int, *, now: datetime | None = None, **filters: Unpack[SessionFilters]
 ) -> int | None:
     """The row number of a session in the filtered list (None when filtered out)."""
     now = now or utcnow()
     target = Session.get_or_none(Session.id == session_id)
     if target is None:
         return None
-    base = _filtered_sessions(status, trainer_id, search, now, start_from, start_before)
+    base = filter_sessions(Session.select(Session.id), now, filters)
     if not base.where(Session.id == session_id).exists():
         return None
     before = base.where(
@@ -251,18 +199,29 @@ class AttendeeRow:
 
 
 @dataclass(frozen=True)
-class SessionDetail:
-    """Everything the session page shows."""
+class SessionOutline:
+    """What a session is, when it runs and where: shown by its page and the learner's calendar."""
 
-    id: int
     title: str
-    course: str
     description: str
     start: datetime
     end: datetime
     type: str
     location: str | None
     online_url: str | None
+
+
+def outline_of(session: Session) -> dict[str, Any]:
+    """The `SessionOutline` fields of `session`, as keyword arguments."""
+    return picked(session, *(f.name for f in fields(SessionOutline)))
+
+
+@dataclass(frozen=True)
+class SessionDetail(SessionOutline):
+    """Everything the session page shows."""
+
+    id: int
+    course: str
     trainer: str
     max_attendees: int | None
     expiry_months: int | None
@@ -359,20 +318,12 @@ def session_detail(session_id: int, now: datetime | None = None) -> SessionDetai
         for m in Material.select().where(Material.session == session).order_by(Material.position)
     ]
     return SessionDetail(
+        **outline_of(session),
         id=session.id,
-        title=session.title,
         course=session.course.title,
-        description=session.description,
-        start=session.start,
-        end=session.end,
-        type=session.type,
-        location=session.location,
-        online_url=session.online_url,
         trainer=trainer,
-        max_attendees=session.max_attendees,
-        expiry_months=session.expiry_months,
+        **picked(session, "max_attendees", "expiry_months", "trainer_calendar"),
         status=session_status(session, now),
-        trainer_calendar=session.trainer_calendar,
         trainer_responded_at=session.trainer_responded_at,
         trainer_comment=session.trainer_response_comment,
         cancel_reason=session.cancel_reason,
@@ -493,8 +444,11 @@ class PersonRow:
     trainer: bool
 
     @classmethod
-    def of(cls, p: Person, *, trainer: bool = False) -> PersonRow:
-        """The row of person `p`; `trainer` says whether they train (an active trainer)."""
+    def of(cls, p: Person, *, trainer: bool = False, **more: Any) -> Self:
+        """The row of person `p`; `trainer` says whether they train (an active trainer).
+
+        `more` are the fields a subclass adds (the person page's).
+        """
         return cls(
             id=p.id,
             email=p.email,
@@ -504,6 +458,7 @@ class PersonRow:
             location=p.location,
             active=p.active,
             trainer=trainer,
+            **more,
         )
 
 

@@ -19,21 +19,12 @@ from store.inbound import InboundMessage, MailboxState
 from store.models import Enrolment, Session
 from store.offers import answer_from_calendar
 from store.reply_decision import (
-    COUNTER,
-    DECLINECOUNTER,
     DUPLICATE,
-    EARLIER_TIME,
-    NOT_ATTENDEE,
     NOT_ON_SESSION,
-    OLDER,
-    PARTSTAT_STATES,
-    SAME,
-    UNKNOWN_EVENT,
     Decision,
     EnrolmentFacts,
     SessionFacts,
     decide,
-    sender_ok,
 )
 from store.replydata import (
     CALENDAR_PROBLEMS,
@@ -47,21 +38,7 @@ from store.settings import Settings, current_settings
 from store.statuses import ACTIVE
 from store.trainer_rsvp import decide_trainer_reply
 
-__all__ = [
-    "COUNTER",
-    "DECLINECOUNTER",
-    "DUPLICATE",
-    "EARLIER_TIME",
-    "NOT_ATTENDEE",
-    "OLDER",
-    "PARTSTAT_STATES",
-    "SAME",
-    "UNKNOWN_EVENT",
-    "Handled",
-    "ImapPosition",
-    "apply_reply",
-    "sender_ok",
-]
+__all__ = ["DUPLICATE", "Handled", "ImapPosition", "apply_reply"]
 
 
 @dataclass(frozen=True)
@@ -189,37 +166,14 @@ def _q(sql: str, params: tuple[Any, ...] | list[Any]) -> Any:
 
 
 _T_INBOUND = '"inbound_message"'
-_INBOUND_COLUMNS = [
-    "message_id",
-    "from_address",
-    "subject",
-    "received_at",
-    "outcome",
-    "reason",
-    "session_id",
-    "email",
-    "calendar",
-    "comment",
-    "method",
-    "sequence",
-    "dtstamp",
-    "raw_size",
-    "folder",
-    "imap_uidvalidity",
-    "imap_uid",
-    "move_pending",
-]
+_INBOUND_FIELDS = [f for f in InboundMessage._meta.sorted_fields if not f.primary_key]
+"""The log's columns but its id, in the model's order: what one entry inserts."""
 
 
 def _insert_entry(entry: InboundMessage) -> int:
-    values = []
-    for column in _INBOUND_COLUMNS:
-        field = InboundMessage._meta.columns[column]
-        values.append(field.db_value(entry.__data__.get(field.name)))
-    sql = (
-        f"INSERT INTO {_T_INBOUND} ({', '.join(_INBOUND_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in values)})"
-    )
+    values = [f.db_value(entry.__data__.get(f.name)) for f in _INBOUND_FIELDS]
+    columns = ", ".join(f.column_name for f in _INBOUND_FIELDS)
+    sql = f"INSERT INTO {_T_INBOUND} ({columns}) VALUES ({', '.join('?' for _ in values)})"
     if is_postgres():
         return int(_q(sql + " RETURNING id", values).fetchone()[0])
     return int(_q(sql, values).lastrowid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -11,7 +12,7 @@ import peewee
 from store import textkey, validate
 from store.clock import utcnow
 from store.date_search import split_date
-from store.errors import ValidationError
+from store.errors import RuleViolation, ValidationError
 from store.models import Enrolment, Session
 from store.paging import in_ids
 from store.people import get_trainer
@@ -32,6 +33,16 @@ def session_status(session: Session, now: datetime | None = None) -> str:
     return "scheduled"
 
 
+def refuse_status(session: Session, status: str, refusals: dict[str, str]) -> None:
+    """Refuse a change to `session` in a status `refusals` names, with the reason given for it.
+
+    Raises `RuleViolation` on the ``session`` field: "session <id> <reason>".
+    """
+    reason = refusals.get(status)
+    if reason is not None:
+        raise RuleViolation(f"session {session.id} {reason}", field="session")
+
+
 def status_condition(status: str, now: datetime) -> peewee.Expression:
     """A WHERE condition on `Session` matching one derived status."""
     live = Session.cancelled_at.is_null()
@@ -49,29 +60,58 @@ def status_condition(status: str, now: datetime) -> peewee.Expression:
     )
 
 
-def sessions_query(
-    *,
-    status: str | None = None,
-    trainer: str | None = None,
-    search: str | None = None,
-    now: datetime | None = None,
-    start_from: datetime | None = None,
-    start_before: datetime | None = None,
+NO_TRAINER = -1
+"""The trainer filter's value for sessions nobody delivers yet."""
+
+
+class SessionFilters(TypedDict, total=False):
+    """The filters of a sessions list, each given as a keyword argument and None when unused."""
+
+    status: str | None
+    """A derived status (`SESSION_STATUSES`)."""
+    trainer_id: int | None
+    """The trainer's id, or `NO_TRAINER` for sessions nobody delivers yet."""
+    search: str | None
+    """Text and dates to look for (`search_condition`)."""
+    start_from: datetime | None
+    """The earliest start."""
+    start_before: datetime | None
+    """The start every session must come before."""
+
+
+def filter_sessions(
+    query: peewee.ModelSelect, now: datetime, filters: SessionFilters
 ) -> peewee.ModelSelect:
-    """Sessions in start order, filtered by status, trainer email, a text search and start."""
-    now = now or utcnow()
-    query = Session.select().order_by(Session.start, Session.id)
+    """`query` on `Session` narrowed to the sessions matching `filters` at `now`."""
+    start_from = filters.get("start_from")
     if start_from is not None:
         query = query.where(Session.start >= start_from)
+    start_before = filters.get("start_before")
     if start_before is not None:
         query = query.where(Session.start < start_before)
+    status = filters.get("status")
     if status:
         query = query.where(status_condition(status, now))
-    if trainer:
-        query = query.where(Session.trainer == get_trainer(trainer, field="trainer"))
-    condition = search_condition(search, now)
+    trainer_id = filters.get("trainer_id")
+    if trainer_id == NO_TRAINER:
+        query = query.where(Session.trainer.is_null())
+    elif trainer_id:
+        query = query.where(Session.trainer == trainer_id)
+    condition = search_condition(filters.get("search"), now)
     if condition is not None:
         query = query.where(condition)
+    return query
+
+
+def sessions_query(
+    *, trainer: str | None = None, now: datetime | None = None, **filters: Unpack[SessionFilters]
+) -> peewee.ModelSelect:
+    """Sessions in start order, filtered by status, trainer email, a text search and start."""
+    query = filter_sessions(
+        Session.select().order_by(Session.start, Session.id), now or utcnow(), filters
+    )
+    if trainer:
+        query = query.where(Session.trainer == get_trainer(trainer, field="trainer"))
     return query
 
 

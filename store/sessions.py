@@ -24,7 +24,7 @@ from store.session_input import (
     describe_when,
     session_input_of,
 )
-from store.session_queries import session_status
+from store.session_queries import refuse_status, session_status
 from store.settings import current_settings
 from store.statuses import ACTIVE, HOLDING, WAITING_ON_SOMEONE
 from store.textkey import fold, place_key
@@ -206,6 +206,18 @@ SIGNIFICANT = ("start", "duration_minutes", "location", "online_url")
 CALENDAR_FIELDS = (*SIGNIFICANT, "title", "description", "trainer", "materials")
 """Changes people want in their calendars: each raises SEQUENCE and sends an update."""
 
+EDITED = (
+    "title",
+    "description",
+    *SIGNIFICANT,
+    "trainer",
+    "max_attendees",
+    "expiry_months",
+    "notes",
+    "course",
+)
+"""The fields an edit compares, in the order its changes are listed."""
+
 
 @dataclass
 class EditResult:
@@ -236,20 +248,9 @@ def count_occupying(session: Session) -> int:
 
 
 def _edit_state(session: Session) -> dict[str, Any]:
-    """The fields of a session an edit compares, to tell what changed."""
-    return {
-        "title": session.title,
-        "description": session.description,
-        "start": session.start,
-        "duration_minutes": session.duration_minutes,
-        "location": session.location,
-        "online_url": session.online_url,
-        "trainer": session.trainer_id,
-        "max_attendees": session.max_attendees,
-        "expiry_months": session.expiry_months,
-        "notes": session.notes,
-        "course": session.course_id,
-    }
+    """The fields of a session an edit compares, to tell what changed (trainer and course by id)."""
+    by_id = {"trainer": session.trainer_id, "course": session.course_id}
+    return {name: by_id[name] if name in by_id else getattr(session, name) for name in EDITED}
 
 
 def edit_session(
@@ -405,13 +406,14 @@ def cancel_session(session_id: int | str, reason: str) -> Session:
         session = _locked_session(session_id)
         require("session.cancel", session=session)
         status = session_status(session, now)
-        if status == "cancelled":
-            raise RuleViolation(f"session {session.id} is already cancelled", field="session")
-        if status == "completed":
-            raise RuleViolation(
-                f"session {session.id} has already taken place and cannot be cancelled",
-                field="session",
-            )
+        refuse_status(
+            session,
+            status,
+            {
+                "cancelled": "is already cancelled",
+                "completed": "has already taken place and cannot be cancelled",
+            },
+        )
         session.cancelled_at = now
         session.cancel_reason = text
         session.sequence += 1

@@ -16,7 +16,7 @@ from store.completions import DueRow, due_for_renewal
 from store.errors import ValidationError
 from store.models import Enrolment, Person, Session
 from store.people import get_person
-from store.serialize import iso
+from store.rows import json_fields, picked
 from store.statuses import ACTIVE, MARKED, WAITING_ON_SOMEONE
 
 ATTENDANCE_DAYS = 365
@@ -48,8 +48,8 @@ class TeamMember:
 class TeamBooking:
     """A team member on a session: a booking to come, or attendance already marked."""
 
-    name: str
     email: str
+    name: str
     session_id: int
     title: str
     start: datetime
@@ -59,16 +59,7 @@ class TeamBooking:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "email": self.email,
-            "name": self.name,
-            "session_id": self.session_id,
-            "title": self.title,
-            "start": iso(self.start),
-            "status": self.status,
-            "calendar": self.calendar,
-            "waitlist_position": self.waitlist_position,
-        }
+        return json_fields(self)
 
 
 @dataclass(frozen=True)
@@ -86,15 +77,9 @@ class Team:
         return {
             "manager": self.manager,
             "members": [
-                {
-                    "email": m.email,
-                    "name": m.name,
-                    "department": m.department,
-                    "booked": m.booked,
-                    "attended": m.attended,
-                    "no_shows": m.no_shows,
-                    "due": m.due,
-                }
+                json_fields(
+                    m, "email", "name", "department", "booked", "attended", "no_shows", "due"
+                )
                 for m in self.members
             ],
             "bookings": [b.as_dict() for b in self.bookings],
@@ -139,19 +124,7 @@ def _team_sessions(manager: Person, statuses: tuple[str, ...]) -> peewee.ModelSe
 
 
 def _bookings(query: peewee.ModelSelect) -> list[TeamBooking]:
-    return [
-        TeamBooking(
-            name=r.name,
-            email=r.email,
-            session_id=r.session_id,
-            title=r.title,
-            start=r.start,
-            status=r.status,
-            calendar=r.calendar,
-            waitlist_position=r.waitlist_position,
-        )
-        for r in query.objects()
-    ]
+    return [TeamBooking(**r) for r in query.dicts()]
 
 
 def team(manager: Person, *, now: datetime | None = None) -> Team:
@@ -179,9 +152,7 @@ def team(manager: Person, *, now: datetime | None = None) -> Team:
     members = [
         TeamMember(
             person_id=p.id,
-            name=p.name,
-            email=p.email,
-            department=p.department,
+            **picked(p, "name", "email", "department"),
             booked=booked[p.email],
             attended=marked[(p.email, "attended")],
             no_shows=marked[(p.email, "no_show")],
