@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage
 from imap_tools.errors import (
     ImapToolsError,
+    MailboxFolderCreateError,
     MailboxFolderSelectError,
     MailboxFolderStatusError,
     MailboxLoginError,
@@ -355,7 +356,13 @@ def _processed_folder(box: BaseMailBox, name: str) -> str:
     if delim and delim != "/":
         name = name.replace("/", delim)
     if not any(f.name == name for f in folders):
-        box.folder.create(name)
+        try:
+            box.folder.create(name)
+        except MailboxFolderCreateError:
+            # Another poller (a second worker, the open app) may have created it between
+            # the listing and the CREATE: that is the folder wanted, not a failure.
+            if not box.folder.exists(name):
+                raise
     return name
 
 
