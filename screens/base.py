@@ -16,7 +16,6 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
-from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.columns import COLUMNS, Column
@@ -40,20 +39,6 @@ def db_thread() -> Iterator[None]:
 
 
 T = TypeVar("T")
-
-
-def highlighted_key(table: DataTable[Any] | None) -> str | None:
-    """The key of the row under `table`'s cursor.
-
-    None without a table or rows, or while the cursor still points past a table that
-    has just shrunk.
-    """
-    if table is None or not table.row_count:
-        return None
-    try:
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    except CellDoesNotExist:
-        return None
 
 
 @dataclass

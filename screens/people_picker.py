@@ -11,9 +11,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label
 
-from screens.base import RollcallModal, add_columns, db_thread, highlighted_key
+from screens.base import RollcallModal, add_columns, db_thread
 from screens.keymap import KEYMAP
 from screens.plain import plain
+from screens.widgets.table_cursor import highlighted_key
 from store.read_models import PersonRow, people_page, people_to_add
 
 

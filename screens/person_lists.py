@@ -9,9 +9,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Header, Input, Label
 
-from screens.base import Refusal, SearchListScreen, add_columns, highlighted_key, run_rule
+from screens.base import Refusal, SearchListScreen, add_columns, run_rule
 from screens.messages import Done
 from screens.widgets.foot import screen_foot
+from screens.widgets.table_cursor import highlighted_key
 
 """A list column: (heading, key, width)."""
 

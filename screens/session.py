@@ -27,12 +27,12 @@ from screens.widgets.register import (
     AttendeeTable,
     answers_text,
     attendee_cells,
-    cursor_key,
     fill_table,
     trainer_answer,
     waiting_cells,
     when_text,
 )
+from screens.widgets.table_cursor import highlighted_key
 from store.read_models import (
     AttendeeRow,
     Declined,
@@ -253,7 +253,7 @@ class SessionScreen(RollcallScreen):
 
     def _detail_line(self) -> None:
         table = self._active_table()
-        key = cursor_key(table)
+        key = highlighted_key(table)
         self.query_one("#detail-line", Static).update(plain(self.describe(key) if key else ""))
 
     @on(DataTable.RowHighlighted)
@@ -268,7 +268,7 @@ class SessionScreen(RollcallScreen):
         return self.query_one("#attendees", AttendeeTable)
 
     def _current(self) -> AttendeeRow | None:
-        key = cursor_key(self._active_table())
+        key = highlighted_key(self._active_table())
         return self.by_key.get(key) if key else None
 
     # Actions ------------------------------------------------------------
@@ -370,7 +370,7 @@ class SessionScreen(RollcallScreen):
         from store.attendance import mark
 
         table = self.query_one("#attendees", AttendeeTable)
-        row = self.by_key.get(cursor_key(table) or "")
+        row = self.by_key.get(highlighted_key(table) or "")
         if row is None or row.status == "waitlisted":
             return
         if table.cursor_row < table.row_count - 1:

@@ -15,12 +15,13 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
-from screens.base import Refusal, RollcallScreen, db_thread, highlighted_key, run_rule
+from screens.base import Refusal, RollcallScreen, db_thread, run_rule
 from screens.keymap import KEYMAP
 from screens.messages import DataChanged, Done
 from screens.plain import plain
 from screens.widgets.foot import screen_foot
 from screens.widgets.paged_table import Cell, PagedTable
+from screens.widgets.table_cursor import highlighted_key
 from store.clock import utcnow
 from store.date_search import DayRange
 from store.read_models import (

@@ -10,16 +10,10 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
-from screens.base import (
-    LiveScreen,
-    Refusal,
-    add_columns,
-    highlighted_key,
-    post_latest,
-    run_rule,
-)
+from screens.base import LiveScreen, Refusal, add_columns, post_latest, run_rule
 from screens.keymap import KEYMAP
 from screens.widgets.foot import screen_foot
+from screens.widgets.table_cursor import highlighted_key
 from store.team import ATTENDANCE_DAYS, DUE_DAYS, Team, TeamBooking
 
 STATUS_WORDS = {

@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 
 from screens.plain import clean, plain
 from screens.widgets.fast_table import FastTable
+from screens.widgets.table_cursor import highlighted_key
 from store.read_models import AttendeeRow, Declined, SessionDetail
 
 CALENDAR_ICONS = {
@@ -116,16 +117,6 @@ def waiting_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
     ]
 
 
-def cursor_key(table: DataTable[Any]) -> str | None:
-    if not table.row_count:
-        return None
-    try:
-        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
-    except Exception:  # noqa: BLE001 - the cursor can briefly point past a shrunk table
-        return None
-    return key
-
-
 def fill_table(table: DataTable[Any], rows: list[tuple[str, list[Any]]]) -> None:
     """Show `rows`, updating cells in place when the same people are listed.
 
@@ -144,7 +135,7 @@ def fill_table(table: DataTable[Any], rows: list[tuple[str, list[Any]]]) -> None
                 ):
                     table.update_cell(key, column, new)
         return
-    kept = cursor_key(table)
+    kept = highlighted_key(table)
     row_index = table.cursor_row
     table.clear()
     for key, cells in rows:
