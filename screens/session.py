@@ -7,7 +7,6 @@ from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -18,19 +17,17 @@ from textual.worker import get_current_worker
 from screens.base import Refusal, RollcallScreen, add_columns, db_thread, run_rule
 from screens.keymap import KEYMAP
 from screens.messages import DataChanged
-from screens.plain import clean, plain
+from screens.plain import plain
+from screens.session_keys import removed_text, state_refusal
 from screens.widgets.foot import screen_foot
 from screens.widgets.register import (
-    CALENDAR_ICONS,
-    QUEUED_ICON,
-    STATUS_TEXT,
     AttendeeTable,
     answers_text,
     attendee_cells,
+    details_text,
     fill_table,
-    trainer_answer,
+    row_text,
     waiting_cells,
-    when_text,
 )
 from screens.widgets.table_cursor import highlighted_key
 from store.read_models import (
@@ -45,27 +42,6 @@ from store.statuses import ACTIVE, MARKED
 
 POLL_SECONDS = 1.5
 """How often the page checks whether the session or its people changed."""
-
-
-def removed_text(name: str, moved_up: list[tuple[str, str]]) -> str:
-    """What removing someone did: who left, and who the freed place went to, by name."""
-    text = f"{name} removed"
-    promoted = [who for who, status in moved_up if status == "enrolled"]
-    offered = [who for who, status in moved_up if status == "offered"]
-    if promoted:
-        text += f"; {', '.join(promoted)} promoted from the waitlist"
-    if offered:
-        text += f"; the place is offered to {', '.join(offered)}"
-    return text
-
-
-def closed_reason(d: SessionDetail) -> str | None:
-    """Why nothing about the session's people can change any more, or None."""
-    if d.status == "cancelled":
-        return "the session is cancelled"
-    if d.finalised:
-        return "the register is finalised"
-    return None
 
 
 class SessionScreen(RollcallScreen):
@@ -189,67 +165,17 @@ class SessionScreen(RollcallScreen):
             line.update(answers_text(offers, declined, bool(d.waitlist), zone))
 
     def _details(self, d: SessionDetail) -> None:
-        from store.session_input import describe_when
-
         zone = self.app.settings.zone  # type: ignore[attr-defined]
-        where = d.location if d.type == "in_person" else (d.online_url or "online")
-        cap = "unlimited" if d.max_attendees is None else f"{d.max_attendees} places"
-        text = Text()
-        text.append(clean(f"{d.title}"), style="bold")
-        text.append(f"  #{d.id}  {d.status.replace('_', ' ')}", style="dim")
-        if d.finalised:
-            text.append("  register finalised", style="dim")
-        text.append(clean(f"\n{describe_when(d.start, d.end, zone)} · {where}"))
-        text.append(clean(f"\nTrainer {d.trainer or '—'}"))
-        if d.trainer:
-            text.append_text(trainer_answer(d, zone))
-        text.append(clean(f" · {cap}"))
-        if d.expiry_months:
-            text.append(clean(f" · expires after {d.expiry_months} months"))
-        rules = [
-            f"{name}: {', '.join(values)}"
-            for name, values in (
-                ("roles", d.visibility.get("role", [])),
-                ("departments", d.visibility.get("department", [])),
-                ("locations", d.visibility.get("location", [])),
-            )
-            if values
-        ]
-        text.append(clean(f" · for {'; '.join(rules) if rules else 'everyone'}"))
-        if d.cancel_reason:
-            text.append(clean(f"\nCancelled: {d.cancel_reason}"), style="bold")
-        if d.materials:
-            text.append(clean("\nMaterials: " + " · ".join(f"{n} <{u}>" for n, u in d.materials)))
-        self.query_one("#details", Static).update(text)
+        self.query_one("#details", Static).update(details_text(d, zone))
 
     def describe(self, key: str) -> str:
         """The calendar response of one enrolment, for the detail line and tooltip."""
         row = self.by_key.get(key)
         if row is None:
             return ""
-        zone = self.app.settings.zone  # type: ignore[attr-defined]
-        parts = [f"{row.name} <{row.email}>", STATUS_TEXT.get(row.status, row.status)]
-        icon = CALENDAR_ICONS.get(row.calendar, "?")
-        if row.calendar == "not_invited":
-            parts.append(f"{icon} not invited")
-        elif row.calendar == "invited" and row.mail_waiting:
-            health = getattr(self.app, "mail_health", None)
-            why = f": {health.sending}" if health is not None and health.sending else ""
-            parts.append(f"{QUEUED_ICON} invitation queued, not sent yet{why}")
-        elif row.calendar == "invited":
-            when = when_text(row.invited_at, zone)
-            parts.append(f"{icon} invited {when}, no answer yet" if when else f"{icon} invited")
-        else:
-            parts.append(f"{icon} {row.calendar} {when_text(row.responded_at, zone)}".rstrip())
-        if row.comment:
-            parts.append(f"“{row.comment}”")
-        if row.waitlist_position:
-            parts.append(f"waitlist #{row.waitlist_position}")
-        if row.mail_waiting and row.calendar != "invited":
-            parts.append("mail to them waits to be sent")
-        if row.notes:
-            parts.append(f"{row.notes} note(s)")
-        return " · ".join(parts)
+        health = getattr(self.app, "mail_health", None)
+        sending = health.sending if health is not None else None
+        return row_text(row, self.app.settings.zone, sending)  # type: ignore[attr-defined]
 
     def _detail_line(self) -> None:
         table = self._active_table()
@@ -311,51 +237,8 @@ class SessionScreen(RollcallScreen):
         d = self.detail
         if d is None:
             return None if action in ("back", "reload") else "the session is still loading"
-        return super().why_not(action) or self._state_refusal(action, d)
-
-    def _state_refusal(self, action: str, d: SessionDetail) -> str | None:
-        closed = closed_reason(d)
-        if action in ("mark", "unmark", "finalise"):
-            if closed:
-                return closed
-            if d.status == "scheduled":
-                start = d.start.astimezone(self.app.settings.zone)  # type: ignore[attr-defined]
-                return f"attendance opens at the start ({start:%a %d %b %Y %H:%M})"
-            if action == "finalise":
-                unmarked = [a.name for a in d.attendees if a.status == "enrolled"]
-                if unmarked:
-                    return (
-                        f"{len(unmarked)} not marked yet ({', '.join(unmarked[:3])}"
-                        f"{', …' if len(unmarked) > 3 else ''}): mark each attended (a) or "
-                        "no-show (n) first"
-                    )
-            return self._row_refusal(action)
-        if action in ("promote", "invite_next"):
-            return closed or (None if d.waitlist else "nobody is on the waitlist")
-        if action in ("email", "sheet"):
-            return "the session is cancelled" if d.status == "cancelled" else None
-        if action == "add_people":
-            # A session held may still be added to, to record training that happened.
-            return closed
-        if action in ("cancel_session", "edit"):
-            if closed:
-                return closed
-            return "the session has taken place" if d.status == "completed" else None
-        if action in ("remove", "note"):
-            return self._row_refusal(action)
-        return None
-
-    def _row_refusal(self, action: str) -> str | None:
-        row = self._current()
-        if row is None:
-            return "highlight a person first"
-        if action == "mark" and row.status == "waitlisted":
-            return f"{row.name} is on the waitlist: promote them first (p)"
-        if action == "unmark" and row.status not in MARKED:
-            return f"{row.name} is not marked"
-        if action == "remove" and row.status not in ACTIVE:
-            return f"{row.name} has no booking to cancel"
-        return None
+        zone = self.app.settings.zone  # type: ignore[attr-defined]
+        return super().why_not(action) or state_refusal(action, d, self._current(), zone)
 
     def action_back(self) -> None:
         """Back to the list."""

@@ -167,3 +167,67 @@ def answers_text(
         if waiting:
             text.append("  · w invites the next in line", style="dim")
     return text
+
+
+def details_text(d: SessionDetail, zone: Any) -> Text:
+    """The page's head: title, status, when and where, trainer and answer, places, audience,
+    cancellation and materials."""
+    from store.session_input import describe_when
+
+    where = d.location if d.type == "in_person" else (d.online_url or "online")
+    cap = "unlimited" if d.max_attendees is None else f"{d.max_attendees} places"
+    text = Text()
+    text.append(clean(f"{d.title}"), style="bold")
+    text.append(f"  #{d.id}  {d.status.replace('_', ' ')}", style="dim")
+    if d.finalised:
+        text.append("  register finalised", style="dim")
+    text.append(clean(f"\n{describe_when(d.start, d.end, zone)} · {where}"))
+    text.append(clean(f"\nTrainer {d.trainer or '—'}"))
+    if d.trainer:
+        text.append_text(trainer_answer(d, zone))
+    text.append(clean(f" · {cap}"))
+    if d.expiry_months:
+        text.append(clean(f" · expires after {d.expiry_months} months"))
+    rules = [
+        f"{name}: {', '.join(values)}"
+        for name, values in (
+            ("roles", d.visibility.get("role", [])),
+            ("departments", d.visibility.get("department", [])),
+            ("locations", d.visibility.get("location", [])),
+        )
+        if values
+    ]
+    text.append(clean(f" · for {'; '.join(rules) if rules else 'everyone'}"))
+    if d.cancel_reason:
+        text.append(clean(f"\nCancelled: {d.cancel_reason}"), style="bold")
+    if d.materials:
+        text.append(clean("\nMaterials: " + " · ".join(f"{n} <{u}>" for n, u in d.materials)))
+    return text
+
+
+def row_text(row: AttendeeRow, zone: Any, sending: str | None) -> str:
+    """One person's booking and calendar answer, for the detail line under the register.
+
+    `sending` is why queued mail is not going out, if the app knows.
+    """
+    parts = [f"{row.name} <{row.email}>", STATUS_TEXT.get(row.status, row.status)]
+    icon = CALENDAR_ICONS.get(row.calendar, "?")
+    if row.calendar == "not_invited":
+        parts.append(f"{icon} not invited")
+    elif row.calendar == "invited" and row.mail_waiting:
+        why = f": {sending}" if sending else ""
+        parts.append(f"{QUEUED_ICON} invitation queued, not sent yet{why}")
+    elif row.calendar == "invited":
+        when = when_text(row.invited_at, zone)
+        parts.append(f"{icon} invited {when}, no answer yet" if when else f"{icon} invited")
+    else:
+        parts.append(f"{icon} {row.calendar} {when_text(row.responded_at, zone)}".rstrip())
+    if row.comment:
+        parts.append(f"“{row.comment}”")
+    if row.waitlist_position:
+        parts.append(f"waitlist #{row.waitlist_position}")
+    if row.mail_waiting and row.calendar != "invited":
+        parts.append("mail to them waits to be sent")
+    if row.notes:
+        parts.append(f"{row.notes} note(s)")
+    return " · ".join(parts)
