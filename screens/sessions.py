@@ -132,7 +132,8 @@ class SessionsScreen(RollcallScreen):
         self._columns()
         if not self._show_ready_window():
             self.load(None, upcoming=True)
-        self.load_trainers()
+        # The filter's trainers are read after the first frame, which they would slow down.
+        self.call_after_refresh(self.load_trainers)
         self.query_one(PagedTable).focus()
 
     def on_screen_resume(self) -> None:

@@ -254,7 +254,8 @@ class RollcallApp(App[None]):
             if self.role == "admin" and self.mail.start():
                 self.status_text = "mail: sending and polling in the background"
             # Whoever reads the replies (this app or the worker), a trainer's decline shows here.
-            self.check_trainer_declines()
+            # Read once the first frame is drawn: its thread would contend with the drawing.
+            self.call_after_refresh(self.check_trainer_declines)
             self.set_interval(DECLINE_CHECK_SECONDS, self.check_trainer_declines)
             return
         from screens.learner import LearnerScreen
