@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -362,7 +363,12 @@ class SessionsScreen(RollcallScreen):
             text += f" · {self.dates.label}"
         if any(filters.values()):
             text += " (filtered)"
-        self.query_one("#position", Label).update(text)
+        label = self.query_one("#position", Label)
+        shown = str(label.content)
+        if text != shown:
+            # The label is as wide as its text: only a new width moves what follows it, so
+            # only then is the screen laid out again (a keystroke changed the text twice).
+            label.update(text, layout=cell_len(text) != cell_len(shown))
 
     @on(DataTable.RowHighlighted, "#sessions")
     def _highlighted(self) -> None:

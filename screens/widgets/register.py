@@ -126,7 +126,7 @@ def cursor_key(table: DataTable[Any]) -> str | None:
     return key
 
 
-def fill_table(table: DataTable[Any], rows: list[tuple[str, list[Any]]]) -> None:
+def fill_table(table: FastTable[Any], rows: list[tuple[str, list[Any]]]) -> None:
     """Show `rows`, updating cells in place when the same people are listed.
 
     Rebuilding only when the set of rows changed keeps the cursor (and the
@@ -147,8 +147,7 @@ def fill_table(table: DataTable[Any], rows: list[tuple[str, list[Any]]]) -> None
     kept = cursor_key(table)
     row_index = table.cursor_row
     table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
+    table.add_rows_keyed(rows)
     if not table.row_count:
         return
     if kept in keys:
