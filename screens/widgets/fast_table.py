@@ -65,6 +65,10 @@ class FastTable(DataTable[CellT]):
         self._update_count += added
         self.check_idle()
 
+    def _stamp(self) -> tuple[bool, int, Any]:
+        """What DataTable's render caches are keyed on besides the cell and the cursor."""
+        return (self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+
     def _fixed_layout(self) -> bool:
         return not self._labelled_row_exists and not any(
             column.auto_width for column in self.columns.values()
@@ -116,9 +120,7 @@ class FastTable(DataTable[CellT]):
             hover_location,
             self.cursor_type,
             show_cursor,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
+            *self._stamp(),
         )
         cached = self._row_render_cache.get(cache_key)
         if cached is not None:
@@ -184,7 +186,7 @@ class FastTable(DataTable[CellT]):
         )
         padding = self.cell_padding
         cache = self._cell_render_cache
-        stamp = (self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        stamp = self._stamp()
         cells = self._get_row_renderables(row_index).cells
         drawn = []
         for column_index, (column, width) in enumerate(zip(columns, widths, strict=True)):
@@ -232,16 +234,7 @@ class FastTable(DataTable[CellT]):
         column_key = self._column_locations.get_key(column_index)
         if row_key is None or column_key is None or height != 1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cache_key = (
-            row_key,
-            column_key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
+        cache_key = (row_key, column_key, base_style, cursor, hover, *self._stamp())
         cached = self._cell_render_cache.get(cache_key)
         if cached is not None:
             return cached
