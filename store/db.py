@@ -6,7 +6,9 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, unquote, urlparse
@@ -292,6 +294,29 @@ def close_database() -> None:
     """Close this thread's connection if one is open."""
     if database.obj is not None and not database.is_closed():
         database.close()
+
+
+def read_in_thread(read: Callable[[], T], name: str) -> Future[T]:
+    """Run `read` in a thread of its own, on a connection of its own closed afterwards.
+
+    The app starts a screen's first read this way while it is still building the
+    screen (SQLite and libpq answer without holding the interpreter lock); the
+    future holds the result, or the exception for the screen to read again.
+    """
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            if database.is_closed():
+                database.connect(reuse_if_open=True)
+            future.set_result(read())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+            future.set_exception(exc)
+        finally:
+            close_database()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
 
 
 def is_postgres() -> bool:

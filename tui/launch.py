@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 from concurrent.futures import Future
 
 from store.read_models import SessionPage
@@ -20,24 +19,15 @@ def read_first_window() -> Future[tuple[SessionPage, int, int]]:
     (SQLite works without holding the interpreter lock). The future holds the page,
     the row of the first session not ended and the window size it was read for.
     """
-    future: Future[tuple[SessionPage, int, int]] = Future()
+    from store.db import read_in_thread
 
-    def read() -> None:
-        from store.db import close_database, database
+    def read() -> tuple[SessionPage, int, int]:
         from store.read_models import first_window
 
-        try:
-            if database.is_closed():
-                database.connect(reuse_if_open=True)
-            page, cursor = first_window(FIRST_WINDOW_ROWS)
-            future.set_result((page, cursor, FIRST_WINDOW_ROWS))
-        except BaseException as exc:  # the screen reads again and reports a failure
-            future.set_exception(exc)
-        finally:
-            close_database()
+        page, cursor = first_window(FIRST_WINDOW_ROWS)
+        return page, cursor, FIRST_WINDOW_ROWS
 
-    threading.Thread(target=read, name="first rows", daemon=True).start()
-    return future
+    return read_in_thread(read, "first rows")
 
 
 def open_app(
