@@ -25,6 +25,7 @@ from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.status_line import StatusLine
 from store.clock import utcnow
 from store.date_search import DayRange
+from store.db import Interrupted, Interruptible
 from store.read_models import (
     NO_TRAINER,
     SessionPage,
@@ -110,6 +111,7 @@ class SessionsScreen(RollcallScreen):
         self.stale = False
         self.dates: DayRange | None = None
         """The date filter (`w`), None for any date."""
+        self._counting = Interruptible()
 
     def compose(self) -> ComposeResult:
         """Header, filter bar, the list, info and status lines, footer."""
@@ -173,6 +175,8 @@ class SessionsScreen(RollcallScreen):
         self.generation += 1
         size = self.query_one(PagedTable).page_size
         self._load(self.generation, self._filters(), cursor, upcoming, session_id, size)
+        # A count still running for an older read is of no use now: stop it.
+        self._counting.interrupt(before=self.generation)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sessions-load")
     def _load(
@@ -201,7 +205,11 @@ class SessionsScreen(RollcallScreen):
                 if get_current_worker().is_cancelled:
                     return
                 self.post_message(self.PageLoaded(page, cursor, generation))
-                total = count_sessions(now=now, **filters)
+                try:
+                    with self._counting.running(generation):
+                        total = count_sessions(now=now, **filters)
+                except Interrupted:
+                    return  # stopped: a newer read replaces this one
                 if not get_current_worker().is_cancelled:
                     self.post_message(self.TotalCounted(total, generation))
                 return

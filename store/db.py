@@ -319,6 +319,55 @@ def read_in_thread(read: Callable[[], T], name: str) -> Future[T]:
     return future
 
 
+class Interrupted(Exception):
+    """The statement was stopped by `Interruptible.interrupt` (its result is not wanted)."""
+
+
+class Interruptible:
+    """The statement of whichever thread runs the latest read, stoppable from another thread.
+
+    A list's count runs for tens of milliseconds on a large table; when the next
+    keystroke supersedes it, stopping it gives the processor back to the read the
+    person waits for. The stopped statement raises `Interrupted` in its thread
+    (SQLite only; on PostgreSQL the statement runs to its end).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: tuple[int, object] | None = None
+        self._stopped: tuple[int, object] | None = None
+
+    @contextlib.contextmanager
+    def running(self, generation: int) -> Iterator[None]:
+        """Let `interrupt` stop what this thread runs inside, as the read of `generation`."""
+        entry = (generation, database.connection())
+        with self._lock:
+            self._running = entry
+        try:
+            yield
+        except peewee.DatabaseError as exc:
+            if self._stopped is entry:
+                raise Interrupted(str(exc)) from exc
+            raise
+        finally:
+            with self._lock:
+                if self._running is entry:
+                    self._running = None
+
+    def interrupt(self, before: int) -> None:
+        """Stop the statement running for a generation older than `before`, if any."""
+        with self._lock:
+            entry = self._running
+            if entry is None or entry[0] >= before:
+                return
+            # SQLite stops the statement at its next step, and a statement started after
+            # the one stopped is not affected. (PostgreSQL's cancel request reaches the
+            # server later, when the connection may run the next read: not used there.)
+            if isinstance(entry[1], sqlite3.Connection):
+                self._stopped = entry
+                entry[1].interrupt()
+
+
 def is_postgres() -> bool:
     """True when the store runs on PostgreSQL."""
     return isinstance(database.obj, peewee.PostgresqlDatabase)
