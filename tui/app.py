@@ -142,6 +142,11 @@ class TrainerDeclines(Message):
     declines: list[TrainerDecline]
 
 
+def _freeze_start_up_objects() -> None:
+    gc.freeze()
+    gc.enable()
+
+
 def _factory(app: App[None], area: Area) -> Callable[[], Screen[None]]:
     def build() -> Screen[None]:
         screen = area.load()()
@@ -245,8 +250,9 @@ class RollcallApp(App[None]):
         # The objects made while starting (modules, styles, widgets) live as long as
         # the app; freezing them keeps a full garbage collection, which otherwise
         # walks all of them and stalls a keystroke by 50 ms or more, down to the
-        # objects made since.
-        self.call_after_refresh(gc.freeze)
+        # objects made since. The collector is switched on again then (`tui.launch`
+        # starts the app with it off: collecting while starting found nothing to free).
+        self.call_after_refresh(_freeze_start_up_objects)
         if self.as_email is None:
             self._show_mail_notice()
             self.switch_mode("sessions")

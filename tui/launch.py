@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from concurrent.futures import Future
 
@@ -38,6 +39,9 @@ def open_app(
     kiosk_session: int | None = None,
 ) -> None:
     """Run the Textual app; imported only now so scripting commands never load Textual."""
+    if kiosk_session is None:
+        # Until its first frame (`tui.app` switches it on again), as in `main`.
+        gc.disable()
     early = read_first_window() if as_email is None and kiosk_session is None else None
     from tui.app import run_app
 
@@ -53,6 +57,10 @@ def open_app(
 def main() -> None:
     """Entry point of the `rollcall` console script."""
     if len(sys.argv) == 1:
+        # Collecting garbage while the app loads and builds its first screen costs a tenth
+        # of its start, and nearly all it allocates lives as long as the app: the app
+        # switches the collector on after its first frame.
+        gc.disable()
         # No command nor option: the app. Its start skips importing every command
         # group (click's types and ~30 modules: some 40 ms before the first frame).
         from cli.root import main as root
