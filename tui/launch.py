@@ -57,16 +57,10 @@ def open_app(
 def main() -> None:
     """Entry point of the `rollcall` console script."""
     if len(sys.argv) == 1:
-        # Collecting garbage while the app loads and builds its first screen costs a tenth
-        # of its start, and nearly all it allocates lives as long as the app: the app
-        # switches the collector on after its first frame.
+        # No command: the app. Collecting garbage while it loads and builds its first
+        # screen costs a tenth of its start, and nearly all it allocates lives as long
+        # as the app: the app switches the collector on after its first frame.
         gc.disable()
-        # No command nor option: the app. Its start skips importing every command
-        # group (click's types and ~30 modules: some 40 ms before the first frame).
-        from cli.root import main as root
-
-        root(obj=open_app)
-        return
     from cli import main as cli_main
 
     cli_main(obj=open_app)
