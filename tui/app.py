@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,11 +142,6 @@ class TrainerDeclines(Message):
     declines: list[TrainerDecline]
 
 
-def _freeze_start_up_objects() -> None:
-    gc.freeze()
-    gc.enable()
-
-
 def _factory(app: App[None], area: Area) -> Callable[[], Screen[None]]:
     def build() -> Screen[None]:
         screen = area.load()()
@@ -208,6 +203,7 @@ class RollcallApp(App[None]):
         *,
         restricted: bool = False,
         first_window: Future[tuple[SessionPage, int, int]] | None = None,
+        cache_styles: bool = False,
     ) -> None:
         super().__init__()
         self.first_window = first_window
@@ -216,6 +212,11 @@ class RollcallApp(App[None]):
 
         self.restricted = restricted or as_email is not None
         """A learner's view or an SSH key's forced command: no screenshots written to disk."""
+        self._styles_loaded: set[Hashable] | None = None
+        if cache_styles and not self.restricted:
+            from tui import style_cache
+
+            self._styles_loaded = style_cache.load(self.stylesheet)
         self.role = current_actor().role
         """The role of whoever runs the app: what the store lets them change."""
         self.settings = settings
@@ -252,7 +253,7 @@ class RollcallApp(App[None]):
         # walks all of them and stalls a keystroke by 50 ms or more, down to the
         # objects made since. The collector is switched on again then (`tui.launch`
         # starts the app with it off: collecting while starting found nothing to free).
-        self.call_after_refresh(_freeze_start_up_objects)
+        self.call_after_refresh(self._after_first_frame)
         if self.as_email is None:
             self._show_mail_notice()
             self.switch_mode("sessions")
@@ -267,6 +268,15 @@ class RollcallApp(App[None]):
         from screens.learner import LearnerScreen
 
         self.push_screen(LearnerScreen(self.as_email))
+
+    def _after_first_frame(self) -> None:
+        gc.freeze()
+        gc.enable()
+        if self._styles_loaded is not None:
+            from tui import style_cache
+
+            style_cache.save(self.stylesheet, self._styles_loaded)
+            self._styles_loaded = None
 
     def on_unmount(self) -> None:
         """Stop the mail jobs after the message in flight; unfreeze the startup objects."""
@@ -511,10 +521,19 @@ def make_app(
     *,
     restricted: bool = False,
     first_window: Future[tuple[SessionPage, int, int]] | None = None,
+    cache_styles: bool = False,
 ) -> RollcallApp:
-    """Build the app; the CLI and the tests share this factory."""
+    """Build the app; the CLI and the tests share this factory.
+
+    With `cache_styles` (the program, not the tests) the parsed stylesheets are kept
+    between starts (`tui.style_cache`), except in a restricted app.
+    """
     return RollcallApp(
-        settings, as_email=as_email, restricted=restricted, first_window=first_window
+        settings,
+        as_email=as_email,
+        restricted=restricted,
+        first_window=first_window,
+        cache_styles=cache_styles,
     )
 
 
@@ -533,4 +552,6 @@ def run_app(
     if kiosk_session is not None:
         KioskApp(settings, kiosk_session).run()
         return
-    make_app(settings, as_email, restricted=restricted, first_window=first_window).run()
+    make_app(
+        settings, as_email, restricted=restricted, first_window=first_window, cache_styles=True
+    ).run()
