@@ -3,7 +3,7 @@
 Textual parses every stylesheet the first screen uses (the app's files and each widget's
 default CSS) at every start: tens of milliseconds, a tenth of the time to the first rows.
 The parsed rules are stored in the user's cache directory, in a file named after what
-parsing depends on (Textual's and Python's versions, the theme's variables); each entry
+parsing depends on (the installed Textual, Python's version, the theme's variables); each entry
 is keyed by the CSS text itself, so an edited stylesheet is parsed again.
 """
 
@@ -16,16 +16,26 @@ import sys
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 
-from textual import __version__ as textual_version
+from textual.css import model, parse, styles
 from textual.css.stylesheet import Stylesheet
 
 from store.private_files import private_umask
 
 
+def _parser_stamp() -> list[tuple[str, int, int]]:
+    """Which Textual parses: its parser's and rules' files as installed (asking the package
+    metadata for its version costs more than the parsing saved)."""
+    stamp = []
+    for module in (parse, model, styles):
+        found = os.stat(module.__file__ or "")
+        stamp.append((module.__name__, found.st_size, found.st_mtime_ns))
+    return stamp
+
+
 def cache_file(variables: Mapping[str, str]) -> Path:
     """Where the rules parsed with `variables` are kept."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    what = repr((textual_version, sys.version_info[:2], sorted(variables.items())))
+    what = repr((_parser_stamp(), sys.version_info[:2], sorted(variables.items())))
     return base / "rollcall" / f"styles-{hashlib.sha256(what.encode()).hexdigest()[:20]}.pickle"
 
 
