@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import KW_ONLY, dataclass
@@ -187,15 +188,16 @@ class SessionScreen(RollcallScreen):
     def load(self) -> None:
         """Read the session and its people."""
         early, self._early = self._early, None
-        try:
-            if early is None:
-                raise LookupError
-            detail, declined = early.result()
-        except Exception:  # noqa: BLE001 - no early read, or it failed: read here, failures reported
+        read: tuple[SessionDetail | None, list[Declined]] | None = None
+        if early is not None:
+            # The read started with the page; if it failed, read again here (and report that).
+            with contextlib.suppress(Exception):
+                read = early.result()
+        if read is None:
             with db_thread():
-                detail, declined = _read(self.session_id)
+                read = _read(self.session_id)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(detail, declined))
+            self.post_message(self.Loaded(*read))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session-poll")
     def poll(self) -> None:
