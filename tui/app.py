@@ -252,7 +252,7 @@ class RollcallApp(App[None]):
         # the app; freezing them keeps a full garbage collection, which otherwise
         # walks all of them and stalls a keystroke by 50 ms or more, down to the
         # objects made since. The collector is switched on again then (`tui.launch`
-        # starts the app with it off: collecting while starting found nothing to free).
+        # starts the app with it off: nearly all it allocates while starting stays).
         self.call_after_refresh(self._after_first_frame)
         if self.as_email is None:
             self._show_mail_notice()
