@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -30,6 +32,7 @@ from screens.widgets.register import (
     waiting_cells,
 )
 from screens.widgets.table_cursor import highlighted_key
+from store.db import read_in_thread
 from store.read_models import (
     AttendeeRow,
     Declined,
@@ -42,6 +45,16 @@ from store.statuses import ACTIVE, MARKED
 
 POLL_SECONDS = 1.5
 """How often the page checks whether the session or its people changed."""
+
+
+def _read(session_id: int) -> tuple[SessionDetail | None, list[Declined]]:
+    detail = session_detail(session_id)
+    return detail, declined_of(session_id) if detail is not None else []
+
+
+def _read_early(session_id: int) -> Future[tuple[SessionDetail | None, list[Declined]]]:
+    """Start reading the page in a thread of its own, while the page is still being built."""
+    return read_in_thread(lambda: _read(session_id), "session page")
 
 
 class SessionScreen(RollcallScreen):
@@ -78,6 +91,10 @@ class SessionScreen(RollcallScreen):
         self.detail: SessionDetail | None = None
         self.by_key: dict[str, AttendeeRow] = {}
         self.stamp: tuple[str, int] | None = None
+        self._early: Future[tuple[SessionDetail | None, list[Declined]]] | None = _read_early(
+            session_id
+        )
+        """The first read, started before the page is composed (taken once)."""
 
     def compose(self) -> ComposeResult:
         """Details, attendees with a detail line, the waitlist, status and footer."""
@@ -98,7 +115,17 @@ class SessionScreen(RollcallScreen):
         add_columns(attendees, "attendees")
         add_columns(self.query_one("#waitlist", AttendeeTable), "waitlist")
         attendees.focus()
-        self.load()
+        early = self._early
+        if early is not None and early.done() and early.exception() is None:
+            # Read while the page was composed: its first frame shows the people.
+            self._early = None
+            detail, declined = early.result()
+            if detail is not None:
+                self._loaded(self.Loaded(detail, declined))
+            else:
+                self.post_message(self.Loaded(detail, declined))
+        else:
+            self.load()
         self.set_interval(POLL_SECONDS, self.poll)
 
     # Reading ------------------------------------------------------------
@@ -106,11 +133,17 @@ class SessionScreen(RollcallScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="session-load")
     def load(self) -> None:
         """Read the session and its people."""
-        with db_thread():
-            detail = session_detail(self.session_id)
-            declined = declined_of(self.session_id) if detail is not None else []
+        early, self._early = self._early, None
+        read: tuple[SessionDetail | None, list[Declined]] | None = None
+        if early is not None:
+            # The read started with the page; if it failed, read again here (and report that).
+            with contextlib.suppress(Exception):
+                read = early.result()
+        if read is None:
+            with db_thread():
+                read = _read(self.session_id)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(detail, declined))
+            self.post_message(self.Loaded(*read))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session-poll")
     def poll(self) -> None:

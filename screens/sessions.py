@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +25,7 @@ from screens.widgets.paged_table import Cell, PagedTable
 from screens.widgets.table_cursor import highlighted_key
 from store.clock import utcnow
 from store.date_search import DayRange
+from store.db import Interrupted, Interruptible
 from store.read_models import (
     NO_TRAINER,
     SessionPage,
@@ -84,6 +86,7 @@ class SessionsScreen(RollcallScreen):
         self.stale = False
         self.dates: DayRange | None = None
         """The date filter (`w`), None for any date."""
+        self._counting = Interruptible()
 
     def compose(self) -> ComposeResult:
         """Header, filter bar, the list, info and status lines, footer."""
@@ -104,7 +107,8 @@ class SessionsScreen(RollcallScreen):
         self._columns()
         if not self._show_ready_window():
             self.load(None, upcoming=True)
-        self.load_trainers()
+        # The filter's trainers are read after the first frame, which they would slow down.
+        self.call_after_refresh(self.load_trainers)
         self.query_one(PagedTable).focus()
 
     def on_screen_resume(self) -> None:
@@ -143,6 +147,8 @@ class SessionsScreen(RollcallScreen):
         self.generation += 1
         size = self.query_one(PagedTable).page_size
         self._load(self.generation, self._filters(), cursor, upcoming, session_id, size)
+        # A count still running for an older read is of no use now: stop it.
+        self._counting.interrupt(before=self.generation)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sessions-load")
     def _load(
@@ -171,7 +177,11 @@ class SessionsScreen(RollcallScreen):
                 if get_current_worker().is_cancelled:
                     return
                 self.post_message(self.PageLoaded(page, cursor, generation))
-                total = count_sessions(now=now, **filters)
+                try:
+                    with self._counting.running(generation):
+                        total = count_sessions(now=now, **filters)
+                except Interrupted:
+                    return  # stopped: a newer read replaces this one
                 if not get_current_worker().is_cancelled:
                     self.post_message(self.TotalCounted(total, generation))
                 return
@@ -333,7 +343,12 @@ class SessionsScreen(RollcallScreen):
             text += f" · {self.dates.label}"
         if any(filters.values()):
             text += " (filtered)"
-        self.query_one("#position", Label).update(text)
+        label = self.query_one("#position", Label)
+        shown = str(label.content)
+        if text != shown:
+            # The label is as wide as its text: only a new width moves what follows it, so
+            # only then is the screen laid out again (a keystroke changed the text twice).
+            label.update(text, layout=cell_len(text) != cell_len(shown))
 
     @on(DataTable.RowHighlighted, "#sessions")
     def _highlighted(self) -> None:

@@ -6,7 +6,9 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, unquote, urlparse
@@ -292,6 +294,78 @@ def close_database() -> None:
     """Close this thread's connection if one is open."""
     if database.obj is not None and not database.is_closed():
         database.close()
+
+
+def read_in_thread(read: Callable[[], T], name: str) -> Future[T]:
+    """Run `read` in a thread of its own, on a connection of its own closed afterwards.
+
+    The app starts a screen's first read this way while it is still building the
+    screen (SQLite and libpq answer without holding the interpreter lock); the
+    future holds the result, or the exception for the screen to read again.
+    """
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            if database.is_closed():
+                database.connect(reuse_if_open=True)
+            future.set_result(read())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+            future.set_exception(exc)
+        finally:
+            close_database()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+class Interrupted(Exception):
+    """The statement was stopped by `Interruptible.interrupt` (its result is not wanted)."""
+
+
+class Interruptible:
+    """The statement of whichever thread runs the latest read, stoppable from another thread.
+
+    A list's count runs for tens of milliseconds on a large table; when the next
+    keystroke supersedes it, stopping it gives the processor back to the read the
+    person waits for. The stopped statement raises `Interrupted` in its thread
+    (SQLite only; on PostgreSQL the statement runs to its end).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: tuple[int, object] | None = None
+        self._stopped: tuple[int, object] | None = None
+
+    @contextlib.contextmanager
+    def running(self, generation: int) -> Iterator[None]:
+        """Let `interrupt` stop what this thread runs inside, as the read of `generation`."""
+        entry = (generation, database.connection())
+        with self._lock:
+            self._running = entry
+        try:
+            yield
+        except peewee.DatabaseError as exc:
+            if self._stopped is entry:
+                raise Interrupted(str(exc)) from exc
+            raise
+        finally:
+            with self._lock:
+                if self._running is entry:
+                    self._running = None
+
+    def interrupt(self, before: int) -> None:
+        """Stop the statement running for a generation older than `before`, if any."""
+        with self._lock:
+            entry = self._running
+            if entry is None or entry[0] >= before:
+                return
+            # SQLite stops the statement at its next step, and a statement started after
+            # the one stopped is not affected. (PostgreSQL's cancel request reaches the
+            # server later, when the connection may run the next read: not used there.)
+            if isinstance(entry[1], sqlite3.Connection):
+                self._stopped = entry
+                entry[1].interrupt()
 
 
 def is_postgres() -> bool:

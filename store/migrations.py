@@ -7,6 +7,7 @@ upgraded on first use; one made by a newer release is refused.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -280,13 +281,36 @@ MIGRATIONS: list[Migration] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+_UNDEFINED_TABLE = "42P01"
+"""PostgreSQL's SQLSTATE for a table that does not exist."""
+
+
+def _is_missing_table(exc: peewee.DatabaseError) -> bool:
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "pgcode", None) == _UNDEFINED_TABLE:
+        return True
+    return isinstance(exc, peewee.OperationalError) and "no such table" in str(exc)
+
+
 def current_version(db: peewee.Database) -> int:
-    """The schema version stored in `db` (0 for an empty database)."""
-    with SchemaVersion.bind_ctx(db):
-        if not SchemaVersion.table_exists():
+    """The schema version stored in `db` (0 for an empty database).
+
+    One statement on an existing database (every start of every command pays it): the
+    version row is read, and an error saying the table does not exist means version 0,
+    instead of asking the catalog first. Inside a transaction the read runs in a
+    savepoint, because on PostgreSQL a failed statement would abort the transaction.
+    """
+    guard = db.atomic() if db.in_transaction() else contextlib.nullcontext()
+    try:
+        with guard:
+            row = db.execute_sql(
+                f'SELECT version FROM "{SchemaVersion._meta.table_name}" LIMIT 1'
+            ).fetchone()
+    except (peewee.OperationalError, peewee.ProgrammingError) as exc:
+        if _is_missing_table(exc):
             return 0
-        row = SchemaVersion.select().first()
-        return row.version if row else 0
+        raise
+    return int(row[0]) if row else 0
 
 
 def _refuse_newer(version: int) -> None:

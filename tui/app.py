@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,6 +177,7 @@ class RollcallApp(App[None]):
         *,
         restricted: bool = False,
         first_window: Future[tuple[SessionPage, int, int]] | None = None,
+        cache_styles: bool = False,
     ) -> None:
         super().__init__()
         self.first_window = first_window
@@ -185,6 +186,11 @@ class RollcallApp(App[None]):
 
         self.restricted = restricted or as_email is not None
         """A learner's view or an SSH key's forced command: no screenshots written to disk."""
+        self._styles_loaded: set[Hashable] | None = None
+        if cache_styles and not self.restricted:
+            from tui import style_cache
+
+            self._styles_loaded = style_cache.load(self.stylesheet)
         self.role = current_actor().role
         """The role of whoever runs the app: what the store lets them change."""
         self.settings = settings
@@ -219,8 +225,9 @@ class RollcallApp(App[None]):
         # The objects made while starting (modules, styles, widgets) live as long as
         # the app; freezing them keeps a full garbage collection, which otherwise
         # walks all of them and stalls a keystroke by 50 ms or more, down to the
-        # objects made since.
-        self.call_after_refresh(gc.freeze)
+        # objects made since. The collector is switched on again then (`tui.launch`
+        # starts the app with it off: nearly all it allocates while starting stays).
+        self.call_after_refresh(self._after_first_frame)
         if self.as_email is None:
             self._show_mail_notice()
             self.switch_mode("sessions")
@@ -228,12 +235,22 @@ class RollcallApp(App[None]):
             if self.role == "admin" and self.mail.start():
                 self.status_text = "mail: sending and polling in the background"
             # Whoever reads the replies (this app or the worker), a trainer's decline shows here.
-            self.check_trainer_declines()
+            # Read once the first frame is drawn: its thread would contend with the drawing.
+            self.call_after_refresh(self.check_trainer_declines)
             self.set_interval(DECLINE_CHECK_SECONDS, self.check_trainer_declines)
             return
         from screens.learner import LearnerScreen
 
         self.push_screen(LearnerScreen(self.as_email))
+
+    def _after_first_frame(self) -> None:
+        gc.freeze()
+        gc.enable()
+        if self._styles_loaded is not None:
+            from tui import style_cache
+
+            style_cache.save(self.stylesheet, self._styles_loaded)
+            self._styles_loaded = None
 
     def on_unmount(self) -> None:
         """Stop the mail jobs after the message in flight; unfreeze the startup objects."""
@@ -478,10 +495,19 @@ def make_app(
     *,
     restricted: bool = False,
     first_window: Future[tuple[SessionPage, int, int]] | None = None,
+    cache_styles: bool = False,
 ) -> RollcallApp:
-    """Build the app; the CLI and the tests share this factory."""
+    """Build the app; the CLI and the tests share this factory.
+
+    With `cache_styles` (the program, not the tests) the parsed stylesheets are kept
+    between starts (`tui.style_cache`), except in a restricted app.
+    """
     return RollcallApp(
-        settings, as_email=as_email, restricted=restricted, first_window=first_window
+        settings,
+        as_email=as_email,
+        restricted=restricted,
+        first_window=first_window,
+        cache_styles=cache_styles,
     )
 
 
@@ -500,4 +526,6 @@ def run_app(
     if kiosk_session is not None:
         KioskApp(settings, kiosk_session).run()
         return
-    make_app(settings, as_email, restricted=restricted, first_window=first_window).run()
+    make_app(
+        settings, as_email, restricted=restricted, first_window=first_window, cache_styles=True
+    ).run()

@@ -79,8 +79,7 @@ class PagedTable(FastTable[Cell]):
         self.total = total
         self.total_exact = exact
         self.clear()
-        for key, cells in rows:
-            self.add_row(*cells, key=key)
+        self.add_rows_keyed(rows)
         if self.row_count:
             target = cursor if cursor is not None else offset
             row = min(max(0, target - offset), self.row_count - 1)

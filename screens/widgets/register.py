@@ -8,7 +8,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable
 
 from screens.plain import clean, plain
 from screens.widgets.fast_table import FastTable
@@ -117,7 +116,7 @@ def waiting_cells(r: AttendeeRow, zone: Any) -> list[str | Text]:
     ]
 
 
-def fill_table(table: DataTable[Any], rows: list[tuple[str, list[Any]]]) -> None:
+def fill_table(table: FastTable[Any], rows: list[tuple[str, list[Any]]]) -> None:
     """Show `rows`, updating cells in place when the same people are listed.
 
     Rebuilding only when the set of rows changed keeps the cursor (and the
@@ -138,8 +137,7 @@ def fill_table(table: DataTable[Any], rows: list[tuple[str, list[Any]]]) -> None
     kept = highlighted_key(table)
     row_index = table.cursor_row
     table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
+    table.add_rows_keyed(rows)
     if not table.row_count:
         return
     if kept in keys:

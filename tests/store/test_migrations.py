@@ -23,6 +23,43 @@ def test_fresh_database_gets_every_table(store: str) -> None:
         assert SchemaVersion.select().count() == 1
 
 
+def statements_of(monkeypatch: pytest.MonkeyPatch, db: peewee.Database) -> list[str]:
+    """A list that fills with every statement `db` is sent from now on."""
+    sent: list[str] = []
+    execute = type(db).execute_sql
+
+    def recorded(self: peewee.Database, sql: str, *args: object, **kwargs: object) -> object:
+        sent.append(sql)
+        return execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(type(db), "execute_sql", recorded)
+    return sent
+
+
+def test_the_schema_check_is_one_statement(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every start checks the version: one read on a database that has one, and an empty
+    database (no version table) reads as 0, also inside a transaction, which stays usable."""
+    db = open_database(db_url, migrate=False)
+    sent = statements_of(monkeypatch, db)
+    assert current_version(db) == 0
+    assert len(sent) == 1
+    with db.atomic():
+        assert current_version(db) == 0
+        assert db.execute_sql("SELECT 1").fetchone()[0] == 1  # not aborted on PostgreSQL
+    assert migrate(db) == SCHEMA_VERSION
+    sent.clear()
+    assert current_version(db) == SCHEMA_VERSION
+    assert migrate(db) == SCHEMA_VERSION
+    assert len(sent) == 2  # one per check, nothing else on an up-to-date database
+    with SchemaVersion.bind_ctx(db):
+        SchemaVersion.update(version=SCHEMA_VERSION + 1).execute()
+    with db.atomic():
+        assert current_version(db) == SCHEMA_VERSION + 1
+    with pytest.raises(RollcallError) as err:
+        migrate(db)
+    assert err.value.field == "db"
+
+
 def test_the_lists_and_the_app_start_read_from_indexes(store: str) -> None:
     """The indexes the session list's pages, the app's first window and its decline check
     use exist on both backends, also in a database upgraded from version 8."""

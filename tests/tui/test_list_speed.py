@@ -10,6 +10,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Label
+from textual.widgets._data_table import RowKey
 
 import screens.sessions
 from screens.sessions import SessionsScreen
@@ -146,3 +147,60 @@ async def test_fast_cells_are_drawn_exactly_like_datatable_draws_them() -> None:
 
 def _styled_chars(lines: list[list[Any]]) -> list[list[tuple[str, Any]]]:
     return [[(char, segment.style) for segment in line for char in segment.text] for line in lines]
+
+
+class _Recording(_Tables):
+    def __init__(self) -> None:
+        super().__init__()
+        self.highlighted: list[tuple[str | None, int]] = []
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.highlighted.append((event.data_table.id, event.cursor_row))
+
+
+async def test_fast_lines_and_bulk_rows_match_datatable() -> None:
+    """Rows added in bulk hold what `add_row` gives, and each line under a row cursor
+    (the header, the cursor's row, a hovered row, plain rows) is drawn exactly as
+    DataTable draws it."""
+    app = _Recording()
+    async with app.run_test(size=(80, 20)) as pilot:
+        bulk = app.query_one("#fixed", FastTable)
+        one_by_one = app.query_one("#auto", FastTable)
+        for table in (bulk, one_by_one):
+            for key, width in (("title", 14), ("room", 8), ("mark", 3), ("n", 4)):
+                table.add_column(key.title(), key=key, width=width)
+        rows = [(str(index), cells) for index, cells in enumerate(CELLS)]
+        bulk.add_rows_keyed(rows)
+        for key, cells in rows:
+            one_by_one.add_row(*cells, key=key)
+        await pilot.pause()
+        assert [r.key.value for r in bulk.ordered_rows] == ["0", "1", "2"]
+        assert [bulk.get_row(k) for k, _ in rows] == [one_by_one.get_row(k) for k, _ in rows]
+        assert (bulk.cursor_coordinate, bulk.virtual_size) == (
+            one_by_one.cursor_coordinate,
+            one_by_one.virtual_size,
+        )
+        assert sorted(app.highlighted) == [("auto", 0), ("fixed", 0)]
+        with pytest.raises(Exception, match="already exists"):
+            bulk.add_rows_keyed([("1", ["again"])])
+        bulk.add_rows_keyed([])  # nothing to add: nothing changes
+        assert bulk.row_count == len(CELLS)
+
+        bulk.move_cursor(row=1)
+        await pilot.pause()
+        keys: list[RowKey] = [bulk._header_row_key, *(row.key for row in bulk.ordered_rows)]
+        cursor = bulk.cursor_coordinate
+        for hover in (cursor._replace(row=2), cursor):
+            for row_key in keys:
+                bulk._row_render_cache.clear()
+                bulk._cell_render_cache.clear()
+                fast = bulk._render_line_in_row(row_key, 0, bulk.rich_style, cursor, hover)
+                bulk._row_render_cache.clear()
+                bulk._cell_render_cache.clear()
+                slow = DataTable._render_line_in_row(
+                    bulk, row_key, 0, bulk.rich_style, cursor, hover
+                )
+                assert fast[0] == slow[0] == []
+                assert [_styled_chars([cell]) for cell in fast[1]] == [
+                    _styled_chars([cell]) for cell in slow[1]
+                ], (row_key, hover)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
+from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -161,3 +164,38 @@ async def test_cancelling_from_the_page_names_the_session(app: RollcallApp, data
         said = [str(n.message) for n in app._notifications]
         assert "Cancelled: Data Protection Essentials, Wed 2 Dec 2026 10:00" in said, said
     assert Session.get_by_id(data.empty).cancel_reason == "room closed"
+
+
+async def test_the_page_is_read_once_while_it_is_built(
+    app: RollcallApp, data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's first read starts when the page is made; once done it is the page's
+    content (nothing is read again), and a failed early read is read again, as before."""
+    import screens.session
+
+    reads: list[int] = []
+    read = screens.session._read
+
+    def counted(session_id: int) -> Any:
+        reads.append(session_id)
+        return read(session_id)
+
+    monkeypatch.setattr(screens.session, "_read", counted)
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_session(app, pilot, data.past)
+        assert page.query_one("#attendees", DataTable).row_count == 5
+        assert reads == [data.past]
+        await pilot.press("escape")
+        await settle(pilot)
+
+        def failing(session_id: int) -> Any:
+            reads.append(-session_id)
+            if threading.current_thread().name == "session page":
+                raise OSError("disk went away")
+            return read(session_id)
+
+        monkeypatch.setattr(screens.session, "_read", failing)
+        page = await open_session(app, pilot, data.full)
+        assert page.query_one("#attendees", DataTable).row_count > 0
+        assert reads[1:] == [-data.full, -data.full]
+        assert "Waitlist (2)" in screen_text(app)
