@@ -1,0 +1,364 @@
+"""Sessions as the JSON text of the CLI contract, written straight from the rows read.
+
+`session list --json` and `available --json` print up to every session, so the cost per row
+is what matters. A page is read with one statement (the session with its course, trainer and
+status) as the driver returns the values, without peewee's per-value conversion; the page's
+enrolment counts, visibility rules and materials take one statement each. The statements are
+made once per command and run per page with new values (no SQL building per page). Each row
+is written through one layout (`_ROW`) with the C string encoder `json.dumps` itself uses, so
+the text is byte for byte what `json.dumps(session_dict, ensure_ascii=False, indent=2)` gives,
+one level into the JSON array.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from store.models import Course, Enrolment, Material, Person, Session, SessionVisibility, Trainer
+from store.paging import PAGE_SIZE
+from store.session_queries import status_condition
+from store.visibility import DIMENSIONS
+
+_string = json.encoder.encode_basestring
+"""The C string encoder of `json.dumps(..., ensure_ascii=False)`."""
+
+
+def _time(value: object) -> str:
+    """A stored UTC time as JSON: `datetime.isoformat`'s text quoted, or null.
+
+    SQLite returns the text `UTCDateTimeField` writes ("2030-03-04 09:30:00.000000"), which is
+    rearranged without building a datetime; anything else (PostgreSQL's datetimes, text of
+    another layout) goes through the field's own conversion. ISO text needs no escaping.
+    """
+    if value is None:
+        return "null"
+    if type(value) is str and len(value) == 26 and value[10] == " " and value[19] == ".":
+        if value.endswith(".000000"):
+            # `isoformat` leaves out a zero fraction.
+            return '"' + value[:10] + "T" + value[11:19] + '+00:00"'
+        if value[20:].isdigit():
+            return '"' + value[:10] + "T" + value[11:] + '+00:00"'
+    return '"' + Session.start.python_value(value).isoformat() + '"'
+
+
+def _columns(now: datetime) -> tuple[peewee.Node, ...]:
+    """What a page reads of each session, in the order `_text` unpacks it.
+
+    The status is derived by the database with the comparisons `status_condition` filters by.
+    """
+    status = peewee.Case(
+        None,
+        [
+            (status_condition("cancelled", now), "cancelled"),
+            (status_condition("completed", now), "completed"),
+            (Session.start <= now, "in_progress"),
+        ],
+        "scheduled",
+    )
+    return (
+        Session.start,
+        Session.id,
+        Session.title,
+        Course.title,
+        Session.description,
+        Session.end,
+        Session.duration_minutes,
+        Session.type,
+        Session.location,
+        Session.online_url,
+        Person.email,
+        Session.max_attendees,
+        status,
+        Session.cancel_reason,
+        Session.expiry_months,
+        Session.series,
+        Session.uid,
+        Session.sequence,
+        Session.trainer_calendar,
+        Session.trainer_responded_at,
+        Session.approval,
+        Session.offer_hours,
+    )
+
+
+_ROW = """{
+    "id": %d,
+    "title": %s,
+    "course": %s,
+    "description": %s,
+    "start": %s,
+    "end": %s,
+    "duration_minutes": %d,
+    "type": %s,
+    "location": %s,
+    "online_url": %s,
+    "trainer": %s,
+    "max_attendees": %s,
+    "enrolled": %d,
+    "waitlisted": %d,
+    "remaining": %s,
+    "status": "%s",
+    "cancel_reason": %s,
+    "visibility": %s,
+    "materials": %s,
+    "expiry_months": %s,
+    "series_id": %s,
+    "uid": %s,
+    "sequence": %d,
+    "trainer_calendar": %s,
+    "trainer_responded_at": %s,
+    "offered": %d,
+    "requested": %d,
+    "approval": %s,
+    "offer_hours": %s
+  }"""
+"""A session in the contract's field order, as `json.dumps(..., indent=2)` lays it out."""
+
+_NO_RULES = '{\n      "roles": [],\n      "departments": [],\n      "locations": []\n    }'
+_NO_COUNTS = (0, 0, 0, 0)
+_COUNTED = {
+    "enrolled": 0,
+    "attended": 0,
+    "no_show": 0,
+    "waitlisted": 1,
+    "offered": 2,
+    "requested": 3,
+}
+"""Where each enrolment status counts: places taken, waitlisted, offered, requested."""
+
+
+@dataclass
+class _Related:
+    """What a page of sessions needs from other tables, each read in one statement."""
+
+    counts: dict[int, list[int]]
+    rules: dict[int, dict[str, list[str]]]
+    materials: dict[int, list[dict[str, str]]]
+
+
+def _nested(value: object) -> str:
+    """`value` as `json.dumps(..., indent=2)` writes it as a field of a session."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+
+
+def _text(row: tuple[Any, ...], related: _Related) -> str:
+    """One session's text, one level into the JSON array."""
+    (
+        start,
+        sid,
+        title,
+        course,
+        description,
+        end,
+        duration_minutes,
+        kind,
+        location,
+        online_url,
+        trainer,
+        cap,
+        status,
+        cancel_reason,
+        expiry_months,
+        series_id,
+        uid,
+        sequence,
+        trainer_calendar,
+        trainer_responded_at,
+        approval,
+        offer_hours,
+    ) = row
+    taken, waitlisted, offered, requested = related.counts.get(sid, _NO_COUNTS)
+    rules = related.rules.get(sid)
+    materials = related.materials.get(sid)
+    return _ROW % (
+        sid,
+        _string(title),
+        _string(course),
+        _string(description),
+        _time(start),
+        _time(end),
+        duration_minutes,
+        _string(kind),
+        "null" if location is None else _string(location),
+        "null" if online_url is None else _string(online_url),
+        "null" if trainer is None else _string(trainer),
+        "null" if cap is None else cap,
+        taken,
+        waitlisted,
+        "null" if cap is None else max(0, cap - taken - offered),
+        status,
+        "null" if cancel_reason is None else _string(cancel_reason),
+        _NO_RULES
+        if rules is None
+        else _nested(
+            {
+                "roles": rules["role"],
+                "departments": rules["department"],
+                "locations": rules["location"],
+            }
+        ),
+        "[]" if materials is None else _nested(materials),
+        "null" if expiry_months is None else expiry_months,
+        "null" if series_id is None else series_id,
+        _string(uid),
+        sequence,
+        _string(trainer_calendar),
+        _time(trainer_responded_at),
+        offered,
+        requested,
+        _string(approval),
+        "null" if offer_hours is None else offer_hours,
+    )
+
+
+class _Slot:
+    """A parameter filled in at each run of a statement made once."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+@dataclass
+class _Statement:
+    """SQL made once; its parameters, with slots filled in per run."""
+
+    sql: str
+    params: list[Any]
+
+    @classmethod
+    def of(cls, db: peewee.Database, query: peewee.Query) -> _Statement:
+        """`query` as the database would be sent it."""
+        sql, params = db.get_sql_context().sql(query).query()
+        return cls(sql, list(params))
+
+    def run(self, db: peewee.Database, ids: str = "", **values: Any) -> list[tuple[Any, ...]]:
+        """The rows, as the driver returns them; `ids` replaces the `_IDS` list."""
+        params = [values[p.name] if isinstance(p, _Slot) else p for p in self.params]
+        sql = self.sql.replace(_IDS, ids) if ids else self.sql
+        return list(db.execute_sql(sql, params).fetchall())
+
+
+_IDS = "(/*ids*/)"
+"""Where a page's session ids are written into the statement of its enrolment counts.
+
+They are integers read from the database, so writing them is safe; as a thousand parameters
+the driver would spend more time binding them than the database takes to answer.
+"""
+
+
+def _related_statements(db: peewee.Database) -> tuple[_Statement, _Statement, _Statement]:
+    """The statements of a page's enrolment counts, visibility rules and materials.
+
+    Rules and materials are few: theirs are read for the page's range of keys (sessions
+    outside the page's filter included), which costs less than a list of ids.
+    """
+    counts = (
+        Enrolment.select(Enrolment.session, Enrolment.status, peewee.fn.COUNT(peewee.SQL("*")))
+        .where(Enrolment.session.in_(peewee.SQL(_IDS)))
+        .group_by(Enrolment.session, Enrolment.status)
+    )
+    key = peewee.Tuple(Session.start, Session.id)
+    in_range = Session.select(Session.id).where(
+        (key >= peewee.Tuple(_Slot("first_start"), _Slot("first_id")))
+        & (key <= peewee.Tuple(_Slot("last_start"), _Slot("last_id")))
+    )
+    rules = (
+        SessionVisibility.select(
+            SessionVisibility.session, SessionVisibility.dimension, SessionVisibility.value
+        )
+        .where(SessionVisibility.session.in_(in_range))
+        .order_by(SessionVisibility.id)
+    )
+    materials = (
+        Material.select(Material.session, Material.name, Material.url)
+        .where(Material.session.in_(in_range))
+        .order_by(Material.session, Material.position)
+    )
+    return _Statement.of(db, counts), _Statement.of(db, rules), _Statement.of(db, materials)
+
+
+def _related(
+    db: peewee.Database,
+    statements: tuple[_Statement, _Statement, _Statement],
+    page: list[tuple[Any, ...]],
+) -> _Related:
+    ids = "(" + ",".join([str(int(row[1])) for row in page]) + ")"
+    keys = {
+        "first_start": page[0][0],
+        "first_id": page[0][1],
+        "last_start": page[-1][0],
+        "last_id": page[-1][1],
+    }
+    found = _Related({}, {}, {})
+    for sid, status, count in statements[0].run(db, ids):
+        slot = _COUNTED.get(status)
+        if slot is not None:
+            found.counts.setdefault(sid, [0, 0, 0, 0])[slot] += count
+    for sid, dimension, value in statements[1].run(db, **keys):
+        found.rules.setdefault(sid, {d: [] for d in DIMENSIONS})[dimension].append(value)
+    for sid, name, url in statements[2].run(db, **keys):
+        found.materials.setdefault(sid, []).append({"name": name, "url": url})
+    return found
+
+
+def session_texts(
+    query: peewee.ModelSelect,
+    now: datetime,
+    *,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Iterator[str]:
+    """The sessions of `query` (its filters; start order) as JSON text, page by page.
+
+    Each page continues after the last row of the one before (keyset: one index range scan)
+    and asks for one row more than it returns, so the last page costs no extra query.
+    """
+    db = Session._meta.database
+    rows = (
+        query.select(*_columns(now))
+        .join(Course, on=Session.course == Course.id)
+        .switch(Session)
+        .join(Trainer, peewee.JOIN.LEFT_OUTER, on=Session.trainer == Trainer.id)
+        .join(Person, peewee.JOIN.LEFT_OUTER, on=Trainer.person == Person.id)
+        .order_by(Session.start, Session.id)
+    )
+    first = rows.limit(_Slot("size"))
+    if offset:
+        first = first.offset(offset)
+    # The page's key goes first: SQLite bounds its scan of the start index by the first range
+    # term on start, and a filter's (`--from`, scheduled) would make each page scan from there.
+    following = rows.clone()
+    filters, following._where = following._where, None
+    following = following.where(
+        peewee.Tuple(Session.start, Session.id) > peewee.Tuple(_Slot("start"), _Slot("id"))
+    )
+    if filters is not None:
+        following = following.where(filters)
+    pages = (_Statement.of(db, first), _Statement.of(db, following.limit(_Slot("size"))))
+    related = _related_statements(db)
+    left = limit
+    key: dict[str, Any] = {}
+    while left is None or left > 0:
+        size = PAGE_SIZE if left is None else min(PAGE_SIZE, left)
+        page = pages[1 if key else 0].run(db, size=size + 1, **key)
+        more = len(page) > size
+        page = page[:size]
+        if page:
+            found = _related(db, related, page)
+            for row in page:
+                yield _text(row, found)
+        if not more:
+            return
+        # The key as the driver returned it is what the column compares with.
+        key = {"start": page[-1][0], "id": page[-1][1]}
+        if left is not None:
+            left -= len(page)
