@@ -36,14 +36,13 @@ def _time(value: object) -> str:
     rearranged without building a datetime; anything else (PostgreSQL's datetimes, text of
     another layout) goes through the field's own conversion. ISO text needs no escaping.
     """
+    if type(value) is str and len(value) == 26 and value[19] == ".":
+        # `isoformat` leaves out a zero fraction.
+        if value.endswith(".000000"):
+            value = value[:19]
+        return '"' + value.replace(" ", "T", 1) + '+00:00"'
     if value is None:
         return "null"
-    if type(value) is str and len(value) == 26 and value[10] == " " and value[19] == ".":
-        if value.endswith(".000000"):
-            # `isoformat` leaves out a zero fraction.
-            return '"' + value[:10] + "T" + value[11:19] + '+00:00"'
-        if value[20:].isdigit():
-            return '"' + value[:10] + "T" + value[11:] + '+00:00"'
     return '"' + Session.start.python_value(value).isoformat() + '"'
 
 
