@@ -112,41 +112,36 @@ def expected(session: Session) -> dict[str, Any]:
         status = "scheduled"
     cap = session.max_attendees
     responded = session.trainer_responded_at
-    return {
-        "id": session.id,
-        "title": session.title,
+    derived = {
         "course": session.course.title,
-        "description": session.description,
         "start": session.start.isoformat(),
         "end": session.end.isoformat(),
-        "duration_minutes": session.duration_minutes,
-        "type": session.type,
-        "location": session.location,
-        "online_url": session.online_url,
         "trainer": session.trainer.person.email if session.trainer else None,
-        "max_attendees": cap,
         "enrolled": taken,
         "waitlisted": counts["waitlisted"],
         "remaining": None if cap is None else max(0, cap - taken - counts["offered"]),
         "status": status,
-        "cancel_reason": session.cancel_reason,
         "visibility": {
             "roles": rule_sets["role"],
             "departments": rule_sets["department"],
             "locations": rule_sets["location"],
         },
         "materials": [{"name": m.name, "url": m.url} for m in materials],
-        "expiry_months": session.expiry_months,
-        "series_id": session.series_id,
-        "uid": session.uid,
-        "sequence": session.sequence,
-        "trainer_calendar": session.trainer_calendar,
         "trainer_responded_at": responded.isoformat() if responded else None,
         "offered": counts["offered"],
         "requested": counts["requested"],
-        "approval": session.approval,
-        "offer_hours": session.offer_hours,
     }
+    # The rest are the session's columns as stored.
+    return {key: derived[key] if key in derived else getattr(session, key) for key in FIELDS}
+
+
+FIELDS = (
+    "id title course description start end duration_minutes type location online_url trainer"
+    " max_attendees enrolled waitlisted remaining status cancel_reason visibility materials"
+    " expiry_months series_id uid sequence trainer_calendar trainer_responded_at offered"
+    " requested approval offer_hours"
+).split()
+"""The contract's fields of a listed session, in order (CLI.md)."""
 
 
 def reference() -> list[dict[str, Any]]:
