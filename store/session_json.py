@@ -20,6 +20,7 @@ from typing import Any
 
 import peewee
 
+from store.db import is_postgres
 from store.models import Course, Enrolment, Material, Person, Session, SessionVisibility, Trainer
 from store.paging import PAGE_SIZE
 from store.session_queries import status_condition
@@ -46,11 +47,19 @@ def _time(value: object) -> str:
     return '"' + Session.start.python_value(value).isoformat() + '"'
 
 
+def _stored_layout(column: peewee.Node) -> peewee.Node:
+    """A PostgreSQL timestamp as the text SQLite stores (`_time`'s quick case, no datetime)."""
+    return peewee.fn.to_char(column, "YYYY-MM-DD HH24:MI:SS.US")
+
+
 def _columns(now: datetime) -> tuple[peewee.Node, ...]:
     """What a page reads of each session, in the order `_text` unpacks it.
 
     The status is derived by the database with the comparisons `status_condition` filters by.
+    Times come as text in one layout on both backends; the start, the page's key, still
+    compares with its column as a timestamp on PostgreSQL.
     """
+    time: Any = _stored_layout if is_postgres() else (lambda column: column)
     status = peewee.Case(
         None,
         [
@@ -61,12 +70,12 @@ def _columns(now: datetime) -> tuple[peewee.Node, ...]:
         "scheduled",
     )
     return (
-        Session.start,
+        time(Session.start),
         Session.id,
         Session.title,
         Course.title,
         Session.description,
-        Session.end,
+        time(Session.end),
         Session.duration_minutes,
         Session.type,
         Session.location,
@@ -80,7 +89,7 @@ def _columns(now: datetime) -> tuple[peewee.Node, ...]:
         Session.uid,
         Session.sequence,
         Session.trainer_calendar,
-        Session.trainer_responded_at,
+        time(Session.trainer_responded_at),
         Session.approval,
         Session.offer_hours,
     )
