@@ -5,9 +5,9 @@ is what matters. A page is read with one statement (the session with its course,
 status) as the driver returns the values, without peewee's per-value conversion; the page's
 enrolment counts, visibility rules and materials take one statement each. The statements are
 made once per command and run per page with new values (no SQL building per page). Each row
-is written through one layout (`_ROW`) with the C string encoder `json.dumps` itself uses, so
-the text is byte for byte what `json.dumps(session_dict, ensure_ascii=False, indent=2)` gives,
-one level into the JSON array.
+is written by one f-string (compiled once: no format to parse per row) with the C string
+encoder `json.dumps` itself uses, so the text is byte for byte what
+`json.dumps(session_dict, ensure_ascii=False, indent=2)` gives, one level into the JSON array.
 """
 
 from __future__ import annotations
@@ -33,15 +33,15 @@ _string = json.encoder.encode_basestring
 def _time(value: object) -> str:
     """A stored UTC time as JSON: `datetime.isoformat`'s text quoted, or null.
 
-    SQLite returns the text `UTCDateTimeField` writes ("2030-03-04 09:30:00.000000"), which is
-    rearranged without building a datetime; anything else (PostgreSQL's datetimes, text of
-    another layout) goes through the field's own conversion. ISO text needs no escaping.
+    Times are read as the text SQLite stores ("2030-03-04 09:30:00.000000"; PostgreSQL is
+    asked for the same), rearranged without building a datetime; anything else goes through
+    the field's own conversion. ISO text needs no escaping.
     """
     if type(value) is str and len(value) == 26 and value[19] == ".":
-        # `isoformat` leaves out a zero fraction.
-        if value.endswith(".000000"):
-            value = value[:19]
-        return '"' + value.replace(" ", "T", 1) + '+00:00"'
+        if value.endswith("000000"):
+            # `isoformat` leaves out a zero fraction.
+            return f'"{value[:10]}T{value[11:19]}+00:00"'
+        return f'"{value[:10]}T{value[11:]}+00:00"'
     if value is None:
         return "null"
     return '"' + Session.start.python_value(value).isoformat() + '"'
@@ -53,7 +53,7 @@ def _stored_layout(column: peewee.Node) -> peewee.Node:
 
 
 def _columns(now: datetime) -> tuple[peewee.Node, ...]:
-    """What a page reads of each session, in the order `_text` unpacks it.
+    """What a page reads of each session, in the order `_texts` unpacks it.
 
     The status is derived by the database with the comparisons `status_condition` filters by.
     Times come as text in one layout on both backends; the start, the page's key, still
@@ -95,39 +95,6 @@ def _columns(now: datetime) -> tuple[peewee.Node, ...]:
     )
 
 
-_ROW = """{
-    "id": %d,
-    "title": %s,
-    "course": %s,
-    "description": %s,
-    "start": %s,
-    "end": %s,
-    "duration_minutes": %d,
-    "type": %s,
-    "location": %s,
-    "online_url": %s,
-    "trainer": %s,
-    "max_attendees": %s,
-    "enrolled": %d,
-    "waitlisted": %d,
-    "remaining": %s,
-    "status": "%s",
-    "cancel_reason": %s,
-    "visibility": %s,
-    "materials": %s,
-    "expiry_months": %s,
-    "series_id": %s,
-    "uid": %s,
-    "sequence": %d,
-    "trainer_calendar": %s,
-    "trainer_responded_at": %s,
-    "offered": %d,
-    "requested": %d,
-    "approval": %s,
-    "offer_hours": %s
-  }"""
-"""A session in the contract's field order, as `json.dumps(..., indent=2)` lays it out."""
-
 _NO_RULES = '{\n      "roles": [],\n      "departments": [],\n      "locations": []\n    }'
 _NO_COUNTS = (0, 0, 0, 0)
 _COUNTED = {
@@ -155,9 +122,11 @@ def _nested(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 
-def _text(row: tuple[Any, ...], related: _Related) -> str:
-    """One session's text, one level into the JSON array."""
-    (
+def _texts(page: list[tuple[Any, ...]], related: _Related) -> Iterator[str]:
+    """The page's sessions as text, one level into the JSON array (the loop of every row)."""
+    string, time = _string, _time
+    counts, rules_of, materials_of = related.counts.get, related.rules.get, related.materials.get
+    for (
         start,
         sid,
         title,
@@ -180,48 +149,52 @@ def _text(row: tuple[Any, ...], related: _Related) -> str:
         trainer_responded_at,
         approval,
         offer_hours,
-    ) = row
-    taken, waitlisted, offered, requested = related.counts.get(sid, _NO_COUNTS)
-    rules = related.rules.get(sid)
-    materials = related.materials.get(sid)
-    return _ROW % (
-        sid,
-        _string(title),
-        _string(course),
-        _string(description),
-        _time(start),
-        _time(end),
-        duration_minutes,
-        _string(kind),
-        "null" if location is None else _string(location),
-        "null" if online_url is None else _string(online_url),
-        "null" if trainer is None else _string(trainer),
-        "null" if cap is None else cap,
-        taken,
-        waitlisted,
-        "null" if cap is None else max(0, cap - taken - offered),
-        status,
-        "null" if cancel_reason is None else _string(cancel_reason),
-        _NO_RULES
-        if rules is None
-        else _nested(
-            {
-                "roles": rules["role"],
-                "departments": rules["department"],
-                "locations": rules["location"],
-            }
-        ),
-        "[]" if materials is None else _nested(materials),
-        "null" if expiry_months is None else expiry_months,
-        "null" if series_id is None else series_id,
-        _string(uid),
-        sequence,
-        _string(trainer_calendar),
-        _time(trainer_responded_at),
-        offered,
-        requested,
-        _string(approval),
-        "null" if offer_hours is None else offer_hours,
+    ) in page:
+        taken, waitlisted, offered, requested = counts(sid, _NO_COUNTS)
+        rules = rules_of(sid)
+        materials = materials_of(sid)
+        # The contract's field order, as `json.dumps(..., indent=2)` lays it out one level in.
+        yield (
+            f'{{\n    "id": {sid},'
+            f'\n    "title": {string(title)},'
+            f'\n    "course": {string(course)},'
+            f'\n    "description": {string(description)},'
+            f'\n    "start": {time(start)},'
+            f'\n    "end": {time(end)},'
+            f'\n    "duration_minutes": {duration_minutes},'
+            f'\n    "type": {string(kind)},'
+            f'\n    "location": {"null" if location is None else string(location)},'
+            f'\n    "online_url": {"null" if online_url is None else string(online_url)},'
+            f'\n    "trainer": {"null" if trainer is None else string(trainer)},'
+            f'\n    "max_attendees": {"null" if cap is None else cap},'
+            f'\n    "enrolled": {taken},'
+            f'\n    "waitlisted": {waitlisted},'
+            f'\n    "remaining": {"null" if cap is None else max(0, cap - taken - offered)},'
+            f'\n    "status": "{status}",'
+            f'\n    "cancel_reason": {"null" if cancel_reason is None else string(cancel_reason)},'
+            f'\n    "visibility": {_NO_RULES if rules is None else _visibility(rules)},'
+            f'\n    "materials": {"[]" if materials is None else _nested(materials)},'
+            f'\n    "expiry_months": {"null" if expiry_months is None else expiry_months},'
+            f'\n    "series_id": {"null" if series_id is None else series_id},'
+            f'\n    "uid": {string(uid)},'
+            f'\n    "sequence": {sequence},'
+            f'\n    "trainer_calendar": {string(trainer_calendar)},'
+            f'\n    "trainer_responded_at": {time(trainer_responded_at)},'
+            f'\n    "offered": {offered},'
+            f'\n    "requested": {requested},'
+            f'\n    "approval": {string(approval)},'
+            f'\n    "offer_hours": {"null" if offer_hours is None else offer_hours}'
+            "\n  }"
+        )
+
+
+def _visibility(rules: dict[str, list[str]]) -> str:
+    return _nested(
+        {
+            "roles": rules["role"],
+            "departments": rules["department"],
+            "locations": rules["location"],
+        }
     )
 
 
@@ -361,9 +334,7 @@ def session_texts(
         more = len(page) > size
         page = page[:size]
         if page:
-            found = _related(db, related, page)
-            for row in page:
-                yield _text(row, found)
+            yield from _texts(page, _related(db, related, page))
         if not more:
             return
         # The key as the driver returned it is what the column compares with.
