@@ -175,7 +175,7 @@ def _texts(page: list[tuple[Any, ...]], related: _Related) -> Iterator[str]:
             f'\n    "visibility": {_NO_RULES if rules is None else _visibility(rules)},'
             f'\n    "materials": {"[]" if materials is None else _nested(materials)},'
             f'\n    "expiry_months": {"null" if expiry_months is None else expiry_months},'
-            f'\n    "series_id": {"null" if series_id is None else series_id},'
+            f'\n    "series_id": {"null" if series_id is None else string(series_id)},'
             f'\n    "uid": {string(uid)},'
             f'\n    "sequence": {sequence},'
             f'\n    "trainer_calendar": {string(trainer_calendar)},'

@@ -12,7 +12,7 @@ import pytest
 
 from cli.context import emit_json_texts
 from store import session_json
-from store.models import Enrolment, Material, Session, SessionVisibility
+from store.models import Enrolment, Material, Series, Session, SessionVisibility
 from store.people import PersonInput, add_person, add_trainer
 from store.serialize import iter_session_dicts, iter_session_json, session_dict
 from store.session_input import MaterialInput, SessionInput
@@ -90,6 +90,8 @@ def build() -> None:
     Session.update(start=NOW - timedelta(minutes=30), end=NOW + timedelta(minutes=30)).where(
         Session.title == "Now"
     ).execute()
+    series = Series.create(id='series "1"', rule="FREQ=WEEKLY")
+    Session.update(series=series).where(Session.title == "Later").execute()
 
 
 def expected(session: Session) -> dict[str, Any]:
@@ -157,6 +159,7 @@ def test_text_is_json_dumps_of_the_stored_values(capsys: pytest.CaptureFixture[s
     assert rows[2]["remaining"] == 0
     assert rows[0]["start"].endswith(".500000+00:00")
     assert rows[3]["visibility"]["roles"] == []
+    assert rows[3]["series_id"] == 'series "1"'
     emit_json_texts(iter_session_json(sessions_query(now=NOW), now=NOW))
     written = capsys.readouterr().out
     assert written == json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
