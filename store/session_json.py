@@ -229,39 +229,32 @@ class _Statement:
 
 
 _IDS = "(/*ids*/)"
-"""Where a page's session ids are written into the statement of its enrolment counts.
+"""Where a page's session ids are written into the statements of its related rows.
 
 They are integers read from the database, so writing them is safe; as a thousand parameters
-the driver would spend more time binding them than the database takes to answer.
+the driver would spend more time binding them than the database takes to answer. (A range of
+page keys instead reads well on SQLite but makes PostgreSQL join whole tables.)
 """
 
 
 def _related_statements(db: peewee.Database) -> tuple[_Statement, _Statement, _Statement]:
-    """The statements of a page's enrolment counts, visibility rules and materials.
-
-    Rules and materials are few: theirs are read for the page's range of keys (sessions
-    outside the page's filter included), which costs less than a list of ids.
-    """
+    """The statements of a page's enrolment counts, visibility rules and materials."""
+    ids = peewee.SQL(_IDS)
     counts = (
         Enrolment.select(Enrolment.session, Enrolment.status, peewee.fn.COUNT(peewee.SQL("*")))
-        .where(Enrolment.session.in_(peewee.SQL(_IDS)))
+        .where(Enrolment.session.in_(ids))
         .group_by(Enrolment.session, Enrolment.status)
-    )
-    key = peewee.Tuple(Session.start, Session.id)
-    in_range = Session.select(Session.id).where(
-        (key >= peewee.Tuple(_Slot("first_start"), _Slot("first_id")))
-        & (key <= peewee.Tuple(_Slot("last_start"), _Slot("last_id")))
     )
     rules = (
         SessionVisibility.select(
             SessionVisibility.session, SessionVisibility.dimension, SessionVisibility.value
         )
-        .where(SessionVisibility.session.in_(in_range))
+        .where(SessionVisibility.session.in_(ids))
         .order_by(SessionVisibility.id)
     )
     materials = (
         Material.select(Material.session, Material.name, Material.url)
-        .where(Material.session.in_(in_range))
+        .where(Material.session.in_(ids))
         .order_by(Material.session, Material.position)
     )
     return _Statement.of(db, counts), _Statement.of(db, rules), _Statement.of(db, materials)
@@ -273,20 +266,14 @@ def _related(
     page: list[tuple[Any, ...]],
 ) -> _Related:
     ids = "(" + ",".join([str(int(row[1])) for row in page]) + ")"
-    keys = {
-        "first_start": page[0][0],
-        "first_id": page[0][1],
-        "last_start": page[-1][0],
-        "last_id": page[-1][1],
-    }
     found = _Related({}, {}, {})
     for sid, status, count in statements[0].run(db, ids):
         slot = _COUNTED.get(status)
         if slot is not None:
             found.counts.setdefault(sid, [0, 0, 0, 0])[slot] += count
-    for sid, dimension, value in statements[1].run(db, **keys):
+    for sid, dimension, value in statements[1].run(db, ids):
         found.rules.setdefault(sid, {d: [] for d in DIMENSIONS})[dimension].append(value)
-    for sid, name, url in statements[2].run(db, **keys):
+    for sid, name, url in statements[2].run(db, ids):
         found.materials.setdefault(sid, []).append({"name": name, "url": url})
     return found
 
