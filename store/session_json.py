@@ -13,7 +13,7 @@ encoder `json.dumps` itself uses, so the text is byte for byte what
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,14 +73,14 @@ def _columns(now: datetime) -> tuple[peewee.Node, ...]:
         time(Session.start),
         Session.id,
         Session.title,
-        Course.title,
+        Session.course,
         Session.description,
         time(Session.end),
         Session.duration_minutes,
         Session.type,
         Session.location,
         Session.online_url,
-        Person.email,
+        Session.trainer,
         Session.max_attendees,
         status,
         Session.cancel_reason,
@@ -115,6 +115,10 @@ class _Related:
     counts: dict[int, list[int]]
     rules: dict[int, dict[str, list[str]]]
     materials: dict[int, list[dict[str, str]]]
+    courses: dict[int, str]
+    """Course titles by id."""
+    trainers: dict[int, str]
+    """Trainers' emails by trainer id."""
 
 
 def _nested(value: object) -> str:
@@ -126,18 +130,19 @@ def _texts(page: list[tuple[Any, ...]], related: _Related) -> Iterator[str]:
     """The page's sessions as text, one level into the JSON array (the loop of every row)."""
     string, time = _string, _time
     counts, rules_of, materials_of = related.counts.get, related.rules.get, related.materials.get
+    courses, trainers = related.courses.get, related.trainers.get
     for (
         start,
         sid,
         title,
-        course,
+        course_id,
         description,
         end,
         duration_minutes,
         kind,
         location,
         online_url,
-        trainer,
+        trainer_id,
         cap,
         status,
         cancel_reason,
@@ -151,13 +156,15 @@ def _texts(page: list[tuple[Any, ...]], related: _Related) -> Iterator[str]:
         offer_hours,
     ) in page:
         taken, waitlisted, offered, requested = counts(sid, _NO_COUNTS)
+        course = courses(course_id)
+        trainer = trainers(trainer_id)
         rules = rules_of(sid)
         materials = materials_of(sid)
         # The contract's field order, as `json.dumps(..., indent=2)` lays it out one level in.
         yield (
             f'{{\n    "id": {sid},'
             f'\n    "title": {string(title)},'
-            f'\n    "course": {string(course)},'
+            f'\n    "course": {"null" if course is None else string(course)},'
             f'\n    "description": {string(description)},'
             f'\n    "start": {time(start)},'
             f'\n    "end": {time(end)},'
@@ -237,8 +244,13 @@ page keys instead reads well on SQLite but makes PostgreSQL join whole tables.)
 """
 
 
-def _related_statements(db: peewee.Database) -> tuple[_Statement, _Statement, _Statement]:
-    """The statements of a page's enrolment counts, visibility rules and materials."""
+def _related_statements(db: peewee.Database) -> tuple[_Statement, ...]:
+    """The statements of a page's enrolment counts, visibility rules, materials, course titles
+    and trainers' emails.
+
+    Courses and trainers are few: looked up by the page's ids, they cost PostgreSQL much less
+    than a join in the sessions statement (where it checks each row of the page).
+    """
     ids = peewee.SQL(_IDS)
     counts = (
         Enrolment.select(Enrolment.session, Enrolment.status, peewee.fn.COUNT(peewee.SQL("*")))
@@ -257,16 +269,29 @@ def _related_statements(db: peewee.Database) -> tuple[_Statement, _Statement, _S
         .where(Material.session.in_(ids))
         .order_by(Material.session, Material.position)
     )
-    return _Statement.of(db, counts), _Statement.of(db, rules), _Statement.of(db, materials)
+    courses = Course.select(Course.id, Course.title).where(Course.id.in_(ids))
+    trainers = Trainer.select(Trainer.id, Person.email).join(Person).where(Trainer.id.in_(ids))
+    return tuple(
+        _Statement.of(db, query) for query in (counts, rules, materials, courses, trainers)
+    )
+
+
+def _listed(ids: Iterable[int | None]) -> str:
+    """Ids read from the database as an SQL list (NULL when none: the statement still runs)."""
+    return "(" + (",".join([str(int(i)) for i in ids if i is not None]) or "NULL") + ")"
 
 
 def _related(
-    db: peewee.Database,
-    statements: tuple[_Statement, _Statement, _Statement],
-    page: list[tuple[Any, ...]],
+    db: peewee.Database, statements: tuple[_Statement, ...], page: list[tuple[Any, ...]]
 ) -> _Related:
-    ids = "(" + ",".join([str(int(row[1])) for row in page]) + ")"
-    found = _Related({}, {}, {})
+    ids = _listed([row[1] for row in page])
+    found = _Related(
+        {},
+        {},
+        {},
+        dict(statements[3].run(db, _listed({row[3] for row in page}))),
+        dict(statements[4].run(db, _listed({row[10] for row in page}))),
+    )
     for sid, status, count in statements[0].run(db, ids):
         slot = _COUNTED.get(status)
         if slot is not None:
@@ -291,14 +316,7 @@ def session_texts(
     and asks for one row more than it returns, so the last page costs no extra query.
     """
     db = Session._meta.database
-    rows = (
-        query.select(*_columns(now))
-        .join(Course, on=Session.course == Course.id)
-        .switch(Session)
-        .join(Trainer, peewee.JOIN.LEFT_OUTER, on=Session.trainer == Trainer.id)
-        .join(Person, peewee.JOIN.LEFT_OUTER, on=Trainer.person == Person.id)
-        .order_by(Session.start, Session.id)
-    )
+    rows = query.select(*_columns(now)).order_by(Session.start, Session.id)
     first = rows.limit(_Slot("size"))
     if offset:
         first = first.offset(offset)
