@@ -1,8 +1,8 @@
 """JSON-ready dictionaries of sessions and enrolments, in the shapes of the CLI contract.
 
-Lists are read page by page: each page of sessions costs a fixed number of queries (the
-sessions with their course, trainer and counts, then their visibility rules and materials),
-whatever the number of rows, and only one page is held in memory at a time.
+Lists are read page by page (`store.session_json`): each page of sessions costs a fixed
+number of queries (the sessions, then their enrolment counts, visibility rules, materials,
+courses and trainers), whatever the number of rows, and only one page is held in memory.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Sessions as the JSON text of the CLI contract, written straight from the rows read.
 
 `session list --json` and `available --json` print up to every session, so the cost per row
-is what matters. A page is read with one statement (the session with its course, trainer and
-status) as the driver returns the values, without peewee's per-value conversion; the page's
-enrolment counts, visibility rules and materials take one statement each. The statements are
-made once per command and run per page with new values (no SQL building per page). Each row
-is written by one f-string (compiled once: no format to parse per row) with the C string
-encoder `json.dumps` itself uses, so the text is byte for byte what
+is what matters. A page is read with one statement (the sessions and their derived status) as
+the driver returns the values, without peewee's per-value conversion; the page's enrolment
+counts, visibility rules, materials, course titles and trainers' emails take one statement
+each. The statements are made once per command and run per page with new values (no SQL
+building per page). Each row is written by one f-string (compiled once: no format to parse
+per row) with the C string encoder `json.dumps` itself uses, so the text is byte for byte what
 `json.dumps(session_dict, ensure_ascii=False, indent=2)` gives, one level into the JSON array.
 """
 
