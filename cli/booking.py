@@ -9,6 +9,7 @@ import click
 from cli.context import (
     Context,
     emit_json,
+    emit_json_texts,
     json_flag,
     say,
     show_rows,
@@ -35,14 +36,16 @@ def available(
     from store.availability import available_query
     from store.paging import day_bounds, parse_count
     from store.people import get_person
-    from store.serialize import iter_session_dicts
+    from store.serialize import iter_session_dicts, iter_session_json
 
     settings = ctx.settings
     count = parse_count(limit, "limit", minimum=1)
     lower, upper = day_bounds(first_day, last_day, settings.zone)
     query = available_query(get_person(email), start_from=lower, start_before=upper)
-    rows = iter_session_dicts(query, limit=count)
-    show_rows(as_json, rows, _available_line)
+    if as_json:
+        emit_json_texts(iter_session_json(query, limit=count))
+    else:
+        show_rows(False, iter_session_dicts(query, limit=count), _available_line)
 
 
 def _available_line(row: dict[str, Any]) -> str:

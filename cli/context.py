@@ -144,16 +144,39 @@ def emit_json(data: Any) -> None:
 def emit_json_rows(rows: Iterable[Any]) -> None:
     """Write one JSON array to stdout as the rows come, byte for byte what `emit_json` writes.
 
-    Each row is encoded on its own and indented one level, so memory holds one row, not the list.
+    Each row is encoded on its own and indented one level, so memory holds a few rows, not the
+    list.
+    """
+    emit_json_texts(_indented(row, "\n  ") for row in rows)
+
+
+def emit_json_texts(items: Iterable[str]) -> None:
+    """Write one JSON array of items already encoded (indented one level) as they come.
+
+    They go out in small batches: a write per item costs about what encoding one does.
     """
     out = sys.stdout
     opened = False
-    for row in rows:
-        out.write(("[\n  " if not opened else ",\n  ") + _indented(row, "\n  "))
+    batch: list[str] = []
+
+    def send() -> None:
+        nonlocal opened
+        out.write(("," if opened else "[") + "\n  " + ",\n  ".join(batch))
         opened = True
+        batch.clear()
+
+    for item in items:
+        batch.append(item)
+        if len(batch) == _BATCH:
+            send()
+    if batch:
+        send()
     out.write("\n]\n" if opened else "[]\n")
     out.flush()
 
+
+_BATCH = 100
+"""Rows encoded before they are written."""
 
 _string = json.encoder.encode_basestring
 """The C string encoder `json.dumps(..., ensure_ascii=False)` uses."""
@@ -176,13 +199,7 @@ def _indented(value: Any, newline: str) -> str:
         return "true" if value else "false"
     inner = newline + "  "
     if kind is dict:
-        if not value:
-            return "{}"
-        parts = []
-        for key, item in value.items():
-            part = _string(item) if type(item) is str else _indented(item, inner)
-            parts.append(_string(str(key)) + ": " + part)
-        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+        return _dict_text(value, newline) if value else "{}"
     if kind is list or kind is tuple:
         if not value:
             return "[]"
@@ -190,6 +207,42 @@ def _indented(value: Any, newline: str) -> str:
             "[" + inner + ("," + inner).join([_indented(v, inner) for v in value]) + newline + "]"
         )
     return json.dumps(value, ensure_ascii=False)
+
+
+_LAYOUTS: dict[tuple[tuple[Any, ...], str], str] = {}
+"""A %-format layout per set of keys and depth seen: the rows of a list share one."""
+
+_LAYOUTS_KEPT = 256
+"""Layouts remembered; past that, a dictionary of a new shape is laid out on each use."""
+
+
+def _dict_text(value: dict[Any, Any], newline: str) -> str:
+    """A non-empty dictionary as `_indented` writes it.
+
+    The keys and punctuation are the same for every row of a list: they are laid out once
+    per shape, and each dictionary only encodes its values into the slots, the common kinds
+    inline rather than by a call per value.
+    """
+    shape = (tuple(value), newline)
+    inner = newline + "  "
+    layout = _LAYOUTS.get(shape)
+    if layout is None:
+        members = [_string(str(key)).replace("%", "%%") + ": %s" for key in value]
+        layout = "{" + inner + ("," + inner).join(members) + newline + "}"
+        if len(_LAYOUTS) < _LAYOUTS_KEPT:
+            _LAYOUTS[shape] = layout
+    return layout % tuple(
+        [
+            _string(item)
+            if (kind := type(item)) is str
+            else "null"
+            if item is None
+            else int.__repr__(item)
+            if kind is int
+            else _indented(item, inner)
+            for item in value.values()
+        ]
+    )
 
 
 pass_ctx = click.make_pass_decorator(Context)

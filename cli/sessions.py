@@ -11,7 +11,7 @@ import click
 from cli.context import (
     Context,
     emit_json,
-    emit_json_rows,
+    emit_json_texts,
     fail,
     handle_errors,
     json_flag,
@@ -229,7 +229,7 @@ def session_list(
 ) -> None:
     """List sessions in start order (streamed: rows are written as they are read)."""
     from store.paging import day_bounds, parse_count
-    from store.serialize import iter_session_dicts
+    from store.serialize import iter_session_dicts, iter_session_json
     from store.session_queries import sessions_query
 
     settings = ctx.settings
@@ -239,10 +239,10 @@ def session_list(
     query = sessions_query(
         status=status, trainer=trainer, search=search, start_from=lower, start_before=upper
     )
-    rows = iter_session_dicts(query, limit=count, offset=skip)
     if as_json:
-        emit_json_rows(rows)
+        emit_json_texts(iter_session_json(query, limit=count, offset=skip))
         return
+    rows = iter_session_dicts(query, limit=count, offset=skip)
     from datetime import datetime
 
     from store.local_time import start_text

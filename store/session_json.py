@@ -1,0 +1,348 @@
+"""Sessions as the JSON text of the CLI contract, written straight from the rows read.
+
+`session list --json` and `available --json` print up to every session, so the cost per row
+is what matters. A page is read with one statement (the sessions and their derived status) as
+the driver returns the values, without peewee's per-value conversion; the page's enrolment
+counts, visibility rules, materials, course titles and trainers' emails take one statement
+each. The statements are made once per command and run per page with new values (no SQL
+building per page). Each row is written by one f-string (compiled once: no format to parse
+per row) with the C string encoder `json.dumps` itself uses, so the text is byte for byte what
+`json.dumps(session_dict, ensure_ascii=False, indent=2)` gives, one level into the JSON array.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from store.db import is_postgres
+from store.models import Course, Enrolment, Material, Person, Session, SessionVisibility, Trainer
+from store.paging import PAGE_SIZE
+from store.session_queries import status_condition
+from store.visibility import DIMENSIONS
+
+_string = json.encoder.encode_basestring
+"""The C string encoder of `json.dumps(..., ensure_ascii=False)`."""
+
+
+def _time(value: object) -> str:
+    """A stored UTC time as JSON: `datetime.isoformat`'s text quoted, or null.
+
+    Times are read as the text SQLite stores ("2030-03-04 09:30:00.000000"; PostgreSQL is
+    asked for the same), rearranged without building a datetime; anything else goes through
+    the field's own conversion. ISO text needs no escaping.
+    """
+    if type(value) is str and len(value) == 26 and value[19] == ".":
+        if value.endswith("000000"):
+            # `isoformat` leaves out a zero fraction.
+            return f'"{value[:10]}T{value[11:19]}+00:00"'
+        return f'"{value[:10]}T{value[11:]}+00:00"'
+    if value is None:
+        return "null"
+    return '"' + Session.start.python_value(value).isoformat() + '"'
+
+
+def _stored_layout(column: peewee.Node) -> peewee.Node:
+    """A PostgreSQL timestamp as the text SQLite stores (`_time`'s quick case, no datetime)."""
+    return peewee.fn.to_char(column, "YYYY-MM-DD HH24:MI:SS.US")
+
+
+def _columns(now: datetime) -> tuple[peewee.Node, ...]:
+    """What a page reads of each session, in the order `_texts` unpacks it.
+
+    The status is derived by the database with the comparisons `status_condition` filters by.
+    Times come as text in one layout on both backends; the start, the page's key, still
+    compares with its column as a timestamp on PostgreSQL.
+    """
+    time: Any = _stored_layout if is_postgres() else (lambda column: column)
+    status = peewee.Case(
+        None,
+        [
+            (status_condition("cancelled", now), "cancelled"),
+            (status_condition("completed", now), "completed"),
+            (Session.start <= now, "in_progress"),
+        ],
+        "scheduled",
+    )
+    return (
+        time(Session.start),
+        Session.id,
+        Session.title,
+        Session.course,
+        Session.description,
+        time(Session.end),
+        Session.duration_minutes,
+        Session.type,
+        Session.location,
+        Session.online_url,
+        Session.trainer,
+        Session.max_attendees,
+        status,
+        Session.cancel_reason,
+        Session.expiry_months,
+        Session.series,
+        Session.uid,
+        Session.sequence,
+        Session.trainer_calendar,
+        time(Session.trainer_responded_at),
+        Session.approval,
+        Session.offer_hours,
+    )
+
+
+_NO_RULES = '{\n      "roles": [],\n      "departments": [],\n      "locations": []\n    }'
+_NO_COUNTS = (0, 0, 0, 0)
+_COUNTED = {
+    "enrolled": 0,
+    "attended": 0,
+    "no_show": 0,
+    "waitlisted": 1,
+    "offered": 2,
+    "requested": 3,
+}
+"""Where each enrolment status counts: places taken, waitlisted, offered, requested."""
+
+
+@dataclass
+class _Related:
+    """What a page of sessions needs from other tables, each read in one statement."""
+
+    counts: dict[int, list[int]]
+    rules: dict[int, dict[str, list[str]]]
+    materials: dict[int, list[dict[str, str]]]
+    courses: dict[int, str]
+    """Course titles by id."""
+    trainers: dict[int, str]
+    """Trainers' emails by trainer id."""
+
+
+def _nested(value: object) -> str:
+    """`value` as `json.dumps(..., indent=2)` writes it as a field of a session."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+
+
+def _texts(page: list[tuple[Any, ...]], related: _Related) -> Iterator[str]:
+    """The page's sessions as text, one level into the JSON array (the loop of every row)."""
+    string, time = _string, _time
+    counts, rules_of, materials_of = related.counts.get, related.rules.get, related.materials.get
+    courses, trainers = related.courses.get, related.trainers.get
+    for (
+        start,
+        sid,
+        title,
+        course_id,
+        description,
+        end,
+        duration_minutes,
+        kind,
+        location,
+        online_url,
+        trainer_id,
+        cap,
+        status,
+        cancel_reason,
+        expiry_months,
+        series_id,
+        uid,
+        sequence,
+        trainer_calendar,
+        trainer_responded_at,
+        approval,
+        offer_hours,
+    ) in page:
+        taken, waitlisted, offered, requested = counts(sid, _NO_COUNTS)
+        course = courses(course_id)
+        trainer = trainers(trainer_id)
+        rules = rules_of(sid)
+        materials = materials_of(sid)
+        # The contract's field order, as `json.dumps(..., indent=2)` lays it out one level in.
+        yield (
+            f'{{\n    "id": {sid},'
+            f'\n    "title": {string(title)},'
+            f'\n    "course": {"null" if course is None else string(course)},'
+            f'\n    "description": {string(description)},'
+            f'\n    "start": {time(start)},'
+            f'\n    "end": {time(end)},'
+            f'\n    "duration_minutes": {duration_minutes},'
+            f'\n    "type": {string(kind)},'
+            f'\n    "location": {"null" if location is None else string(location)},'
+            f'\n    "online_url": {"null" if online_url is None else string(online_url)},'
+            f'\n    "trainer": {"null" if trainer is None else string(trainer)},'
+            f'\n    "max_attendees": {"null" if cap is None else cap},'
+            f'\n    "enrolled": {taken},'
+            f'\n    "waitlisted": {waitlisted},'
+            f'\n    "remaining": {"null" if cap is None else max(0, cap - taken - offered)},'
+            f'\n    "status": "{status}",'
+            f'\n    "cancel_reason": {"null" if cancel_reason is None else string(cancel_reason)},'
+            f'\n    "visibility": {_NO_RULES if rules is None else _visibility(rules)},'
+            f'\n    "materials": {"[]" if materials is None else _nested(materials)},'
+            f'\n    "expiry_months": {"null" if expiry_months is None else expiry_months},'
+            f'\n    "series_id": {"null" if series_id is None else string(series_id)},'
+            f'\n    "uid": {string(uid)},'
+            f'\n    "sequence": {sequence},'
+            f'\n    "trainer_calendar": {string(trainer_calendar)},'
+            f'\n    "trainer_responded_at": {time(trainer_responded_at)},'
+            f'\n    "offered": {offered},'
+            f'\n    "requested": {requested},'
+            f'\n    "approval": {string(approval)},'
+            f'\n    "offer_hours": {"null" if offer_hours is None else offer_hours}'
+            "\n  }"
+        )
+
+
+def _visibility(rules: dict[str, list[str]]) -> str:
+    return _nested(
+        {
+            "roles": rules["role"],
+            "departments": rules["department"],
+            "locations": rules["location"],
+        }
+    )
+
+
+class _Slot:
+    """A parameter filled in at each run of a statement made once."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+@dataclass
+class _Statement:
+    """SQL made once; its parameters, with slots filled in per run."""
+
+    sql: str
+    params: list[Any]
+
+    @classmethod
+    def of(cls, db: peewee.Database, query: peewee.Query) -> _Statement:
+        """`query` as the database would be sent it."""
+        sql, params = db.get_sql_context().sql(query).query()
+        return cls(sql, list(params))
+
+    def run(self, db: peewee.Database, ids: str = "", **values: Any) -> list[tuple[Any, ...]]:
+        """The rows, as the driver returns them; `ids` replaces the `_IDS` list."""
+        params = [values[p.name] if isinstance(p, _Slot) else p for p in self.params]
+        sql = self.sql.replace(_IDS, ids) if ids else self.sql
+        return list(db.execute_sql(sql, params).fetchall())
+
+
+_IDS = "(/*ids*/)"
+"""Where a page's session ids are written into the statements of its related rows.
+
+They are integers read from the database, so writing them is safe; as a thousand parameters
+the driver would spend more time binding them than the database takes to answer. (A range of
+page keys instead reads well on SQLite but makes PostgreSQL join whole tables.)
+"""
+
+
+def _related_statements(db: peewee.Database) -> tuple[_Statement, ...]:
+    """The statements of a page's enrolment counts, visibility rules, materials, course titles
+    and trainers' emails.
+
+    Courses and trainers are few: looked up by the page's ids, they cost PostgreSQL much less
+    than a join in the sessions statement (where it checks each row of the page).
+    """
+    ids = peewee.SQL(_IDS)
+    counts = (
+        Enrolment.select(Enrolment.session, Enrolment.status, peewee.fn.COUNT(peewee.SQL("*")))
+        .where(Enrolment.session.in_(ids))
+        .group_by(Enrolment.session, Enrolment.status)
+    )
+    rules = (
+        SessionVisibility.select(
+            SessionVisibility.session, SessionVisibility.dimension, SessionVisibility.value
+        )
+        .where(SessionVisibility.session.in_(ids))
+        .order_by(SessionVisibility.id)
+    )
+    materials = (
+        Material.select(Material.session, Material.name, Material.url)
+        .where(Material.session.in_(ids))
+        .order_by(Material.session, Material.position)
+    )
+    courses = Course.select(Course.id, Course.title).where(Course.id.in_(ids))
+    trainers = Trainer.select(Trainer.id, Person.email).join(Person).where(Trainer.id.in_(ids))
+    return tuple(
+        _Statement.of(db, query) for query in (counts, rules, materials, courses, trainers)
+    )
+
+
+def _listed(ids: Iterable[int | None]) -> str:
+    """Ids read from the database as an SQL list (NULL when none: the statement still runs)."""
+    return "(" + (",".join([str(int(i)) for i in ids if i is not None]) or "NULL") + ")"
+
+
+def _related(
+    db: peewee.Database, statements: tuple[_Statement, ...], page: list[tuple[Any, ...]]
+) -> _Related:
+    ids = _listed([row[1] for row in page])
+    found = _Related(
+        {},
+        {},
+        {},
+        dict(statements[3].run(db, _listed({row[3] for row in page}))),
+        dict(statements[4].run(db, _listed({row[10] for row in page}))),
+    )
+    for sid, status, count in statements[0].run(db, ids):
+        slot = _COUNTED.get(status)
+        if slot is not None:
+            found.counts.setdefault(sid, [0, 0, 0, 0])[slot] += count
+    for sid, dimension, value in statements[1].run(db, ids):
+        found.rules.setdefault(sid, {d: [] for d in DIMENSIONS})[dimension].append(value)
+    for sid, name, url in statements[2].run(db, ids):
+        found.materials.setdefault(sid, []).append({"name": name, "url": url})
+    return found
+
+
+def session_texts(
+    query: peewee.ModelSelect,
+    now: datetime,
+    *,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Iterator[str]:
+    """The sessions of `query` (its filters; start order) as JSON text, page by page.
+
+    Each page continues after the last row of the one before (keyset: one index range scan)
+    and asks for one row more than it returns, so the last page costs no extra query.
+    """
+    db = Session._meta.database
+    rows = query.select(*_columns(now)).order_by(Session.start, Session.id)
+    first = rows.limit(_Slot("size"))
+    if offset:
+        first = first.offset(offset)
+    # The page's key goes first: SQLite bounds its scan of the start index by the first range
+    # term on start, and a filter's (`--from`, scheduled) would make each page scan from there.
+    following = rows.clone()
+    filters, following._where = following._where, None
+    following = following.where(
+        peewee.Tuple(Session.start, Session.id) > peewee.Tuple(_Slot("start"), _Slot("id"))
+    )
+    if filters is not None:
+        following = following.where(filters)
+    pages = (_Statement.of(db, first), _Statement.of(db, following.limit(_Slot("size"))))
+    related = _related_statements(db)
+    left = limit
+    key: dict[str, Any] = {}
+    while left is None or left > 0:
+        size = PAGE_SIZE if left is None else min(PAGE_SIZE, left)
+        page = pages[1 if key else 0].run(db, size=size + 1, **key)
+        more = len(page) > size
+        page = page[:size]
+        if page:
+            yield from _texts(page, _related(db, related, page))
+        if not more:
+            return
+        # The key as the driver returned it is what the column compares with.
+        key = {"start": page[-1][0], "id": page[-1][1]}
+        if left is not None:
+            left -= len(page)
