@@ -66,19 +66,31 @@ def can_see(person: Person, session: Session) -> bool:
 
 
 def visible_to(person: Person) -> peewee.Expression:
-    """A WHERE condition on `Session` selecting the sessions `person` may see."""
-    condition: peewee.Expression | None = None
-    for dimension in DIMENSIONS:
-        restricted = SessionVisibility.select(SessionVisibility.id).where(
-            (SessionVisibility.session == Session.id) & (SessionVisibility.dimension == dimension)
-        )
-        allowed = restricted.where(
-            SessionVisibility.value_key == fold(_person_value(person, dimension))
-        )
-        part = ~peewee.fn.EXISTS(restricted) | peewee.fn.EXISTS(allowed)
-        condition = part if condition is None else condition & part
-    assert condition is not None
-    return condition
+    """A WHERE condition on `Session` selecting the sessions `person` may see.
+
+    A session is hidden when one of its dimensions has rules and none of them is the
+    person's value. One subquery asks that of all dimensions at once, so a session without
+    rules (the usual case) costs one index probe, not two per dimension.
+    """
+    matched = peewee.Case(
+        None,
+        [
+            (
+                (SessionVisibility.dimension == dimension)
+                & (SessionVisibility.value_key == fold(_person_value(person, dimension))),
+                1,
+            )
+            for dimension in DIMENSIONS
+        ],
+        0,
+    )
+    shut_out = (
+        SessionVisibility.select(SessionVisibility.dimension)
+        .where(SessionVisibility.session == Session.id)
+        .group_by(SessionVisibility.dimension)
+        .having(peewee.fn.SUM(matched) == 0)
+    )
+    return ~peewee.fn.EXISTS(shut_out)
 
 
 def replace_rules(session: Session, rules: Mapping[str, Iterable[str]]) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import gc
 import sys
 from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
-from store.read_models import SessionPage
-from store.settings import Settings
+if TYPE_CHECKING:
+    # Types only: a scripting command must not pay for the screens' read models.
+    from store.read_models import SessionPage
+    from store.settings import Settings
 
 FIRST_WINDOW_ROWS = 60
 """Rows of the home list's first window (the sessions table's window size)."""
