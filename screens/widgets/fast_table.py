@@ -162,6 +162,22 @@ class FastTable(DataTable[CellT]):
         self._row_render_cache[cache_key] = row_pair
         return row_pair
 
+    def _cell_styles(
+        self, is_header: bool, is_fixed: bool, hover: bool, cursor: bool
+    ) -> tuple[Style, Style]:
+        """A cell's component and post styles, with the table's own cursor settings."""
+        return self._get_styles_to_render_cell(
+            is_header,
+            False,
+            is_fixed,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+
     def _row_cells(
         self,
         row_key: RowKey,
@@ -173,16 +189,8 @@ class FastTable(DataTable[CellT]):
         hover: bool,
     ) -> list[list[Segment]]:
         """The cells of a one-line data row: `_render_cell`'s, with what they share read once."""
-        component_style, post_style = self._get_styles_to_render_cell(
-            False,
-            False,
-            row_index < self.fixed_rows,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
+        component_style, post_style = self._cell_styles(
+            False, row_index < self.fixed_rows, hover, cursor
         )
         padding = self.cell_padding
         cache = self._cell_render_cache
@@ -244,16 +252,8 @@ class FastTable(DataTable[CellT]):
         is_fixed_style_cell = not is_header and (
             row_index < self.fixed_rows or column_index < self.fixed_columns
         )
-        component_style, post_style = self._get_styles_to_render_cell(
-            is_header,
-            False,
-            is_fixed_style_cell,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
+        component_style, post_style = self._cell_styles(
+            is_header, is_fixed_style_cell, hover, cursor
         )
         padding = self.cell_padding
         lines = self._draw_cell(
