@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
 from textual import on
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.events import ScreenResume, ScreenSuspend
 from textual.message import Message
@@ -114,8 +115,10 @@ def refusal_text(event: RuleRefused) -> str:
     return event.message
 
 
-def report_worker_failure(screen: Screen[Any], event: Worker.StateChanged) -> None:
+def report_worker_failure(app: App[Any], event: Worker.StateChanged) -> None:
     """Show an unexpected worker failure as a notification instead of ending the app.
+
+    It takes the app, not a screen: a worker may end after the last screen has closed.
 
     A storage failure (disk full, read-only or locked database) also goes to the
     status line, in one plain line: the change was not saved, nothing half-written.
@@ -126,12 +129,10 @@ def report_worker_failure(screen: Screen[Any], event: Worker.StateChanged) -> No
     name = event.worker.name or "background work"
     storage = as_storage_error(error) if error is not None else None
     if storage is not None:
-        screen.app.post_message(StatusUpdate(str(storage), error=True))
-        screen.app.notify(str(storage), title="Database", severity="error", timeout=10)
+        app.post_message(StatusUpdate(str(storage), error=True))
+        app.notify(str(storage), title="Database", severity="error", timeout=10)
         return
-    screen.app.notify(
-        f"{name} failed: {type(error).__name__}: {error}", severity="error", timeout=10
-    )
+    app.notify(f"{name} failed: {type(error).__name__}: {error}", severity="error", timeout=10)
 
 
 class ExplainsKeys:
@@ -187,7 +188,7 @@ class RollcallScreen(ExplainsKeys, Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures on this screen are reported."""
-        report_worker_failure(self, event)
+        report_worker_failure(self.app, event)
 
     @on(RuleRefused)
     def _refused(self, event: RuleRefused) -> None:
@@ -270,7 +271,7 @@ class RollcallModal(ExplainsKeys, ModalScreen[T]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Report worker failures of the modal."""
-        report_worker_failure(self, event)
+        report_worker_failure(self.app, event)
 
 
 def _resolve(done: asyncio.Future[None]) -> None:

@@ -238,7 +238,7 @@ class KioskScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Unexpected failures show as a notification; the kiosk stays up."""
-        report_worker_failure(self, event)
+        report_worker_failure(self.app, event)
 
 
 def _sentence(message: str) -> str:

@@ -93,12 +93,6 @@ class SessionsScreen(RollcallScreen):
         yield Header()
         with Horizontal(id="filters"):
             yield Input(placeholder="/ search title, place, date (3 Dec)", id="search")
-            yield Select[int]([], prompt="All trainers", id="trainer-filter", allow_blank=True)
-            yield Select[str](
-                [(label, key) for key, label in STATUS_LABELS.items()],
-                prompt="Any status",
-                id="status-filter",
-            )
         yield PagedTable(id="sessions")
         yield from screen_foot(Label("loading…", id="position"))
 
@@ -107,9 +101,28 @@ class SessionsScreen(RollcallScreen):
         self._columns()
         if not self._show_ready_window():
             self.load(None, upcoming=True)
-        # The filter's trainers are read after the first frame, which they would slow down.
-        self.call_after_refresh(self.load_trainers)
+        self.call_after_refresh(self._add_filter_menus)
         self.query_one(PagedTable).focus()
+
+    def _add_filter_menus(self) -> None:
+        """The trainer and status menus, and the trainers to fill the first.
+
+        They come after the first frame: each menu is several widgets, and with the
+        trainers read they would delay the first rows by a tenth of the start.
+        """
+        self.query_one("#filters").mount(
+            Select[int]([], prompt="All trainers", id="trainer-filter", allow_blank=True),
+            Select[str](
+                [(label, key) for key, label in STATUS_LABELS.items()],
+                prompt="Any status",
+                id="status-filter",
+            ),
+        )
+        self.load_trainers()
+
+    def _menu(self, selector: str) -> Select[Any] | None:
+        """The filter menu `selector` once it is mounted (after the first frame)."""
+        return next(iter(self.query(selector).results(Select)), None)
 
     def on_screen_resume(self) -> None:
         """Reload if another screen changed sessions while this one was hidden."""
@@ -125,8 +138,8 @@ class SessionsScreen(RollcallScreen):
     # Loading ------------------------------------------------------------
 
     def _filters(self) -> dict[str, Any]:
-        trainer = self.query_one("#trainer-filter", Select).value
-        status = self.query_one("#status-filter", Select).value
+        menus = self._menu("#trainer-filter"), self._menu("#status-filter")
+        trainer, status = (None if menu is None else menu.value for menu in menus)
         start_from, start_before = (
             self.dates.bounds(self.app.settings.zone)  # type: ignore[attr-defined]
             if self.dates is not None

@@ -451,7 +451,7 @@ class RollcallApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Report failures of the app's own workers (screens report theirs)."""
-        report_worker_failure(self.screen, event)
+        report_worker_failure(self, event)
 
 
 class KioskApp(App[None], inherit_bindings=False):
@@ -486,7 +486,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Report failures of the app's own workers on the kiosk screen."""
-        report_worker_failure(self.screen, event)
+        report_worker_failure(self, event)
 
 
 def make_app(

@@ -77,6 +77,23 @@ async def test_status_filter(app: RollcallApp, data: Data) -> None:
         assert screen.query_one(PagedTable).total == 3
 
 
+async def test_filter_menus_come_after_the_first_rows_without_reading_again(
+    app: RollcallApp, data: Data
+) -> None:
+    """The trainer and status menus are mounted after the first frame, filled, and their
+    arrival reads the list no second time."""
+    from textual.widgets import Select
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = sessions_screen(app)
+        trainers = screen.query_one("#trainer-filter", Select)
+        assert "Hana Morris" in [str(prompt) for prompt, _ in trainers._options]
+        assert screen.query_one("#status-filter", Select).is_blank()
+        assert screen.generation == 1  # one read: the first window
+        assert screen.query_one(PagedTable).total == 3
+
+
 async def test_delete_says_why_not_before_asking(app: RollcallApp, data: Data) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
