@@ -3,11 +3,12 @@
 `session list --json` and `available --json` print up to every session, so the cost per row
 is what matters. A page is read with one statement (the sessions and their derived status) as
 the driver returns the values, without peewee's per-value conversion; the page's enrolment
-counts, visibility rules, materials, course titles and trainers' emails take one statement
-each. The statements are made once per command and run per page with new values (no SQL
-building per page). Each row is written by one f-string (compiled once: no format to parse
-per row) with the C string encoder `json.dumps` itself uses, so the text is byte for byte what
-`json.dumps(session_dict, ensure_ascii=False, indent=2)` gives, one level into the JSON array.
+counts, visibility rules and materials take one more, and course titles and trainers' emails
+are read as new ones appear. The statements are made once per command and run per page with
+new values (no SQL building per page). Each row is written by one f-string (compiled once: no
+format to parse per row) with the C string encoder `json.dumps` itself uses, so the text is
+byte for byte what `json.dumps(session_dict, ensure_ascii=False, indent=2)` gives, one level
+into the JSON array.
 """
 
 from __future__ import annotations
@@ -244,35 +245,51 @@ page keys instead reads well on SQLite but makes PostgreSQL join whole tables.)
 """
 
 
-def _related_statements(db: peewee.Database) -> tuple[_Statement, ...]:
-    """The statements of a page's enrolment counts, visibility rules, materials, course titles
-    and trainers' emails.
+_COUNTS, _RULES, _MATERIALS = 0, 1, 2
+"""What a row of the related statement is: its second column."""
 
-    Courses and trainers are few: looked up by the page's ids, they cost PostgreSQL much less
-    than a join in the sessions statement (where it checks each row of the page).
+
+def _related_statements(db: peewee.Database) -> tuple[_Statement, _Statement, _Statement]:
+    """The statements of a page's related rows, course titles and trainers' emails.
+
+    The enrolment counts, visibility rules and materials of a page are one statement, the
+    three joined by UNION ALL (sorted in Python, where there are a few rows per session):
+    on PostgreSQL each statement is a round trip and a plan. Courses and trainers are few:
+    looked up by id (`_look_up`), they cost PostgreSQL much less than a join in the
+    sessions statement (where it checks each row of the page).
     """
     ids = peewee.SQL(_IDS)
     counts = (
-        Enrolment.select(Enrolment.session, Enrolment.status, peewee.fn.COUNT(peewee.SQL("*")))
+        Enrolment.select(
+            Enrolment.session,
+            peewee.Value(_COUNTS),
+            Enrolment.status,
+            peewee.SQL("NULL"),
+            peewee.fn.COUNT(peewee.SQL("*")),
+        )
         .where(Enrolment.session.in_(ids))
         .group_by(Enrolment.session, Enrolment.status)
     )
-    rules = (
-        SessionVisibility.select(
-            SessionVisibility.session, SessionVisibility.dimension, SessionVisibility.value
-        )
-        .where(SessionVisibility.session.in_(ids))
-        .order_by(SessionVisibility.id)
-    )
-    materials = (
-        Material.select(Material.session, Material.name, Material.url)
-        .where(Material.session.in_(ids))
-        .order_by(Material.session, Material.position)
-    )
+    rules = SessionVisibility.select(
+        SessionVisibility.session,
+        peewee.Value(_RULES),
+        SessionVisibility.dimension,
+        SessionVisibility.value,
+        SessionVisibility.id,
+    ).where(SessionVisibility.session.in_(ids))
+    materials = Material.select(
+        Material.session,
+        peewee.Value(_MATERIALS),
+        Material.name,
+        Material.url,
+        Material.position,
+    ).where(Material.session.in_(ids))
     courses = Course.select(Course.id, Course.title).where(Course.id.in_(ids))
     trainers = Trainer.select(Trainer.id, Person.email).join(Person).where(Trainer.id.in_(ids))
-    return tuple(
-        _Statement.of(db, query) for query in (counts, rules, materials, courses, trainers)
+    return (
+        _Statement.of(db, counts + rules + materials),
+        _Statement.of(db, courses),
+        _Statement.of(db, trainers),
     )
 
 
@@ -281,25 +298,50 @@ def _listed(ids: Iterable[int | None]) -> str:
     return "(" + (",".join([str(int(i)) for i in ids if i is not None]) or "NULL") + ")"
 
 
+def _look_up(
+    db: peewee.Database, statement: _Statement, known: dict[int, str], ids: set[int | None]
+) -> None:
+    """Add to `known` the names of those `ids` it does not hold yet.
+
+    Courses and trainers recur from page to page: after the first pages there is
+    seldom a name left to read, and no statement is sent.
+    """
+    wanted = [i for i in ids if i is not None and i not in known]
+    if wanted:
+        known.update(statement.run(db, _listed(wanted)))
+
+
 def _related(
-    db: peewee.Database, statements: tuple[_Statement, ...], page: list[tuple[Any, ...]]
+    db: peewee.Database,
+    statements: tuple[_Statement, ...],
+    page: list[tuple[Any, ...]],
+    names: tuple[dict[int, str], dict[int, str]],
 ) -> _Related:
-    ids = _listed([row[1] for row in page])
-    found = _Related(
-        {},
-        {},
-        {},
-        dict(statements[3].run(db, _listed({row[3] for row in page}))),
-        dict(statements[4].run(db, _listed({row[10] for row in page}))),
-    )
-    for sid, status, count in statements[0].run(db, ids):
-        slot = _COUNTED.get(status)
-        if slot is not None:
-            found.counts.setdefault(sid, [0, 0, 0, 0])[slot] += count
-    for sid, dimension, value in statements[1].run(db, ids):
-        found.rules.setdefault(sid, {d: [] for d in DIMENSIONS})[dimension].append(value)
-    for sid, name, url in statements[2].run(db, ids):
-        found.materials.setdefault(sid, []).append({"name": name, "url": url})
+    """The related rows of `page`; `names`: the course titles and trainers' emails read so far."""
+    courses, trainers = names
+    _look_up(db, statements[1], courses, {row[3] for row in page})
+    _look_up(db, statements[2], trainers, {row[10] for row in page})
+    found = _Related({}, {}, {}, courses, trainers)
+    rules: dict[int, list[tuple[int, str, str]]] = {}
+    materials: dict[int, list[tuple[int, str, str]]] = {}
+    for sid, kind, first, second, number in statements[0].run(
+        db, _listed([row[1] for row in page])
+    ):
+        if kind == _COUNTS:
+            slot = _COUNTED.get(first)
+            if slot is not None:
+                found.counts.setdefault(sid, [0, 0, 0, 0])[slot] += number
+        else:
+            # Rules in the order they were made, materials in their places.
+            (rules if kind == _RULES else materials).setdefault(sid, []).append(
+                (number, first, second)
+            )
+    for sid, made in rules.items():
+        found.rules[sid] = {d: [] for d in DIMENSIONS}
+        for _, dimension, value in sorted(made):
+            found.rules[sid][dimension].append(value)
+    for sid, placed in materials.items():
+        found.materials[sid] = [{"name": name, "url": url} for _, name, url in sorted(placed)]
     return found
 
 
@@ -331,6 +373,7 @@ def session_texts(
         following = following.where(filters)
     pages = (_Statement.of(db, first), _Statement.of(db, following.limit(_Slot("size"))))
     related = _related_statements(db)
+    names: tuple[dict[int, str], dict[int, str]] = ({}, {})
     left = limit
     key: dict[str, Any] = {}
     while left is None or left > 0:
@@ -339,7 +382,7 @@ def session_texts(
         more = len(page) > size
         page = page[:size]
         if page:
-            yield from _texts(page, _related(db, related, page))
+            yield from _texts(page, _related(db, related, page, names))
         if not more:
             return
         # The key as the driver returned it is what the column compares with.

@@ -68,6 +68,9 @@ def build() -> None:
         offer_hours=0,
     ).where(Session.id == full.id).execute()
     Material.update(name=NASTY, url=NASTY).where(Material.name == "Agenda").execute()
+    # Places that are not the order the materials were made in: the list follows the places.
+    for name, position in (("Map", -1), (NASTY, 1), ("Map", 0)):
+        Material.update(position=position).where(Material.name == name).execute()
     SessionVisibility.update(value=NASTY).where(SessionVisibility.value == "Other").execute()
     Enrolment.insert_many(
         [
