@@ -298,6 +298,18 @@ def _listed(ids: Iterable[int | None]) -> str:
     return "(" + (",".join([str(int(i)) for i in ids if i is not None]) or "NULL") + ")"
 
 
+def _page_ids(page: list[tuple[Any, ...]]) -> str:
+    """The page's session ids for `IN`: an SQL list, or on PostgreSQL one array unnested.
+
+    PostgreSQL plans a list of a thousand values one value at a time (about 0.6 ms a list,
+    and the related statement holds three); an array unnested is planned as one set of
+    rows, which it then reads through the covering index of enrolments.
+    """
+    if not is_postgres():
+        return _listed([row[1] for row in page])
+    return "(SELECT unnest('{" + ",".join([str(int(row[1])) for row in page]) + "}'::int[]))"
+
+
 def _look_up(
     db: peewee.Database, statement: _Statement, known: dict[int, str], ids: set[int | None]
 ) -> None:
@@ -324,9 +336,7 @@ def _related(
     found = _Related({}, {}, {}, courses, trainers)
     rules: dict[int, list[tuple[int, str, str]]] = {}
     materials: dict[int, list[tuple[int, str, str]]] = {}
-    for sid, kind, first, second, number in statements[0].run(
-        db, _listed([row[1] for row in page])
-    ):
+    for sid, kind, first, second, number in statements[0].run(db, _page_ids(page)):
         if kind == _COUNTS:
             slot = _COUNTED.get(first)
             if slot is not None:
