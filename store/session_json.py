@@ -229,20 +229,29 @@ class _Statement:
         sql, params = db.get_sql_context().sql(query).query()
         return cls(sql, list(params))
 
-    def run(self, db: peewee.Database, ids: str = "", **values: Any) -> list[tuple[Any, ...]]:
-        """The rows, as the driver returns them; `ids` replaces the `_IDS` list."""
+    def run(self, db: peewee.Database, **values: Any) -> list[tuple[Any, ...]]:
+        """The rows, as the driver returns them."""
         params = [values[p.name] if isinstance(p, _Slot) else p for p in self.params]
-        sql = self.sql.replace(_IDS, ids) if ids else self.sql
-        return list(db.execute_sql(sql, params).fetchall())
+        return list(db.execute_sql(self.sql, params).fetchall())
 
 
-_IDS = "(/*ids*/)"
-"""Where a page's session ids are written into the statements of its related rows.
+def _id_rows() -> peewee.Node:
+    """The ids of the `ids` slot as rows, for `IN`: one parameter holding the whole list.
 
-They are integers read from the database, so writing them is safe; as a thousand parameters
-the driver would spend more time binding them than the database takes to answer. (A range of
-page keys instead reads well on SQLite but makes PostgreSQL join whole tables.)
-"""
+    The statement's text is then the same for every page: SQLite compiles it once (its cache
+    of compiled statements would otherwise hold a hundred copies, each with a thousand values
+    written in), and PostgreSQL plans the unnested array as one set of rows, where it plans a
+    list of values one value at a time. The list is written by `_id_list`.
+    """
+    if is_postgres():
+        return peewee.SQL("(SELECT unnest(%s::int[]))", [_Slot("ids")])
+    return peewee.SQL("(SELECT value FROM json_each(?))", [_Slot("ids")])
+
+
+def _id_list(ids: Iterable[int | None]) -> str:
+    """Ids read from the database as the `ids` slot's array (PostgreSQL's or JSON's text)."""
+    listed = ",".join([str(int(i)) for i in ids if i is not None])
+    return "{" + listed + "}" if is_postgres() else "[" + listed + "]"
 
 
 _COUNTS, _RULES, _MATERIALS = 0, 1, 2
@@ -258,7 +267,7 @@ def _related_statements(db: peewee.Database) -> tuple[_Statement, _Statement, _S
     looked up by id (`_look_up`), they cost PostgreSQL much less than a join in the
     sessions statement (where it checks each row of the page).
     """
-    ids = peewee.SQL(_IDS)
+    ids = _id_rows()
     counts = (
         Enrolment.select(
             Enrolment.session,
@@ -293,23 +302,6 @@ def _related_statements(db: peewee.Database) -> tuple[_Statement, _Statement, _S
     )
 
 
-def _listed(ids: Iterable[int | None]) -> str:
-    """Ids read from the database as an SQL list (NULL when none: the statement still runs)."""
-    return "(" + (",".join([str(int(i)) for i in ids if i is not None]) or "NULL") + ")"
-
-
-def _page_ids(page: list[tuple[Any, ...]]) -> str:
-    """The page's session ids for `IN`: an SQL list, or on PostgreSQL one array unnested.
-
-    PostgreSQL plans a list of a thousand values one value at a time (about 0.6 ms a list,
-    and the related statement holds three); an array unnested is planned as one set of
-    rows, which it then reads through the covering index of enrolments.
-    """
-    if not is_postgres():
-        return _listed([row[1] for row in page])
-    return "(SELECT unnest('{" + ",".join([str(int(row[1])) for row in page]) + "}'::int[]))"
-
-
 def _look_up(
     db: peewee.Database, statement: _Statement, known: dict[int, str], ids: set[int | None]
 ) -> None:
@@ -320,7 +312,7 @@ def _look_up(
     """
     wanted = [i for i in ids if i is not None and i not in known]
     if wanted:
-        known.update(statement.run(db, _listed(wanted)))
+        known.update(statement.run(db, ids=_id_list(wanted)))
 
 
 def _related(
@@ -336,7 +328,9 @@ def _related(
     found = _Related({}, {}, {}, courses, trainers)
     rules: dict[int, list[tuple[int, str, str]]] = {}
     materials: dict[int, list[tuple[int, str, str]]] = {}
-    for sid, kind, first, second, number in statements[0].run(db, _page_ids(page)):
+    for sid, kind, first, second, number in statements[0].run(
+        db, ids=_id_list(row[1] for row in page)
+    ):
         if kind == _COUNTS:
             slot = _COUNTED.get(first)
             if slot is not None:
