@@ -14,7 +14,7 @@ into the JSON array.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ import peewee
 
 from store.db import is_postgres
 from store.models import Course, Enrolment, Material, Person, Session, SessionVisibility, Trainer
-from store.paging import PAGE_SIZE
+from store.paging import PAGE_SIZE, id_array, id_rows
 from store.session_queries import status_condition
 from store.visibility import DIMENSIONS
 
@@ -235,25 +235,6 @@ class _Statement:
         return list(db.execute_sql(self.sql, params).fetchall())
 
 
-def _id_rows() -> peewee.Node:
-    """The ids of the `ids` slot as rows, for `IN`: one parameter holding the whole list.
-
-    The statement's text is then the same for every page: SQLite compiles it once (its cache
-    of compiled statements would otherwise hold a hundred copies, each with a thousand values
-    written in), and PostgreSQL plans the unnested array as one set of rows, where it plans a
-    list of values one value at a time. The list is written by `_id_list`.
-    """
-    if is_postgres():
-        return peewee.SQL("(SELECT unnest(%s::int[]))", [_Slot("ids")])
-    return peewee.SQL("(SELECT value FROM json_each(?))", [_Slot("ids")])
-
-
-def _id_list(ids: Iterable[int | None]) -> str:
-    """Ids read from the database as the `ids` slot's array (PostgreSQL's or JSON's text)."""
-    listed = ",".join([str(int(i)) for i in ids if i is not None])
-    return "{" + listed + "}" if is_postgres() else "[" + listed + "]"
-
-
 _COUNTS, _RULES, _MATERIALS = 0, 1, 2
 """What a row of the related statement is: its second column."""
 
@@ -267,7 +248,7 @@ def _related_statements(db: peewee.Database) -> tuple[_Statement, _Statement, _S
     looked up by id (`_look_up`), they cost PostgreSQL much less than a join in the
     sessions statement (where it checks each row of the page).
     """
-    ids = _id_rows()
+    ids = id_rows(_Slot("ids"))
     counts = (
         Enrolment.select(
             Enrolment.session,
@@ -312,7 +293,7 @@ def _look_up(
     """
     wanted = [i for i in ids if i is not None and i not in known]
     if wanted:
-        known.update(statement.run(db, ids=_id_list(wanted)))
+        known.update(statement.run(db, ids=id_array(wanted)))
 
 
 def _related(
@@ -329,7 +310,7 @@ def _related(
     rules: dict[int, list[tuple[int, str, str]]] = {}
     materials: dict[int, list[tuple[int, str, str]]] = {}
     for sid, kind, first, second, number in statements[0].run(
-        db, ids=_id_list(row[1] for row in page)
+        db, ids=id_array(row[1] for row in page)
     ):
         if kind == _COUNTS:
             slot = _COUNTED.get(first)
