@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,23 @@ from store.read_models import (
     session_page,
     trainer_choices,
 )
+
+COUNT_AFTER_SECONDS = 0.15
+"""How long a read waits, once its rows are shown, before it counts all the matches.
+
+A count reads every matching row; while keys are being typed, each would be stopped by the
+next key anyway, and meanwhile compete with that key's own read for the processor.
+"""
+
+
+def _still_wanted_after(seconds: float) -> bool:
+    """Wait `seconds` in a worker thread; False as soon as a newer read has cancelled it."""
+    worker = get_current_worker()
+    until = time.monotonic() + seconds
+    while not worker.is_cancelled and time.monotonic() < until:
+        time.sleep(0.01)
+    return not worker.is_cancelled
+
 
 STATUS_LABELS = {
     "scheduled": "scheduled",
@@ -190,6 +208,8 @@ class SessionsScreen(RollcallScreen):
                 if get_current_worker().is_cancelled:
                     return
                 self.post_message(self.PageLoaded(page, cursor, generation))
+                if not _still_wanted_after(COUNT_AFTER_SECONDS):
+                    return  # a newer read (the next key typed) replaces this one
                 try:
                     with self._counting.running(generation):
                         total = count_sessions(now=now, **filters)

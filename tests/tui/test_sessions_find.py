@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import time
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -135,3 +137,37 @@ async def test_cancel_toast_names_the_session_by_title_and_date(
         await settle(pilot)
         toast = [n.message for n in app._notifications][-1]
         assert toast == "Cancelled: Data Protection Essentials, Wed 2 Dec 2026 10:00"
+
+
+async def test_typing_counts_the_matches_once_the_keys_stop(
+    app: RollcallApp, data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each key shows its rows at once; all matches are counted once, after the last key."""
+    import screens.sessions
+    from store.read_models import count_sessions
+
+    counted: list[str] = []
+
+    def counting(**filters: Any) -> int:
+        counted.append(str(filters.get("search")))
+        return count_sessions(**filters)
+
+    for day in range(1, 29):  # more matches than the first window holds
+        for hour in ("09:00", "14:00", "17:00"):
+            create_sessions(SessionInput("Workshop", f"2027-02-{day:02d}", hour, 60, "Room 9"))
+    monkeypatch.setattr(screens.sessions, "count_sessions", counting)
+    monkeypatch.setattr(screens.sessions, "COUNT_AFTER_SECONDS", 1.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await the_list(app, pilot)
+        await settle(pilot)
+        counted.clear()
+        await pilot.press("slash", *"shop")
+        for _ in range(100):
+            if screen.shown_generation == screen.generation:
+                break
+            await asyncio.sleep(0.01)
+        assert set(shown(screen)) == {"Workshop"}  # the rows came before the count
+        assert counted == []
+        await settle(pilot)
+        assert counted == ["shop"]
+        assert "of 84" in str(screen.query_one("#position", Label).render())
