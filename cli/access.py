@@ -122,7 +122,7 @@ def shell(ctx: Context, email: str) -> None:
         return
     if words[0] in GLOBAL_OPTIONS or words[0].split("=", 1)[0] in GLOBAL_OPTIONS:
         fail(f"{words[0]} is not allowed from an SSH key; {refusal}")
-    if words[0].startswith("-") or words[0] not in main.commands:
+    if words[0].startswith("-") or words[0] not in main.list_commands(click.get_current_context()):
         fail(f"only rollcall commands run here, not {words[0]!r}")
     if not _allowed(actor.role, words):
         fail(refusal)

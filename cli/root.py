@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from cli.context import AppOpener, Context, fail, handle_errors
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class CommandGroup(click.Group):
+    """A group whose commands are imported when one is asked for: run, or listed by the help.
+
+    The scripting interface has forty commands in a dozen modules; a command (and the app)
+    imports its own module, not all of them.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._named: dict[str, str] = {}
+
+    def name_commands(self, named: Mapping[str, str]) -> None:
+        """Add commands by name, each as ``"module:attribute"``, imported when first asked for."""
+        self._named.update(named)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, in order."""
+        return sorted({*self.commands, *self._named})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command `cmd_name`, imported now if it is only named so far."""
+        if cmd_name not in self.commands and cmd_name in self._named:
+            module, attribute = self._named[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=CommandGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("--db", "db_url", metavar="URL", help="Database URL or SQLite file path.")
 @click.option("--config", "config_path", metavar="PATH", help="TOML config file.")
 @click.option("--as", "as_email", metavar="EMAIL", help="Open the app as this learner.")
