@@ -369,6 +369,8 @@ class SessionsScreen(RollcallScreen):
             )
 
     def _position(self) -> None:
+        """The row's position under the list; and the keys, which depend on that row."""
+        self.refresh_bindings()
         table = self.query_one(PagedTable)
         text = table.position_text()
         filters = self._filters()
