@@ -12,6 +12,7 @@ import time_machine
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.worker import WorkerCancelled
 
 from store.db import write_transaction
 from store.models import Enrolment, Session
@@ -129,10 +130,24 @@ def app(data: Data, settings: Settings) -> RollcallApp:
     return make_app(settings)
 
 
-async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
+async def workers_done(app: App[Any]) -> None:
+    """Wait for the app's workers; one cancelled by a newer one in its group is not an error.
+
+    Exclusive workers (the decline check, a list's reload) are replaced when asked for
+    again, which ``WorkerManager.wait_for_complete`` reports as ``WorkerCancelled``.
+    A worker that failed still raises.
+    """
+    for worker in list(app.workers):
+        try:
+            await worker.wait()
+        except WorkerCancelled:
+            pass
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
     """Let workers finish and their messages be handled (they may start more work)."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 

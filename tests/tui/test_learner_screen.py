@@ -17,7 +17,7 @@ from store.people import PersonInput, add_person
 from store.session_input import MaterialInput, SessionInput
 from store.sessions import create_sessions
 from store.settings import Settings
-from tests.tui.conftest import screen_text
+from tests.tui.conftest import screen_text, settle
 
 
 class LearnerApp(App[None]):
@@ -69,14 +69,6 @@ def calendar(sqlite_store: str) -> dict[str, int]:
     return ids
 
 
-async def _settle(pilot: object) -> None:
-    app = pilot.app  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
-
-
 def _keys(app: App[None]) -> list[int]:
     table = app.screen.query_one(DataTable)
     return [int(str(row.value)) for row in table.rows]
@@ -92,7 +84,7 @@ def _status(email: str, session_id: int) -> tuple[str, int | None]:
 async def test_invisible_sessions_are_absent_and_full_is_shown(calendar: dict[str, int]) -> None:
     app = LearnerApp("ann@example.org")
     async with app.run_test(size=(160, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _keys(app) == [calendar["open"], calendar["full"]]
         table = app.screen.query_one(DataTable)
         assert str(table.get_row_at(1)[6]) == "Session full"
@@ -108,33 +100,33 @@ async def test_invisible_sessions_are_absent_and_full_is_shown(calendar: dict[st
 async def test_book_waitlist_and_cancel(calendar: dict[str, int]) -> None:
     app = LearnerApp("ann@example.org")
     async with app.run_test(size=(160, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         await pilot.press("b")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _status("ann@example.org", calendar["open"]) == ("enrolled", None)
         table = app.screen.query_one(DataTable)
         assert str(table.get_row_at(0)[2]) == "Booked"
 
         await pilot.press("down", "b")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _status("ann@example.org", calendar["full"]) == ("waitlisted", 1)
         assert any("number 1 on the waitlist" in n.message for n in app._notifications)
         assert str(table.get_row_at(1)[2]) == "Waitlist #1"
 
         # Booking again is greyed out: nothing changes.
         await pilot.press("b")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert Enrolment.select().where(Enrolment.session == calendar["full"]).count() == 2
 
         await pilot.press("up", "c")
         await pilot.pause()
         await pilot.press("escape")  # answer no: nothing changes
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _status("ann@example.org", calendar["open"]) == ("enrolled", None)
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _status("ann@example.org", calendar["open"]) == ("cancelled", None)
         assert str(table.get_row_at(0)[2]) == ""
 
@@ -145,7 +137,7 @@ async def test_started_session_cannot_be_booked_and_says_why(calendar: dict[str,
     ).execute()
     app = LearnerApp("bob@example.org")
     async with app.run_test(size=(160, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert calendar["full"] in _keys(app)
         index = _keys(app).index(calendar["full"])
         app.screen.query_one(DataTable).move_cursor(row=index)
@@ -153,7 +145,7 @@ async def test_started_session_cannot_be_booked_and_says_why(calendar: dict[str,
         detail = str(app.screen.query_one("#learner-detail", Static).render())
         assert "Cancelled: Trainer ill" in detail
         await pilot.press("b")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _status("bob@example.org", calendar["full"]) == ("enrolled", None)
 
 
@@ -179,7 +171,7 @@ def two_dates(calendar: dict[str, int]) -> dict[str, int]:
 
 async def _highlight(pilot: object, session_id: int) -> None:
     """Wait for the list, then put the cursor on `session_id`'s row."""
-    await _settle(pilot)
+    await settle(pilot, rounds=2)
     app = pilot.app  # type: ignore[attr-defined]
     app.screen.query_one(DataTable).move_cursor(row=_keys(app).index(session_id))
     await pilot.pause()  # type: ignore[attr-defined]
@@ -192,7 +184,7 @@ def _detail(app: App[None]) -> str:
 async def test_status_column_and_years_in_dates(two_dates: dict[str, int]) -> None:
     app = LearnerApp("ann@example.org")
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         table = app.screen.query_one(DataTable)
         assert [str(c.label) for c in table.columns.values()][:4] == [
             "Date", "Time", "My status", "Title",
@@ -218,7 +210,7 @@ async def test_waitlist_row_says_leave_the_waitlist(two_dates: dict[str, int]) -
         question = app.screen.question  # type: ignore[attr-defined]
         assert question.startswith("Leave the waitlist for First Aid, ")
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _status("ann@example.org", two_dates["full"]) == ("cancelled", None)
         assert any("left the waitlist" in n.message for n in app._notifications)
 
@@ -228,9 +220,9 @@ async def test_second_booking_of_a_course_asks_naming_the_other_date(
 ) -> None:
     app = LearnerApp("ann@example.org")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         await pilot.press("b")  # the first Fire Safety: no question
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _status("ann@example.org", two_dates["open"]) == ("enrolled", None)
         app.screen.query_one(DataTable).move_cursor(row=_keys(app).index(two_dates["second"]))
         await pilot.pause()
@@ -241,12 +233,12 @@ async def test_second_booking_of_a_course_asks_naming_the_other_date(
         when = f"{first:%a} {first.day} {first:%b %Y} {first:%H:%M}"
         assert f"You already hold Fire Safety on {when} (booked)" in question
         await pilot.press("escape")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert not Enrolment.select().where(Enrolment.session == two_dates["second"]).exists()
         await pilot.press("b")
         await pilot.pause()
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _status("ann@example.org", two_dates["second"]) == ("enrolled", None)
 
 
@@ -268,7 +260,7 @@ async def test_q_quits_the_learner_app(two_dates: dict[str, int], settings: Sett
 
     app = make_app(settings, as_email="ann@example.org")
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert isinstance(app.screen, LearnerScreen)
         assert "q Quit" in screen_text(app).splitlines()[-1]
         await pilot.press("q")

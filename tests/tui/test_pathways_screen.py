@@ -14,6 +14,7 @@ from screens.people_picker import PeoplePicker
 from store.models import Course, Pathway, PathwayRequirement
 from store.pathways import pathway_dict
 from store.people import PersonInput, add_person
+from tests.tui.conftest import settle
 
 
 class PathwaysApp(App[None]):
@@ -32,12 +33,6 @@ def courses(sqlite_store: str) -> None:
     add_person(PersonInput(email="ann@example.org", name="Ann"))
 
 
-async def _settle(pilot: Any) -> None:
-    for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 async def _fill(pilot: Any, values: dict[str, str]) -> None:
     await pilot.pause()
     form = pilot.app.screen
@@ -45,14 +40,14 @@ async def _fill(pilot: Any, values: dict[str, str]) -> None:
     for key, text in values.items():
         form.query_one(f"#field-{key}", Input).value = text
     await pilot.press("enter")
-    await _settle(pilot)
+    await settle(pilot, rounds=2)
 
 
 @pytest.mark.usefixtures("courses")
 async def test_create_pathway_add_reorder_and_remove_steps() -> None:
     app = PathwaysApp()
     async with app.run_test(size=(160, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         await pilot.press("n")
         await _fill(pilot, {"name": "New Starter", "description": "Basics"})
         pathway = Pathway.get(Pathway.name == "New Starter")
@@ -73,7 +68,7 @@ async def test_create_pathway_add_reorder_and_remove_steps() -> None:
         assert PathwayRequirement.select().count() == 2
 
         await pilot.press("tab", "down", "left_square_bracket")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         labels = [r["label"] for r in pathway_dict(pathway)["requirements"]]
         assert labels == ["Induction", "Fire Safety or First Aid"]
         assert steps.cursor_row == 0
@@ -81,7 +76,7 @@ async def test_create_pathway_add_reorder_and_remove_steps() -> None:
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert [r["label"] for r in pathway_dict(pathway)["requirements"]] == [
             "Fire Safety or First Aid"
         ]
@@ -93,7 +88,7 @@ async def test_edit_pathway_and_show_progress() -> None:
     Pathway.create(name="Safety")
     app = PathwaysApp()
     async with app.run_test(size=(160, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         await pilot.press("e")
         await _fill(pilot, {"name": "Safety First", "description": "Everyone"})
         assert Pathway.get().name == "Safety First"
@@ -103,12 +98,12 @@ async def test_edit_pathway_and_show_progress() -> None:
         await _fill(pilot, {"courses": "Fire Safety"})
         # The person is picked by name (an exact email is not needed).
         await pilot.press("p")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert isinstance(app.screen, PeoplePicker)
         await pilot.press(*"Ann")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         await pilot.press("enter")  # one match: chosen at once
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert isinstance(app.screen, ProgressDialog)
         text = str(app.screen.query_one("#progress-text", Static).render())
         assert "ann@example.org" in str(app.screen.query_one(Label).render())
@@ -116,12 +111,12 @@ async def test_edit_pathway_and_show_progress() -> None:
         assert "0%" in text
         await pilot.press("escape")
         await pilot.press("p")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         await pilot.press(*"nobody")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         await pilot.press("enter")  # no match: stays open to search again
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert isinstance(app.screen, PeoplePicker)
         await pilot.press("escape")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert isinstance(app.screen, PathwaysScreen)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +16,7 @@ from store.models import Completion, Course, Enrolment, Person
 from store.people import PersonInput, add_person
 from store.session_input import SessionInput
 from store.sessions import create_sessions
+from tests.tui.conftest import settle
 
 
 class ReportsApp(App[None]):
@@ -45,12 +45,6 @@ def marked(sqlite_store: str) -> None:
         Enrolment.create(session=session, person=person, status=status)
 
 
-async def _settle(pilot: Any) -> None:
-    for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def _cells(app: App[None]) -> list[list[str]]:
     table = app.screen.query_one(DataTable)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
@@ -60,10 +54,10 @@ def _cells(app: App[None]) -> list[list[str]]:
 async def test_switch_reports_chart_and_export(tmp_path: Path) -> None:
     app = ReportsApp()
     async with app.run_test(size=(160, 50)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
         await pilot.press("p")  # all sessions -> the last 12 months
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         title = str(app.screen.query_one("#report-title").render())
         assert "last 12 months" in title
         assert _cells(app) == [["Fire Safety", "2", "1", "1", "50.0"]]
@@ -75,7 +69,7 @@ async def test_switch_reports_chart_and_export(tmp_path: Path) -> None:
 
         options = app.screen.query_one(OptionList)
         options.highlighted = options.get_option_index("no-shows")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert [row[0] for row in _cells(app)] == ["bob@example.org", "ann@example.org"]
         assert app.screen.query_one(PlotextPlot).has_class("hidden")  # a table, no chart
         assert app.screen.query_one("#report-bars").has_class("hidden")
@@ -85,7 +79,7 @@ async def test_switch_reports_chart_and_export(tmp_path: Path) -> None:
         target = tmp_path / "no-shows.csv"
         app.screen.query_one("#field-path", Input).value = str(target)
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert target.read_text().splitlines() == [
             "email,name,department,marked,attended,no_shows,rate",
             "bob@example.org,bob,Sales,1,0,1,100.0",
@@ -97,12 +91,12 @@ async def test_switch_reports_chart_and_export(tmp_path: Path) -> None:
 async def test_days_switches_to_expiring_and_refuses_bad_input() -> None:
     app = ReportsApp()
     async with app.run_test(size=(160, 50)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         await pilot.press("d")
         await pilot.pause()
         app.screen.query_one("#field-days", Input).value = "-2"
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert any("days" in n.message for n in app._notifications)
         screen = app.screen
         assert isinstance(screen, ReportsScreen)
@@ -111,7 +105,7 @@ async def test_days_switches_to_expiring_and_refuses_bad_input() -> None:
         await pilot.pause()
         app.screen.query_one("#field-days", Input).value = "60"
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert (screen.report, screen.days) == ("expiring", 60)
         assert screen.rows == []
 
@@ -127,8 +121,8 @@ async def test_opening_computes_only_the_chosen_report() -> None:
 
     app = ReportsApp()
     async with app.run_test(size=(160, 50), message_hook=hook) as pilot:
-        await _settle(pilot)
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
+        await settle(pilot, rounds=2)
     assert list(loaded.values()) == ["no-shows-course"]
 
 
@@ -168,19 +162,19 @@ async def test_book_someone_due_onto_the_next_session() -> None:
     )
     app = DueApp()
     async with app.run_test(size=(160, 50)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         # Who, what and when first; the email and kind after.
         assert _cells(app)[0][:2] == ["ann", "Fire Safety"]
         app.screen.query_one(DataTable).focus()
         await pilot.press("b")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         day = today + timedelta(days=10)
         when = f"{day:%a} {day.day} {day:%b %Y}"
         question = app.screen.question  # type: ignore[attr-defined]
         assert f"onto Fire Safety, {when}" in question
         assert "10:00?" in question
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         booked = Enrolment.get((Enrolment.session == coming.id) & (Enrolment.person == ann))
         assert booked.status == "enrolled"
         toast = [n.message for n in app._notifications][-1]
@@ -198,10 +192,10 @@ async def test_register_someone_due_on_the_course_interest_list() -> None:
     _fire_safety_due_in_five_days(ann)
     app = DueApp()
     async with app.run_test(size=(160, 50)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         app.screen.query_one(DataTable).focus()
         await pilot.press("i")
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         assert any("interest list of Fire Safety" in n.message for n in app._notifications)
     [entry] = list(Interest.select())
     assert (entry.person.email, entry.course.title, entry.source) == (
@@ -231,7 +225,7 @@ def nine_courses(sqlite_store: str) -> list[str]:
 async def test_every_bar_is_labelled(nine_courses: list[str]) -> None:
     app = ReportsApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         lines = str(app.screen.query_one("#report-bars", Static).render()).splitlines()
         bars = [line for line in lines if "█" in line or "▌" in line]
         assert len(bars) == 9
@@ -258,7 +252,7 @@ async def test_due_for_renewal_shows_the_expiry_columns_at_120_columns(marked: N
     _fire_safety_due_in_five_days(long)
     app = DueApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot, rounds=2)
         text = screen_text(app)
         assert "expires on" in text
         assert "days left" in text
