@@ -9,7 +9,6 @@ import click
 from cli.context import (
     Context,
     emit_json,
-    emit_json_texts,
     json_flag,
     say,
     show_rows,
@@ -33,17 +32,18 @@ def available(
     as_json: bool,
 ) -> None:
     """Sessions this person can see and book (streamed)."""
+    from cli.shared_writing import emit_session_json
     from store.availability import available_query
     from store.paging import day_bounds, parse_count
     from store.people import get_person
-    from store.serialize import iter_session_dicts, iter_session_json
+    from store.serialize import iter_session_dicts
 
     settings = ctx.settings
     count = parse_count(limit, "limit", minimum=1)
     lower, upper = day_bounds(first_day, last_day, settings.zone)
     query = available_query(get_person(email), start_from=lower, start_before=upper)
     if as_json:
-        emit_json_texts(iter_session_json(query, limit=count))
+        emit_session_json(query, limit=count)
     else:
         show_rows(False, iter_session_dicts(query, limit=count), _available_line)
 

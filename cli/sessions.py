@@ -11,7 +11,6 @@ import click
 from cli.context import (
     Context,
     emit_json,
-    emit_json_texts,
     fail,
     handle_errors,
     json_flag,
@@ -228,8 +227,9 @@ def session_list(
     as_json: bool,
 ) -> None:
     """List sessions in start order (streamed: rows are written as they are read)."""
+    from cli.shared_writing import emit_session_json
     from store.paging import day_bounds, parse_count
-    from store.serialize import iter_session_dicts, iter_session_json
+    from store.serialize import iter_session_dicts
     from store.session_queries import sessions_query
 
     settings = ctx.settings
@@ -240,7 +240,7 @@ def session_list(
         status=status, trainer=trainer, search=search, start_from=lower, start_before=upper
     )
     if as_json:
-        emit_json_texts(iter_session_json(query, limit=count, offset=skip))
+        emit_session_json(query, limit=count, offset=skip)
         return
     rows = iter_session_dicts(query, limit=count, offset=skip)
     from datetime import datetime

@@ -296,6 +296,36 @@ def close_database() -> None:
         database.close()
 
 
+_INHERITED: list[object] = []
+"""Connections a forked process inherited: kept, never used or closed (`reconnect_after_fork`)."""
+
+
+def can_reconnect() -> bool:
+    """True when another connection would see this one's database (not SQLite in memory)."""
+    db = database.obj
+    if db is None:
+        return False
+    return is_postgres() or sqlite_path(db) is not None
+
+
+def reconnect_after_fork() -> None:
+    """Give a process just forked a connection of its own to the same database.
+
+    The inherited connection is the parent's: its PostgreSQL socket, its SQLite file
+    handles and lock state. Closing it here would end the parent's session on the server,
+    or let SQLite believe its last connection is gone (and tidy the write-ahead log other
+    processes use), so it is kept unused until the process ends with ``os._exit``.
+    """
+    db = database.obj
+    if db is None:
+        return
+    state = db._state
+    if state.conn is not None:
+        _INHERITED.append(state.conn)
+    state.reset()
+    db.connect()
+
+
 def read_in_thread(read: Callable[[], T], name: str) -> Future[T]:
     """Run `read` in a thread of its own, on a connection of its own closed afterwards.
 

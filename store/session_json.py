@@ -330,6 +330,79 @@ def _related(
     return found
 
 
+class SessionPages:
+    """The sessions of a query (its filters; start order) read a page at a time, as JSON text.
+
+    A page continues after the key (start, id) of the last row of the one before (keyset:
+    one index range scan) and asks for one row more than it returns, so the last page costs
+    no extra query. The statements are made once, here; they run on whatever connection the
+    store holds when a page is read (a process forked to share the work opens its own).
+    """
+
+    def __init__(self, query: peewee.ModelSelect, now: datetime, *, offset: int | None = None):
+        db = Session._meta.database
+        rows = query.select(*_columns(now)).order_by(Session.start, Session.id)
+        first = rows.limit(_Slot("size"))
+        if offset:
+            first = first.offset(offset)
+        # The page's key goes first: SQLite bounds its scan of the start index by the first
+        # range term on start, and a filter's (`--from`, scheduled) would make each page scan
+        # from there.
+        following = rows.clone()
+        filters, following._where = following._where, None
+        following = following.where(
+            peewee.Tuple(Session.start, Session.id) > peewee.Tuple(_Slot("start"), _Slot("id"))
+        )
+        if filters is not None:
+            following = following.where(filters)
+        self._first = _Statement.of(db, first)
+        self._following = _Statement.of(db, following.limit(_Slot("size")))
+        self._related = _related_statements(db)
+        self._names: tuple[dict[int, str], dict[int, str]] = ({}, {})
+
+    def read(self, after: PageKey | None, size: int) -> list[tuple[Any, ...]]:
+        """Up to `size` + 1 rows after the row whose key is `after` (from the first without)."""
+        db = Session._meta.database
+        if after is None:
+            return self._first.run(db, size=size + 1)
+        return self._following.run(db, size=size + 1, start=after[0], id=after[1])
+
+    def take(
+        self, after: PageKey | None, left: int | None
+    ) -> tuple[list[tuple[Any, ...]], PageKey | None, int | None]:
+        """The next page of at most `left` rows (None: no limit) after `after` (None: the first).
+
+        Returns the page, the key to read the next one after (None when this one is the
+        last), and how many rows the limit leaves.
+        """
+        if left is not None and left <= 0:
+            return [], None, left
+        size = PAGE_SIZE if left is None else min(PAGE_SIZE, left)
+        page = self.read(after, size)
+        more = len(page) > size
+        del page[size:]
+        if left is not None:
+            left -= len(page)
+        last = more and bool(page) and (left is None or left > 0)
+        return page, page_key(page[-1]) if last else None, left
+
+    def texts(self, page: list[tuple[Any, ...]]) -> Iterator[str]:
+        """The sessions of `page` as text, one level into the JSON array."""
+        if not page:
+            return iter(())
+        db = Session._meta.database
+        return _texts(page, _related(db, self._related, page, self._names))
+
+
+PageKey = tuple[Any, int]
+"""A row's start, as the driver returned it (what the column compares with), and its id."""
+
+
+def page_key(row: tuple[Any, ...]) -> PageKey:
+    """The key of a row read by `SessionPages.read`."""
+    return row[0], row[1]
+
+
 def session_texts(
     query: peewee.ModelSelect,
     now: datetime,
@@ -337,40 +410,10 @@ def session_texts(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Iterator[str]:
-    """The sessions of `query` (its filters; start order) as JSON text, page by page.
-
-    Each page continues after the last row of the one before (keyset: one index range scan)
-    and asks for one row more than it returns, so the last page costs no extra query.
-    """
-    db = Session._meta.database
-    rows = query.select(*_columns(now)).order_by(Session.start, Session.id)
-    first = rows.limit(_Slot("size"))
-    if offset:
-        first = first.offset(offset)
-    # The page's key goes first: SQLite bounds its scan of the start index by the first range
-    # term on start, and a filter's (`--from`, scheduled) would make each page scan from there.
-    following = rows.clone()
-    filters, following._where = following._where, None
-    following = following.where(
-        peewee.Tuple(Session.start, Session.id) > peewee.Tuple(_Slot("start"), _Slot("id"))
-    )
-    if filters is not None:
-        following = following.where(filters)
-    pages = (_Statement.of(db, first), _Statement.of(db, following.limit(_Slot("size"))))
-    related = _related_statements(db)
-    names: tuple[dict[int, str], dict[int, str]] = ({}, {})
-    left = limit
-    key: dict[str, Any] = {}
-    while left is None or left > 0:
-        size = PAGE_SIZE if left is None else min(PAGE_SIZE, left)
-        page = pages[1 if key else 0].run(db, size=size + 1, **key)
-        more = len(page) > size
-        page = page[:size]
-        if page:
-            yield from _texts(page, _related(db, related, page, names))
-        if not more:
-            return
-        # The key as the driver returned it is what the column compares with.
-        key = {"start": page[-1][0], "id": page[-1][1]}
-        if left is not None:
-            left -= len(page)
+    """The sessions of `query` (its filters; start order) as JSON text, page by page."""
+    pages = SessionPages(query, now, offset=offset)
+    page, after, left = pages.take(None, limit)
+    yield from pages.texts(page)
+    while after is not None:
+        page, after, left = pages.take(after, left)
+        yield from pages.texts(page)

@@ -14,8 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from store.availability import available_query
+from store.clock import utcnow
 from store.db import close_database, database, open_database
 from store.models import Session
+from store.people import get_person
+from store.session_json import session_texts
+from store.session_queries import sessions_query
 from store.settings import Settings
 from tests.cli.conftest import Result, Runner, rollcall_executable
 from tests.cli.listing_data import BULK_FREE, SMALL_LEARNER, build_small, bulk_sessions
@@ -225,3 +230,43 @@ def test_session_list_memory_stays_flat(tmp_path: Path, settings: Settings) -> N
     peak, size = peak_rss_mb(["session", "list", "--json"], env)
     assert size > 20_000 * 500, size  # every session was written
     assert peak < MEMORY_CEILING_MB, f"peak RSS {peak:.0f} MB"
+
+
+LONG_LIST = 2_500
+"""Sessions of the long-list test: three pages, the middle one written by a second process."""
+
+
+def json_array(texts: Iterator[str]) -> str:
+    """What the list commands print for items already encoded (`cli.context.emit_json_texts`)."""
+    items = list(texts)
+    return "[\n  " + ",\n  ".join(items) + "\n]\n" if items else "[]\n"
+
+
+def test_long_lists_print_what_one_process_prints(db_url: str, settings: Settings) -> None:
+    """Lists longer than a page are shared with a forked process; not one byte changes.
+
+    The command runs as a real process; what it prints is compared with the pages made one
+    after another in this one, on SQLite and on PostgreSQL.
+    """
+    open_database(db_url)
+    bulk_sessions(LONG_LIST, with_enrolments=1)
+    now = utcnow()
+    every = sessions_query()
+    free = available_query(get_person(BULK_FREE), now)
+    expected = {
+        ("session", "list", "--json"): json_array(session_texts(every, now)),
+        ("session", "list", "--limit", "1500", "--offset", "700", "--json"): json_array(
+            session_texts(every, now, limit=1500, offset=700)
+        ),
+        ("available", BULK_FREE, "--json"): json_array(session_texts(free, now)),
+    }
+    close_database()
+    database.initialize(None)
+    env = {**os.environ, "ROLLCALL_DB": db_url, "ROLLCALL_TIMEZONE": "Europe/London"}
+    for args, text in expected.items():
+        done = subprocess.run(
+            [rollcall_executable(), *args], capture_output=True, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.decode() == text, args
+    assert expected["session", "list", "--json"].count('"id": ') == LONG_LIST

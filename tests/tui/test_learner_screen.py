@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from screens.learner import LearnerScreen
@@ -169,12 +170,12 @@ def two_dates(calendar: dict[str, int]) -> dict[str, int]:
     return calendar | {"second": second}
 
 
-async def _highlight(pilot: object, session_id: int) -> None:
+async def _highlight(pilot: Pilot[None], session_id: int) -> None:
     """Wait for the list, then put the cursor on `session_id`'s row."""
     await settle(pilot, rounds=2)
-    app = pilot.app  # type: ignore[attr-defined]
+    app = pilot.app
     app.screen.query_one(DataTable).move_cursor(row=_keys(app).index(session_id))
-    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.pause()
 
 
 def _detail(app: App[None]) -> str:
