@@ -1,4 +1,4 @@
-"""A long JSON list written by two processes, page about, in the order of its rows.
+"""A long JSON list written by two processes taking its pages in turn, in the order of its rows.
 
 Turning a page's rows into Python values and then into text holds the interpreter lock,
 so threads cannot share that work; a second process can. After the first page shows the
@@ -44,6 +44,7 @@ _NEXT, _LAST, _TEXT, _FAILED = b"N", b"L", b"T", b"F"
 """A page's successor starts after this key / no page follows / a page's text / an error."""
 
 _SEPARATOR = ",\n  "
+_SEPARATOR_BYTES = _SEPARATOR.encode()
 _PIPE_BYTES = 1 << 20
 """The pipe from the child holds a page's text (Linux): the child goes on to its next page."""
 
@@ -144,7 +145,7 @@ def _parent(
 
 def _write_page(out: BinaryIO, text: bytes) -> None:
     if text:
-        out.write(b",\n  ")
+        out.write(_SEPARATOR_BYTES)
         out.write(text)
 
 

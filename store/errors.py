@@ -15,6 +15,10 @@ class RollcallError(Exception):
         self.message = message
         self.field = field
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        # Pickled (a list's second process reports it to the first) as it was made.
+        return type(self), (self.message, self.field)
+
     def __str__(self) -> str:
         if self.field and not self.message.startswith(self.field):
             return f"{self.field}: {self.message}"
@@ -41,6 +45,9 @@ class ServiceUnavailable(Exception):
         self.service = service
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return type(self), (self.service, self.detail)
+
 
 class StorageError(ServiceUnavailable):
     """The database refused a read or write: disk full, read-only, locked, I/O error.
@@ -52,6 +59,9 @@ class StorageError(ServiceUnavailable):
     def __init__(self, where: str, detail: str) -> None:
         super().__init__(f"the database {where}", detail)
         self.where = where
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return type(self), (self.where, self.detail)
 
 
 class PlaceClash(RuleViolation):
@@ -65,3 +75,6 @@ class PlaceClash(RuleViolation):
         super().__init__(message, field="location")
         self.session_id = session_id
         """The session already booked into the place."""
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return type(self), (self.message, self.session_id)

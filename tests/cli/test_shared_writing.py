@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from cli.shared_writing import Key, Row, emit_json_pages
-from store.errors import ServiceUnavailable
+from store.errors import NotFound, PlaceClash, ServiceUnavailable, StorageError
 
 PAGE = 10
 Captured = pytest.CaptureFixture[bytes]
@@ -20,10 +20,18 @@ Captured = pytest.CaptureFixture[bytes]
 class NumberedPages:
     """Rows 0..total-1 in pages of `PAGE`; each row's text names the process that made it."""
 
-    def __init__(self, total: int, *, broken: str | None = None, broken_page: int = 3) -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        broken: str | None = None,
+        broken_page: int = 3,
+        error: Exception | None = None,
+    ) -> None:
         self.total = total
         self.broken = broken
         self.broken_page = broken_page
+        self.error = error or ValueError(f"page {broken_page} is unreadable")
         self.parent = os.getpid()
 
     def take(self, after: Key | None, left: int | None) -> tuple[list[Row], Key | None, int | None]:
@@ -41,7 +49,7 @@ class NumberedPages:
         in_child = os.getpid() != self.parent
         if page and page[0][1] // PAGE == self.broken_page:
             if self.broken == "child" and in_child:
-                raise ValueError(f"page {self.broken_page} is unreadable")
+                raise self.error
             if self.broken == "parent" and not in_child:
                 raise ValueError("the parent's page is unreadable")
             if self.broken == "killed" and in_child:
@@ -127,6 +135,26 @@ def test_empty_list_is_an_empty_array(stdout: Captured, forks: list[int]) -> Non
 def test_the_childs_error_is_raised_in_the_parent(stdout: Captured, forks: list[int]) -> None:
     with pytest.raises(ValueError, match="page 3 is unreadable"):
         emit_json_pages(NumberedPages(95, broken="child"), None, lambda: None)
+    assert [reaped(pid) for pid in forks] == [True]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        StorageError("/srv/rollcall.db", "disk I/O error"),
+        ServiceUnavailable("database", "connection refused"),
+        NotFound("no session 7", field="session"),
+        PlaceClash("Room 1 is booked", 12),
+    ],
+)
+def test_the_childs_rollcall_errors_arrive_as_they_were(
+    stdout: Captured, forks: list[int], error: Exception
+) -> None:
+    """The CLI turns them into their exit code and one line: the same line as in one process."""
+    with pytest.raises(type(error)) as raised:
+        emit_json_pages(NumberedPages(95, broken="child", error=error), None, lambda: None)
+    assert str(raised.value) == str(error)
+    assert vars(raised.value) == vars(error)
     assert [reaped(pid) for pid in forks] == [True]
 
 
