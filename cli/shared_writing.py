@@ -20,25 +20,12 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from typing import IO, Any, BinaryIO, Protocol
+from collections.abc import Callable
+from typing import IO, Any, BinaryIO
 
 from cli.context import emit_json_texts
 from store.errors import ServiceUnavailable
-
-Row = tuple[Any, ...]
-Key = tuple[Any, int]
-
-
-class Pages(Protocol):
-    """Rows read a page at a time in key order, and their text (`store.session_json`)."""
-
-    def take(self, after: Key | None, left: int | None) -> tuple[list[Row], Key | None, int | None]:
-        """The page after `after` (at most `left` rows), the key that follows, rows left."""
-
-    def texts(self, page: list[Row]) -> Iterator[str]:
-        """The rows of `page` as items of a JSON array."""
-
+from store.paging import Key, Row, TextPages, texts_from
 
 _NEXT, _LAST, _TEXT, _FAILED = b"N", b"L", b"T", b"F"
 """A page's successor starts after this key / no page follows / a page's text / an error."""
@@ -59,7 +46,9 @@ def emit_session_json(query: Any, *, limit: int | None, offset: int | None = Non
     emit_json_pages(pages, limit, reconnect_after_fork if can_reconnect() else None)
 
 
-def emit_json_pages(pages: Pages, limit: int | None, reconnect: Callable[[], None] | None) -> None:
+def emit_json_pages(
+    pages: TextPages, limit: int | None, reconnect: Callable[[], None] | None
+) -> None:
     """Write the JSON array of `pages`' rows, what `emit_json_texts` writes for them.
 
     Lists of more than one page are shared with a forked process where that is possible
@@ -70,7 +59,7 @@ def emit_json_pages(pages: Pages, limit: int | None, reconnect: Callable[[], Non
     out = sys.stdout
     raw = getattr(out, "buffer", None)
     if after is None or raw is None or reconnect is None or not _can_fork():
-        emit_json_texts(_in_one_process(pages, page, after, left))
+        emit_json_texts(texts_from(pages, page, after, left))
         return
     out.flush()
     # What the parent made so far is shared with the child until either writes to it; a
@@ -100,21 +89,12 @@ def emit_json_pages(pages: Pages, limit: int | None, reconnect: Callable[[], Non
     os.waitpid(pid, 0)
 
 
-def _in_one_process(
-    pages: Pages, page: list[Row], after: Key | None, left: int | None
-) -> Iterator[str]:
-    yield from pages.texts(page)
-    while after is not None:
-        page, after, left = pages.take(after, left)
-        yield from pages.texts(page)
-
-
 def _can_fork() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
 def _parent(
-    pages: Pages,
+    pages: TextPages,
     first: tuple[list[Row], Key | None, int | None],
     channel: _Channel,
     out: BinaryIO,
@@ -150,7 +130,7 @@ def _write_page(out: BinaryIO, text: bytes) -> None:
 
 
 def _child(
-    pages: Pages, reconnect: Callable[[], None], channel: _Channel, encoding: tuple[str, str]
+    pages: TextPages, reconnect: Callable[[], None], channel: _Channel, encoding: tuple[str, str]
 ) -> None:
     """Take the odd pages until the parent says none is left; never return."""
     status = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -116,3 +117,29 @@ def id_array(ids: Iterable[int | None]) -> str:
 def in_ids(column: peewee.Field, ids: Iterable[int | None]) -> peewee.Expression:
     """``column IN`` the `ids`, given as one array parameter (`id_rows`)."""
     return column.in_(id_rows(id_array(ids)))
+
+
+Row = tuple[Any, ...]
+Key = tuple[Any, int]
+"""A row's key: the value it is ordered by, then its id."""
+
+
+class TextPages(Protocol):
+    """Rows read a page at a time in key order, and their JSON text (`SessionPages`)."""
+
+    def take(self, after: Key | None, left: int | None) -> tuple[list[Row], Key | None, int | None]:
+        """The page after `after` (None: the first) of at most `left` rows (None: no limit);
+        the key to read the next page after (None: this is the last); the rows left."""
+
+    def texts(self, page: list[Row]) -> Iterator[str]:
+        """The rows of `page` as items of a JSON array."""
+
+
+def texts_from(
+    pages: TextPages, page: list[Row], after: Key | None, left: int | None
+) -> Iterator[str]:
+    """The texts of `page` and of every page after it (`page, after, left`: what `take` gave)."""
+    yield from pages.texts(page)
+    while after is not None:
+        page, after, left = pages.take(after, left)
+        yield from pages.texts(page)

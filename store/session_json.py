@@ -23,7 +23,7 @@ import peewee
 
 from store.db import is_postgres
 from store.models import Course, Enrolment, Material, Person, Session, SessionVisibility, Trainer
-from store.paging import PAGE_SIZE, id_array, id_rows
+from store.paging import PAGE_SIZE, Key, Row, id_array, id_rows, texts_from
 from store.session_queries import status_condition
 from store.visibility import DIMENSIONS
 
@@ -127,7 +127,7 @@ def _nested(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 
-def _texts(page: list[tuple[Any, ...]], related: _Related) -> Iterator[str]:
+def _texts(page: list[Row], related: _Related) -> Iterator[str]:
     """The page's sessions as text, one level into the JSON array (the loop of every row)."""
     string, time = _string, _time
     counts, rules_of, materials_of = related.counts.get, related.rules.get, related.materials.get
@@ -229,7 +229,7 @@ class _Statement:
         sql, params = db.get_sql_context().sql(query).query()
         return cls(sql, list(params))
 
-    def run(self, db: peewee.Database, **values: Any) -> list[tuple[Any, ...]]:
+    def run(self, db: peewee.Database, **values: Any) -> list[Row]:
         """The rows, as the driver returns them."""
         params = [values[p.name] if isinstance(p, _Slot) else p for p in self.params]
         return list(db.execute_sql(self.sql, params).fetchall())
@@ -299,7 +299,7 @@ def _look_up(
 def _related(
     db: peewee.Database,
     statements: tuple[_Statement, ...],
-    page: list[tuple[Any, ...]],
+    page: list[Row],
     names: tuple[dict[int, str], dict[int, str]],
 ) -> _Related:
     """The related rows of `page`; `names`: the course titles and trainers' emails read so far."""
@@ -360,16 +360,14 @@ class SessionPages:
         self._related = _related_statements(db)
         self._names: tuple[dict[int, str], dict[int, str]] = ({}, {})
 
-    def read(self, after: PageKey | None, size: int) -> list[tuple[Any, ...]]:
+    def read(self, after: Key | None, size: int) -> list[Row]:
         """Up to `size` + 1 rows after the row whose key is `after` (from the first without)."""
         db = Session._meta.database
         if after is None:
             return self._first.run(db, size=size + 1)
         return self._following.run(db, size=size + 1, start=after[0], id=after[1])
 
-    def take(
-        self, after: PageKey | None, left: int | None
-    ) -> tuple[list[tuple[Any, ...]], PageKey | None, int | None]:
+    def take(self, after: Key | None, left: int | None) -> tuple[list[Row], Key | None, int | None]:
         """The next page of at most `left` rows (None: no limit) after `after` (None: the first).
 
         Returns the page, the key to read the next one after (None when this one is the
@@ -386,7 +384,7 @@ class SessionPages:
         last = more and bool(page) and (left is None or left > 0)
         return page, page_key(page[-1]) if last else None, left
 
-    def texts(self, page: list[tuple[Any, ...]]) -> Iterator[str]:
+    def texts(self, page: list[Row]) -> Iterator[str]:
         """The sessions of `page` as text, one level into the JSON array."""
         if not page:
             return iter(())
@@ -394,12 +392,9 @@ class SessionPages:
         return _texts(page, _related(db, self._related, page, self._names))
 
 
-PageKey = tuple[Any, int]
-"""A row's start, as the driver returned it (what the column compares with), and its id."""
-
-
-def page_key(row: tuple[Any, ...]) -> PageKey:
-    """The key of a row read by `SessionPages.read`."""
+def page_key(row: Row) -> Key:
+    """The key of a row read by `SessionPages.read`: its start as the driver returned it (what
+    the column compares with) and its id."""
     return row[0], row[1]
 
 
@@ -412,8 +407,4 @@ def session_texts(
 ) -> Iterator[str]:
     """The sessions of `query` (its filters; start order) as JSON text, page by page."""
     pages = SessionPages(query, now, offset=offset)
-    page, after, left = pages.take(None, limit)
-    yield from pages.texts(page)
-    while after is not None:
-        page, after, left = pages.take(after, left)
-        yield from pages.texts(page)
+    yield from texts_from(pages, *pages.take(None, limit))

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from cli.shared_writing import Key, Row, emit_json_pages
+from cli.shared_writing import emit_json_pages
 from store.errors import NotFound, PlaceClash, ServiceUnavailable, StorageError
+from store.paging import Key, Row
 
 PAGE = 10
 Captured = pytest.CaptureFixture[bytes]
