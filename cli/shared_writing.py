@@ -62,13 +62,13 @@ def emit_json_pages(
         emit_json_texts(texts_from(pages, page, after, left))
         return
     out.flush()
-    # What the parent made so far is shared with the child until either writes to it; a
-    # collection would write to every object it walks (copying the pages), so those
-    # objects are left out of collections from here on.
-    gc.freeze()
     encoding, errors = out.encoding or "utf-8", out.errors or "strict"
     from_parent, to_child = _pipe()
     from_child, to_parent = _pipe(_PIPE_BYTES)
+    # What the parent made so far is shared with the child until either writes to it; a
+    # collection would write to every object it walks (copying the pages), so those
+    # objects are left out of collections while the two run.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:
         # Only the parent's ends open in the parent: each side reads the end of its pipe
@@ -84,9 +84,12 @@ def emit_json_pages(
         channel.close()
         _stop(pid)
         raise
-    channel.close()
-    # Done with its last page, or reading the end of its pipe: it ends by itself.
-    os.waitpid(pid, 0)
+    else:
+        channel.close()
+        # Done with its last page, or reading the end of its pipe: it ends by itself.
+        os.waitpid(pid, 0)
+    finally:
+        gc.unfreeze()
 
 
 def _can_fork() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -109,6 +110,7 @@ def test_pages_alternate_between_two_processes_in_order(
     assert text == expected_layout(items)
     assert [item["n"] for item in items] == list(range(limit or total))
     assert [reaped(pid) for pid in forks] == [True]
+    assert gc.get_freeze_count() == 0  # collections walk every object again
     makers = [items[k]["pid"] for k in range(0, len(items), PAGE)]
     assert makers[0::2] == [os.getpid()] * len(makers[0::2])
     assert makers[1::2] == forks * len(makers[1::2])
