@@ -114,16 +114,24 @@ def _parent(
         if kind == _LAST:
             _write_page(out, channel.receive_text())
             break
-        after, left = pickle.loads(payload)
-        page, after, left = pages.take(after, left)
-        channel.send_key(after, left)
-        mine = _SEPARATOR.join(pages.texts(page)).encode(*encoding)
+        mine, last = _next_page(pages, payload, channel, encoding)
         _write_page(out, channel.receive_text())
         _write_page(out, mine)
-        if after is None:
+        if last:
             break
     out.write(b"\n]\n")
     out.flush()
+
+
+def _next_page(
+    pages: TextPages, key: bytes, channel: _Channel, encoding: tuple[str, str]
+) -> tuple[bytes, bool]:
+    """Read the page after `key` (the other's message), tell the other where the next one
+    starts, then make the page's text; and whether it is the last page."""
+    after, left = pickle.loads(key)
+    page, after, left = pages.take(after, left)
+    channel.send_key(after, left)
+    return _SEPARATOR.join(pages.texts(page)).encode(*encoding), after is None
 
 
 def _write_page(out: BinaryIO, text: bytes) -> None:
@@ -145,11 +153,9 @@ def _child(
             kind, payload = channel.receive()
             if kind != _NEXT:
                 break
-            after, left = pickle.loads(payload)
-            page, after, left = pages.take(after, left)
-            channel.send_key(after, left)
-            channel.send(_TEXT, _SEPARATOR.join(pages.texts(page)).encode(*encoding))
-            if after is None:
+            text, last = _next_page(pages, payload, channel, encoding)
+            channel.send(_TEXT, text)
+            if last:
                 break
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which reports it
         status = 1
